@@ -16,7 +16,7 @@ from .criteo import auto_min_count
 from .delimited import first_bad, read_columns, require_columns
 from .splits import random_split
 from .table import Dataset
-from .textio import strip_suffixes
+from .textio import dataset_name
 
 REQUIRED = ["id", "click", "hour"]
 
@@ -38,9 +38,9 @@ def _hour_fields(path, hours: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             if not 0 <= hod[k] < 24:
                 raise ValueError
         except ValueError:
-            i = first_bad(hours != h)  # first row holding this value
-            i = int(np.flatnonzero(hours == h)[0]) if i is not None else 0
-            raise data_error(str(path), i + 2, f"bad hour {h!r}", "hour is written YYMMDDHH, e.g. 14102100")
+            i = int(np.flatnonzero(hours == h)[0])  # first row holding this value
+            raise data_error(str(path), i + 2, f"bad hour {str(h)!r}",
+                             "hour is written YYMMDDHH, e.g. 14102100")
     return hod[inverse], wd[inverse]
 
 
@@ -51,7 +51,8 @@ def load_avazu(path: str | Path, *, seed: int = 2021, min_count: int | None = No
     n = len(cols["click"])
     i = first_bad(np.isin(cols["click"], ("0", "1")))
     if i is not None:
-        raise data_error(str(path), i + 2, f"bad click label {cols['click'][i]!r}", "click is 0 or 1")
+        raise data_error(str(path), i + 2, f"bad click label {str(cols['click'][i])!r}",
+                         "click is 0 or 1")
     hod, wd = _hour_fields(path, cols["hour"])
     categorical = {"hour_of_day": hod, "weekday": wd}
     categorical.update({k: v for k, v in cols.items() if k not in REQUIRED})
@@ -60,5 +61,5 @@ def load_avazu(path: str | Path, *, seed: int = 2021, min_count: int | None = No
                    min_count={k: mc for k in categorical})
     meta = {"source": [str(path)], "format": "avazu", "split": "random811", "seed": seed,
             "min_count": mc, "requested_split": split}
-    return build_dataset("avazu_" + strip_suffixes(path).replace("-", "_"), raw,
+    return build_dataset(dataset_name("avazu", path), raw,
                          random_split(n, seed), meta=meta)

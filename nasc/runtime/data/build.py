@@ -41,7 +41,8 @@ class RawTable:
         return self.groups.get(name, name)
 
 
-def pad_ragged(ids: np.ndarray, lengths: np.ndarray, width: int, left: bool) -> tuple[np.ndarray, np.ndarray]:
+def pad_ragged(ids: np.ndarray, lengths: np.ndarray, width: int,
+               left: bool) -> tuple[np.ndarray, np.ndarray]:
     """Flat ids -> (N, width) int64 padded with 0 and its (N, width) bool mask.
 
     left=True keeps the last ``width`` elements, right-aligned (most recent at position width-1,
@@ -118,7 +119,8 @@ def build_dataset(name: str, raw: RawTable, splits: Splits, *, task: str = "ctr"
     tensors = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in columns.items()}
     tables = [TensorTable({k: t[torch.from_numpy(idx)] for k, t in tensors.items()}) for idx in splits]
     schema = Schema(
-        fields=[info(k, "categorical") for k in raw.categorical] + [info(k, "multi_hot") for k in raw.multi_hot],
+        fields=[info(k, "categorical") for k in raw.categorical]
+        + [info(k, "multi_hot") for k in raw.multi_hot],
         sequence=[info(k, "sequence") for k in raw.sequence],
         target=[info(k, "target") for k in raw.target],
         max_len=max_len if raw.sequence else 0,

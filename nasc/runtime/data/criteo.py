@@ -13,10 +13,10 @@ import numpy as np
 
 from ...errors import data_error
 from .build import RawTable, build_dataset
-from .delimited import first_bad, parse_numbers, read_columns
+from .delimited import first_bad, parse_numbers, read_columns, require_columns
 from .splits import random_split
 from .table import Dataset
-from .textio import head_lines, strip_suffixes
+from .textio import dataset_name, head_lines
 
 INT_FIELDS = [f"I{i}" for i in range(1, 14)]
 CAT_FIELDS = [f"C{i}" for i in range(1, 27)]
@@ -44,19 +44,18 @@ def is_criteo_header(line: str) -> bool:
 
 def load_criteo(path: str | Path, *, seed: int = 2021, min_count: int | None = None,
                 split: str = "random811") -> Dataset:
-    first = head_lines(path, 1)[0] if head_lines(path, 1) else ""
+    first = next(iter(head_lines(path, 1)), "")
     header = is_criteo_header(first)
     delimiter = "\t" if "\t" in first else ","
     cols = read_columns(path, delimiter=delimiter, header=header, names=None if header else COLUMNS)
     if header:
-        from .delimited import require_columns
         require_columns(path, list(cols), COLUMNS)
     n = len(cols["label"])
     skip = 1 if header else 0
     labels, _ = parse_numbers(path, "label", cols["label"], skip, missing=())
     i = first_bad(np.isin(labels, (0.0, 1.0)))
     if i is not None:
-        raise data_error(str(path), i + 1 + skip, f"bad label {cols['label'][i]!r}",
+        raise data_error(str(path), i + 1 + skip, f"bad label {str(cols['label'][i])!r}",
                          "the first column is the click label, 0 or 1")
     mc = auto_min_count(n) if min_count is None else min_count
     categorical: dict[str, np.ndarray] = {}
@@ -69,5 +68,5 @@ def load_criteo(path: str | Path, *, seed: int = 2021, min_count: int | None = N
                    min_count={k: mc for k in categorical})
     meta = {"source": [str(path)], "format": "criteo", "split": "random811", "seed": seed,
             "min_count": mc, "requested_split": split}
-    return build_dataset("criteo_" + strip_suffixes(path).replace("-", "_"), raw,
+    return build_dataset(dataset_name("criteo", path), raw,
                          random_split(n, seed), meta=meta)

@@ -77,7 +77,7 @@ def parse_numbers(path, column: str, values: np.ndarray, header_lines: int,
         ok = np.array([_is_float(v) for v in filled])
         i = first_bad(ok)
         raise data_error(str(path), i + 1 + header_lines,
-                         f"column {column!r}: {values[i]!r} is not a number",
+                         f"column {column!r}: {str(values[i])!r} is not a number",
                          "numeric columns hold numbers or are empty when missing") from None
 
 
@@ -94,5 +94,6 @@ def require_columns(path, available: list[str], wanted: list[str]) -> None:
     for name in wanted:
         if name not in available:
             close = difflib.get_close_matches(name, available, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"the file has: {', '.join(available[:30])}"
+            hint = (f"did you mean {close[0]!r}?" if close
+                    else f"the file has: {', '.join(available[:30])}")
             raise data_error(str(path), 1, f"column {name!r} is not in the file", hint)

@@ -72,7 +72,8 @@ class TensorTable:
 
     Columns: "fields" Long (N, m); optional "multi_hot" Long (N, n_mh, L), "sequence" Long
     (N, T, n_a), "seq_mask" Bool (N, T) (True = real element), "target" Long (N, n_t),
-    "user" Long (N,) (next-item: row of ``Dataset.meta["user_items"]``); "label" Float (N,).
+    "user" Long (N,) (sequence logs: row of ``Dataset.meta["user_items"]``), "true_logit" Float
+    (N,) (synthetic data: the noiseless logit, not a model input); "label" Float (N,).
     """
 
     def __init__(self, columns: dict[str, Tensor]):

@@ -40,3 +40,9 @@ def strip_suffixes(path: str | Path) -> str:
         if name.endswith(suffix):
             name = name[: -len(suffix)]
     return name
+
+
+def dataset_name(kind: str, path: str | Path) -> str:
+    """'criteo', 'train-10k.txt.gz' -> 'criteo_train_10k'; no doubled prefix."""
+    stem = strip_suffixes(path).replace("-", "_").replace(".", "_")
+    return stem if stem.lower().startswith(kind) else f"{kind}_{stem}"

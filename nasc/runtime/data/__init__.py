@@ -1,0 +1,117 @@
+"""Datasets for nasc: loading, preprocessing, caching. Entry point: ``load_dataset``."""
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Callable
+
+from ...errors import Diagnostic, UsageError, data_error
+from . import avazu, cache, criteo, libfm, sequences, synthetic, tabular
+from .table import Dataset, FieldInfo, Schema, TensorTable
+from .textio import head_lines
+
+__all__ = ["load_dataset", "detect_format", "Dataset", "FieldInfo", "Schema", "TensorTable", "FORMATS"]
+
+FORMATS = ("synthetic", "libfm", "criteo", "avazu", "tabular", "sequence")
+SPLITS = ("files", "random811")
+ACCEPTED = ("'synthetic'; a directory of *.libfm(.gz) train/validation/test files (Frappe_x1); "
+            "a Criteo TSV/CSV(.gz); an Avazu CSV(.gz); a CSV/TSV/Parquet file with schema=...; "
+            "a 'user item item …' sequence log (Beauty); or pass format= one of " + ", ".join(FORMATS))
+
+
+def detect_format(path: Path) -> str:
+    """Format of an existing path, from its name and first line."""
+    if path.is_dir():
+        if any(p.name.endswith((".libfm", ".libfm.gz")) for p in path.iterdir()):
+            return "libfm"
+        raise data_error(str(path), 1, "the directory holds no *.libfm or *.libfm.gz files",
+                         f"accepted: {ACCEPTED}")
+    if path.name.endswith(".parquet"):
+        return "tabular"
+    first = next(iter(head_lines(path, 1)), "")
+    tokens = first.split()
+    if criteo.is_criteo_header(first) or first.count("\t") == len(criteo.COLUMNS) - 1:
+        return "criteo"
+    if avazu.is_avazu_header(first):
+        return "avazu"
+    if len(tokens) >= 2 and all(":" in t for t in tokens[1:]):
+        return "libfm"
+    if len(tokens) >= 2 and all(t.isdigit() for t in tokens):
+        return "sequence"
+    raise data_error(str(path), 1, "cannot tell the format of this file",
+                     f"accepted: {ACCEPTED}; a CSV with a header needs schema=",
+                     first if len(first) <= 160 else first[:160] + " …")
+
+
+def _usage(where: str, message: str, hint: str) -> UsageError:
+    return UsageError([Diagnostic(where, 0, 0, message, hint)])
+
+
+def _call(loader: Callable, where: str, *args, **kwargs) -> Dataset:
+    """Call a loader, turning an unknown option into a UsageError that lists the known ones."""
+    params = inspect.signature(loader).parameters
+    unknown = [k for k in kwargs if k not in params]
+    if unknown:
+        known = ", ".join(k for k in params if k not in ("path", "seed"))
+        raise _usage(where, f"unknown option {unknown[0]!r} for this dataset", f"options: {known}")
+    return loader(*args, **kwargs)
+
+
+def load_dataset(name_or_path: str, *, seed: int = 2021, split: str = "files",
+                 cache_dir: str | None = None, **options) -> Dataset:
+    """Load a dataset by name or path (see ACCEPTED); preprocessing is cached on disk.
+
+    split="files" uses the data's own train/validation/test (Frappe_x1 files, leave-one-out for
+    sequence logs; data without split files is split 8:1:1 with the seed); "random811" pools all
+    rows and splits them 8:1:1 with the seed (AutoPI). Options go to the format's loader, e.g.
+    min_count=, schema= (tabular), task="next_item"|"ctr" and max_len= (sequence logs);
+    format= forces a format and cache=False skips the cache.
+    """
+    where = str(name_or_path)
+    if split not in SPLITS:
+        raise _usage(where, f"unknown split {split!r}", "split is 'files' or 'random811'")
+    fmt = options.pop("format", None)
+    use_cache = options.pop("cache", True)
+    if fmt is not None and fmt not in FORMATS:
+        raise _usage(where, f"unknown format {fmt!r}", f"formats: {', '.join(FORMATS)}")
+    if fmt == "synthetic" or (fmt is None and name_or_path == "synthetic"):
+        return _call(synthetic.make_synthetic, where, seed=seed, **options)
+
+    path = Path(name_or_path).expanduser()
+    if not path.exists():
+        raise data_error(where, 1, "no such file or directory", f"accepted: {ACCEPTED}")
+    if fmt is None:
+        fmt = "tabular" if "schema" in options else detect_format(path)
+
+    if fmt == "libfm":
+        sources = list(libfm.find_split_files(path).values()) if path.is_dir() else [path]
+        loader = libfm.load_libfm
+    elif fmt in ("criteo", "avazu"):
+        sources = [path]
+        loader = criteo.load_criteo if fmt == "criteo" else avazu.load_avazu
+    elif fmt == "tabular":
+        if "schema" not in options:
+            raise data_error(where, 1, "a CSV/Parquet file needs a schema",
+                             'pass schema={"label": ..., "fields": [...]} or a JSON file path')
+        schema = options["schema"]
+        sources = [path] + ([Path(schema)] if isinstance(schema, (str, Path)) else [])
+        loader = tabular.load_tabular
+    else:  # sequence log
+        if split != "files":
+            raise _usage(where, "sequence logs are split leave-one-out", "use split='files'")
+        sources = [path]
+        options.setdefault("task", "next_item")  # stays in options: part of the cache key
+        task = options["task"]
+        if task not in ("next_item", "ctr"):
+            raise _usage(where, f"unknown task {task!r} for a sequence log",
+                         "task is 'next_item' or 'ctr'")
+        loader = sequences.load_next_item if task == "next_item" else sequences.load_din_ctr
+
+    # Sequence loaders split leave-one-out and take no split= or task= argument.
+    loader_options = {k: v for k, v in options.items() if k != "task"} if fmt == "sequence" \
+        else {**options, "split": split}
+    build = lambda: _call(loader, where, path, seed=seed, **loader_options)  # noqa: E731
+    if not use_cache:
+        return build()
+    key_options = {"seed": seed, "split": split, **options}
+    return cache.cached(fmt, sources, key_options, build, cache_dir)

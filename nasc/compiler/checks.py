@@ -74,14 +74,16 @@ class Checker:
             raise SpecError(self.diagnostics)
         for stmt in model.statements:
             self.later.setdefault(stmt.name, stmt.span)
-        bindings, head = [], None
+        bindings, head, head_seen = [], None, False
         for stmt in model.statements:
+            is_head = isinstance(stmt, ir.Construct) and stmt.type == "head"
             try:
-                if isinstance(stmt, ir.Construct) and stmt.type == "head":
-                    if head is not None:
+                if is_head:
+                    if head_seen:
                         self.error(stmt.span, "a model has one `head`; this is a second",
                                    "combine the outputs into one head: head ctr(a, b)")
                         continue
+                    head_seen = True
                     head = self.head(stmt)
                     continue
                 if self._duplicate(stmt):
@@ -93,9 +95,12 @@ class Checker:
                 self.symbols[stmt.name] = _Symbol(binding, binding.kind, stmt.span)
                 bindings.append(binding)
             except _Abort:
-                # Keep the name known so later uses are not reported as unknown too.
-                self.symbols.setdefault(stmt.name, _Symbol(None, "?", stmt.span, True))
-        if head is None:
+                # A statement that failed still uses what it names: no "never used" cascade.
+                self._mark_used(stmt)
+                if not is_head:
+                    # Keep the name known so later uses are not reported as unknown too.
+                    self.symbols.setdefault(stmt.name, _Symbol(None, "?", stmt.span, True))
+        if not head_seen:
             self.error(model.span, f"model `{model.name}` has no `head`",
                        "end the model with e.g. `head ctr(out)`")
         self._unused()
@@ -123,6 +128,27 @@ class Checker:
                        f"choose another name, e.g. `{stmt.name}_out`")
             return True
         return False
+
+    def _mark_used(self, node) -> None:
+        """Mark every name referenced anywhere inside ``node`` (an IR subtree) as used."""
+        names = []
+        if isinstance(node, ir.Ref):
+            names.append(node.name)
+        elif isinstance(node, ir.Call):
+            names.append(node.name)
+        elif isinstance(node, ir.Setting) and node.key == "items" and isinstance(node.value, ir.Ref):
+            names.append(node.value.name)
+        for name in names:
+            if name in self.symbols:
+                self.symbols[name].used = True
+            if name in self.opsets:
+                self.opsets[name][2][0] = True
+        if isinstance(node, ir.IRNode):
+            for field_name in type(node).model_fields:
+                child = getattr(node, field_name)
+                for sub in (child if isinstance(child, tuple) else (child,)):
+                    if isinstance(sub, ir.IRNode):
+                        self._mark_used(sub)
 
     def _unused(self) -> None:
         for name, sym in self.symbols.items():
@@ -234,6 +260,8 @@ class Checker:
                 raise self.fail(call.args[i].span,
                                 f"`{sig.name}` expects {KIND_WORDS[accepted[0]]} as input {i + 1}, "
                                 f"got {KIND_WORDS.get(arg.kind, arg.kind)}", hint)
+        if sig.output is None and args and args[0].kind == "?":
+            return "?"  # the input's statement failed (already reported): its kind is unknown
         return output_kind(sig, [a.kind for a in args])
 
     @staticmethod
@@ -290,7 +318,7 @@ class Checker:
                                 f"operators {_ROLE_WORDS[role]}: " + ", ".join(ops_with_role(role)))
         if not options:
             raise _Abort()
-        return OpChoice(label, options, value.span)
+        return OpChoice(label, options, value.span, opset=value.name)
 
     def params(self, sig: OpSig, given: tuple[ir.Param, ...], span: ir.Span) -> tuple:
         values = {}
@@ -506,7 +534,7 @@ class Checker:
                 raise self.fail(p.span, f"`blocks` has no named input `{p.name}`",
                                 "the only named input is `target=`")
             target = self.expr(p.value, stmt.name)
-            if target.kind != "vector":
+            if target.kind not in ("vector", "?"):
                 raise self.fail(p.value.span, "`target` must be a vector, e.g. embed(target_item)")
         found, nested, _ = self.body_items(stmt.body, table, where)
         depth = self.value_of(found.get("depth"), table["depth"]) or 1
@@ -657,7 +685,7 @@ class Checker:
         exprs = []
         for a in call.args:
             e = self.expr(a, "shortcut")
-            if e.kind != "matrix":
+            if e.kind not in ("matrix", "?"):
                 raise self.fail(a.span, f"`se` expects field matrices, got {KIND_WORDS[e.kind]}")
             exprs.append(e)
         expansion = 1.0

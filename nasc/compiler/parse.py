@@ -84,6 +84,15 @@ def _place_comments(tree: Tree, comments: list[Token]) -> _Placement:
             if _key(owner) not in placement.notes:
                 placement.notes[_key(owner)] = value
                 continue
+        # After the first line's code of a multi-line statement (`cell c(x) {  # note`, a broken
+        # set): that statement's note, as the printer writes it.
+        opened_here = [t for t in stmts if t.meta.line == tok.line
+                       and (t.meta.line, t.meta.column) < pos < (t.meta.end_line, t.meta.end_column)]
+        if opened_here:
+            owner = max(opened_here, key=lambda t: t.meta.column)
+            if _key(owner) not in placement.notes:
+                placement.notes[_key(owner)] = value
+                continue
         inside = [c for c in containers
                   if (c.meta.line, c.meta.column) < pos < (c.meta.end_line, c.meta.end_column)]
         container = max(inside, key=lambda c: (c.meta.line, c.meta.column)) if inside else None

@@ -53,6 +53,7 @@ class OpChoice:
     label: str
     options: tuple[OpUse, ...]
     span: ir.Span = ir.NO_SPAN
+    opset: str | None = None  # the named opset it came from, if any
 
     @property
     def fixed(self) -> bool:

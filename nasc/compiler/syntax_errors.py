@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from nasc.errors import Diagnostic
@@ -115,15 +116,42 @@ def _expected(err: UnexpectedInput) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def _examples() -> dict[int, list[str]]:
-    return {i: list(examples) for i, (_, _, examples) in enumerate(SYNTAX_ERRORS)}
+def _example_errors() -> list[tuple[int, object, object, object]]:
+    """(table index, LALR state, accepted terminals, token) of the error each example raises."""
+    found = []
+    for index, (_, _, examples) in enumerate(SYNTAX_ERRORS):
+        for example in examples:
+            try:
+                parser().parse(example)
+            except (UnexpectedToken, UnexpectedEOF) as ut:
+                accepts = ut.accepts if isinstance(ut, UnexpectedToken) else None
+                found.append((index, ut.state.position, accepts, ut.token))
+    return found
 
 
 def _match_table(err: UnexpectedInput) -> tuple[str, str] | None:
+    """The table entry whose examples fail in the same parser state as ``err``.
+
+    Like Lark's ``match_examples``, but the state is compared by its LALR state alone, not by the
+    depth of the parser's stack, so that an opset missing its `=` is recognised whether it is the
+    first statement of the model or the tenth.
+    """
     if not isinstance(err, (UnexpectedToken, UnexpectedEOF)):
         return None
     try:
-        index = err.match_examples(parser().parse, _examples(), use_accepts=True)
+        position = err.state.position
+        accepts = err.accepts if isinstance(err, UnexpectedToken) else None
+        index = None
+        for i, state, example_accepts, token in _example_errors():
+            if state != position:
+                continue
+            if accepts is not None and example_accepts is not None and accepts != example_accepts:
+                continue
+            if token == err.token:  # an exact match wins
+                index = i
+                break
+            if index is None:
+                index = i
     except Exception:  # noqa: BLE001 - a table mismatch must never hide the real error
         return None
     if index is None:
@@ -146,6 +174,40 @@ def _unclosed_brace(text: str) -> tuple[int, int, str] | None:
     return stack[-1] if stack else None
 
 
+def _missing_separator(err: UnexpectedInput, text: str) -> tuple[str, str] | None:
+    """The "two settings/statements on one line" entry when a `;` before the offending token
+    would let the parse go on.
+
+    Parser states alone cannot tell this case apart: the state after `f(x)` is the same in a
+    node and in a setting, and differs with every way a value can end. So ask the parser: feed
+    `;` and the token; if both are accepted, the innermost open `{` says which entry applies.
+    """
+    token = getattr(err, "token", None)
+    ip = getattr(err, "interactive_parser", None)
+    if not isinstance(err, UnexpectedToken) or ip is None or token is None \
+            or token.type in ("_NL", "$END") or str(token) == ";":
+        return None
+    semicolon = next((n for n, lit in _literal_terminals().items() if lit == ";"), None)
+    if semicolon is None:
+        return None
+    try:
+        probe = ip.copy()
+        probe.feed_token(Token(semicolon, ";"))
+        probe.feed_token(token)
+    except Exception:  # noqa: BLE001 - not fixed by a `;`: some other mistake
+        return None
+    opened = _unclosed_brace(text[: token.start_pos]) if token.start_pos is not None else None
+    if opened is None or opened[2] != "{":
+        return None
+    line, col, _ = opened
+    before = text.splitlines()[line - 1][: col - 1]
+    what = "statements" if re.search(r"\bmodel\s+[A-Za-z_]\w*\s*$", before) else "settings"
+    for message, hint, _ in SYNTAX_ERRORS:
+        if message.startswith(f"two {what} on one line"):
+            return message, hint
+    return None
+
+
 def syntax_diagnostic(err: UnexpectedInput, text: str, path: str) -> Diagnostic:
     lines = text.splitlines()
     at_end = isinstance(err, UnexpectedEOF) or getattr(getattr(err, "token", None), "type", "") == "$END"
@@ -162,12 +224,14 @@ def syntax_diagnostic(err: UnexpectedInput, text: str, path: str) -> Diagnostic:
         line = max(len(lines), 1)
         col = len(lines[-1]) + 1 if lines else 1
     source = lines[line - 1] if 0 < line <= len(lines) else ""
-    matched = _match_table(err)
+    matched = _missing_separator(err, text) or _match_table(err)
     if matched:
         message, hint = matched
         return Diagnostic(path, line, col, f"{message} (found {_describe_token(err)})", hint, source)
     expected = _expected(err)
-    message = f"unexpected {_describe_token(err)}"
+    found = _describe_token(err)
+    # "unexpected name `x`", not "unexpected a name `x`" (the article reads well only after "found")
+    message = "unexpected " + re.sub(r"^an? ", "", found)
     hint = None
     if expected:
         shown = ", ".join(expected[:6]) + (", ..." if len(expected) > 6 else "")

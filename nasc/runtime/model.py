@@ -1,0 +1,81 @@
+"""From a checked program to runnable models: the generated supernet, and fixed fx models."""
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from nasc.compiler.codegen import render
+from nasc.compiler.lower import lower
+from nasc.compiler.program import Program
+from nasc.fileio import write_atomic
+from nasc.runtime.choices import ChoiceModule, OneOf
+from nasc.runtime.materialize import build_fx_model
+
+
+def generate(program: Program, spec_text: str, spec_path: str, out: Path) -> Path:
+    """Write the supernet module of a spec; unchanged files are not rewritten."""
+    source = render(lower(program, "supernet"), program, spec_text, spec_path)
+    out = Path(out)
+    if not out.exists() or out.read_text() != source:
+        write_atomic(out, source)
+    return out
+
+
+def load_generated(path: Path) -> type[nn.Module]:
+    """Import a generated module by path and return its model class."""
+    path = Path(path).resolve()
+    name = "nasc_generated_" + re.sub(r"\W", "_", str(path))
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    classes = [v for v in vars(module).values()
+               if isinstance(v, type) and issubclass(v, nn.Module) and v.__module__ == name]
+    return classes[-1]
+
+
+def build_fixed(program: Program, schema) -> torch.fx.GraphModule:
+    """The fx GraphModule of a program with every choice made."""
+    return build_fx_model(lower(program, "fixed"), schema)
+
+
+def load_from_supernet(fixed: nn.Module, supernet: nn.Module) -> None:
+    """Copy a supernet's weights (with a path fixed) into the fixed model of that path.
+
+    Paths match except at choices: a one-of at P maps P.candidates.<i> -> P for its fixed i;
+    a max-size weight shared by slicing maps to the fixed tensor's leading block.
+    """
+    source = supernet.state_dict()
+    chosen = {name: m.index for name, m in supernet.named_modules()
+              if isinstance(m, OneOf) and m.index is not None}
+    target = fixed.state_dict()
+    for key in target:
+        src_key = _supernet_key(key, chosen)
+        if src_key not in source:
+            raise KeyError(f"the supernet has no weight for `{key}` (looked for `{src_key}`)")
+        value = source[src_key]
+        want = target[key].shape
+        if value.shape != want:
+            value = value[tuple(slice(0, n) for n in want)]
+        target[key] = value
+    fixed.load_state_dict(target)
+
+
+def _supernet_key(key: str, chosen: dict[str, int]) -> str:
+    parts = key.split(".")
+    out: list[str] = []
+    for part in parts:
+        out.append(part)
+        prefix = ".".join(out)
+        if prefix in chosen:
+            out += ["candidates", str(chosen[prefix])]
+    return ".".join(out)
+
+
+def choice_modules(model: nn.Module) -> dict[str, ChoiceModule]:
+    return {m.label: m for m in model.modules() if isinstance(m, ChoiceModule) and m.exposed}

@@ -1,0 +1,148 @@
+"""AutoPI's interactive operators (§4.2.2): each maps a field matrix (B, m, k) to (B, m, k).
+
+"Each operator is followed by a nonlinear activation function, excluding skip-connection", so every
+operator here but Skip ends in ReLU. FieldBatchNorm is the per-operator BN of §4.3.3.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def pair_indices(num_fields: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Row and column indices of every field pair i < j, in row-major order: (P,), (P,)."""
+    rows, cols = torch.triu_indices(num_fields, num_fields, offset=1)
+    return rows, cols
+
+
+class Skip(nn.Module):
+    """Identity; during search adds N(0, lambda * std(X)) noise (AutoPI §4.4.2, noisy skip-connection).
+
+    ``noise`` (lambda) and ``generator`` are plain attributes the search strategy sets. The noise
+    scale is detached: the noise is a perturbation, not something to learn through. The noise is
+    drawn on the generator's device and moved to the input's, so a CPU generator also makes a
+    CUDA search reproducible.
+    """
+
+    def __init__(self, num_fields: int | None = None, dim: int | None = None):
+        super().__init__()
+        self.num_fields, self.dim = num_fields, dim
+        self.noise: float = 0.0
+        self.generator: torch.Generator | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not (self.training and self.noise > 0):
+            return x
+        sigma = self.noise * x.detach().std()
+        device = x.device if self.generator is None else self.generator.device
+        eps = torch.randn(x.shape, generator=self.generator, dtype=x.dtype, device=device).to(x.device)
+        return x + eps * sigma
+
+
+class SENetLayer(nn.Module):
+    """FiBiNET's SENET layer: field weights a in R^m rescale the rows of X, then ReLU."""
+
+    def __init__(self, num_fields: int, dim: int, reduction: int = 3):
+        super().__init__()
+        squeezed = max(1, num_fields // reduction)
+        self.excite = nn.Sequential(
+            nn.Linear(num_fields, squeezed), nn.ReLU(),
+            nn.Linear(squeezed, num_fields), nn.ReLU(),  # FiBiNET uses ReLU on both layers
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        z = x.mean(-1)  # (B, m) squeeze: one summary per field
+        a = self.excite(z)  # (B, m)
+        return F.relu(x * a.unsqueeze(-1))  # (B, m, k)
+
+
+class SelfAttention(nn.Module):
+    """AutoInt's interacting layer across fields: multi-head key-value attention + residual, ReLU."""
+
+    def __init__(self, num_fields: int, dim: int, heads: int = 1):
+        super().__init__()
+        if heads < 1 or dim % heads != 0:
+            raise ValueError(f"self_attention: embedding dim {dim} is not divisible by heads={heads}")
+        self.heads, self.head_dim = heads, dim // heads
+        self.query = nn.Linear(dim, dim, bias=False)
+        self.key = nn.Linear(dim, dim, bias=False)
+        self.value = nn.Linear(dim, dim, bias=False)
+        self.residual = nn.Linear(dim, dim, bias=False)
+
+    def _split(self, t: torch.Tensor) -> torch.Tensor:
+        b, m, _ = t.shape
+        return t.view(b, m, self.heads, self.head_dim).transpose(1, 2)  # (B, h, m, d_h)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        q, k, v = self._split(self.query(x)), self._split(self.key(x)), self._split(self.value(x))
+        scores = q @ k.transpose(-1, -2) / math.sqrt(self.head_dim)  # (B, h, m, m)
+        out = torch.softmax(scores, dim=-1) @ v  # (B, h, m, d_h)
+        out = out.transpose(1, 2).reshape(x.shape)  # (B, m, k) heads concatenated
+        return F.relu(out + self.residual(x))
+
+
+class FMAligned(nn.Module):
+    """FM operator: the inner products of all field pairs, linearly mapped back to (m, k), ReLU.
+
+    With one field there is no pair; a zero vector of width 1 stands in for the (empty) product
+    vector so the operator keeps its (B, m, k) contract and a one-field space still compiles (the
+    operator then outputs ReLU(bias), a learned constant).
+    """
+
+    def __init__(self, num_fields: int, dim: int):
+        super().__init__()
+        self.num_fields, self.dim = num_fields, dim
+        rows, cols = pair_indices(num_fields)
+        self.register_buffer("rows", rows, persistent=False)
+        self.register_buffer("cols", cols, persistent=False)
+        self.num_pairs = rows.numel()
+        self.align = nn.Linear(max(self.num_pairs, 1), num_fields * dim)
+
+    def inner_products(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, m, k) -> (B, P) with P = m(m-1)/2, or (B, 1) zeros when m == 1."""
+        if self.num_pairs == 0:
+            return x.new_zeros(x.shape[0], 1)
+        return (x[:, self.rows] * x[:, self.cols]).sum(-1)  # (B, P)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        p = self.inner_products(x)
+        return F.relu(self.align(p).view(x.shape[0], self.num_fields, self.dim))
+
+
+class SingleLayerPerceptron(nn.Module):
+    """SLP operator: flatten (B, m k) -> Linear(mk, mk) -> (B, m, k), ReLU."""
+
+    def __init__(self, num_fields: int, dim: int):
+        super().__init__()
+        self.linear = nn.Linear(num_fields * dim, num_fields * dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(self.linear(x.flatten(1)).view(x.shape))
+
+
+class FieldConv1d(nn.Module):
+    """1d convolution operator: X'_i = sum_j C_ij X_j + b_i (fields as channels, kernel 1), ReLU."""
+
+    def __init__(self, num_fields: int, dim: int):
+        super().__init__()
+        self.conv = nn.Conv1d(num_fields, num_fields, kernel_size=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(self.conv(x))  # (B, m, k): channels m, length k
+
+
+class FieldBatchNorm(nn.Module):
+    """Batch norm per field, over the batch and the k axis (AutoPI §4.3.3, eq. 8).
+
+    affine=False fixes scale 1 and shift 0, as the paper does to compare operators fairly.
+    """
+
+    def __init__(self, num_fields: int, affine: bool = True):
+        super().__init__()
+        self.norm = nn.BatchNorm1d(num_fields, affine=affine)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(x)  # (B, m, k)

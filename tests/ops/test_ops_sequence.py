@@ -1,0 +1,202 @@
+"""Behavior-block layers against hand-computed windows, and against running each row's real
+positions alone (padding must change nothing)."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from nasc.runtime.ops import (BiGRU, BiSelfAttention, DilatedSeqConv, NoNorm, SeqAvgPool,
+                              SeqConv, SeqLayerNorm, SeqMaxPool, TargetAttentionLayer,
+                              TransformerBlock, Zero)
+from opskit import mixed_mask, rand
+
+MASK = torch.tensor([[False, False, True, True, True, True],    # left padded
+                     [True, True, True, False, False, False],   # right padded
+                     [True, False, True, True, False, True]])   # holes
+
+
+def same_window(t: int, kernel: int, dilation: int = 1) -> list[int]:
+    """Positions read by a stride-1 SAME window at t (TensorFlow's split: extra step on the right)."""
+    left = dilation * (kernel - 1) // 2
+    return [t - left + j * dilation for j in range(kernel)]
+
+
+@pytest.mark.parametrize("kernel,dilation", [(1, 1), (3, 1), (4, 1), (3, 2), (5, 3)])
+def test_conv_matches_a_hand_written_same_convolution(kernel, dilation):
+    x, mask = rand(3, 6, 2), MASK
+    op = (SeqConv(2, kernel) if dilation == 1 else DilatedSeqConv(2, kernel, dilation)).double()
+    w, bias = op.conv.weight.detach(), op.conv.bias.detach()  # (out, in, kernel)
+    out = op(x, mask)
+    for b in range(3):
+        for t in range(6):
+            for o in range(2):
+                if not mask[b, t]:
+                    assert out[b, t, o].item() == 0.0
+                    continue
+                s = bias[o].item()
+                for j, pos in enumerate(same_window(t, kernel, dilation)):
+                    if 0 <= pos < 6 and mask[b, pos]:  # outside or padding reads 0
+                        s += sum(w[o, i, j].item() * x[b, pos, i].item() for i in range(2))
+                assert out[b, t, o].item() == pytest.approx(s, abs=1e-12)
+
+
+def test_pools_match_hand_computed_windows():
+    x, mask = rand(3, 6, 2), MASK
+    avg, mx = SeqAvgPool(2, kernel=3)(x, mask), SeqMaxPool(2, kernel=3)(x, mask)
+    for b in range(3):
+        for t in range(6):
+            real = [p for p in (t - 1, t, t + 1) if 0 <= p < 6 and mask[b, p]]
+            for c in range(2):
+                if not mask[b, t]:
+                    assert avg[b, t, c].item() == 0.0 and mx[b, t, c].item() == 0.0
+                    continue
+                values = [x[b, p, c].item() for p in real]
+                assert avg[b, t, c].item() == pytest.approx(sum(values) / len(values), abs=1e-12)
+                assert mx[b, t, c].item() == max(values)
+
+
+def test_max_pool_ignores_large_padding_values():
+    x = -torch.ones(1, 3, 1, dtype=torch.float64)
+    x[0, 2, 0] = 100.0
+    out = SeqMaxPool(1, kernel=3)(x, torch.tensor([[True, True, False]]))
+    assert out[0, :, 0].tolist() == [-1.0, -1.0, 0.0]
+
+
+def _each_row_alone(op, x, mask):
+    """Run op on each row's real positions only (no padding at all): (B, T, d) with 0 elsewhere."""
+    out = torch.zeros_like(x)
+    for b in range(x.shape[0]):
+        keep = mask[b]
+        if keep.any():
+            out[b, keep] = op(x[b, keep].unsqueeze(0), torch.ones(1, int(keep.sum()), dtype=torch.bool))[0]
+    return out
+
+
+@pytest.mark.parametrize("build", [lambda: BiGRU(4), lambda: BiGRU(3), lambda: BiSelfAttention(4, 2),
+                                   lambda: TransformerBlock(4, heads=2, causal=True),
+                                   lambda: TransformerBlock(4, heads=1, causal=False)],
+                         ids=["bigru", "bigru_odd", "bi_attention", "transformer", "transformer_bidir"])
+def test_padded_batch_equals_each_row_run_alone(build):
+    torch.manual_seed(0)
+    op = build().double().eval()
+    mask = mixed_mask(5, 6)
+    x = rand(5, 6, op_dim(op))
+    torch.testing.assert_close(op(x, mask), _each_row_alone(op, x, mask), rtol=1e-10, atol=1e-12)
+
+
+def op_dim(op):
+    return op.gru.input_size if isinstance(op, BiGRU) else op.attention.embed_dim
+
+
+def test_bigru_reads_real_positions_in_both_directions():
+    """Against nn.GRU run forward on the real positions and forward on them reversed."""
+    torch.manual_seed(0)
+    op = BiGRU(4).double()
+    gru = op.gru
+    x, mask = rand(3, 6, 4), MASK
+    out = op(x, mask)
+    for b in range(3):
+        seq = x[b, mask[b]]  # (L, 4)
+        fwd = torch.nn.GRU(4, 2, batch_first=True).double()
+        bwd = torch.nn.GRU(4, 2, batch_first=True).double()
+        with torch.no_grad():
+            for name in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"):
+                getattr(fwd, name).copy_(getattr(gru, name))
+                getattr(bwd, name).copy_(getattr(gru, name + "_reverse"))
+        f, _ = fwd(seq.unsqueeze(0))
+        r, _ = bwd(seq.flip(0).unsqueeze(0))
+        expected = torch.cat([f[0], r[0].flip(0)], dim=-1)
+        torch.testing.assert_close(out[b, mask[b]], expected, rtol=1e-10, atol=1e-12)
+
+
+def test_transformer_causal_attention_does_not_see_the_future():
+    torch.manual_seed(0)
+    op = TransformerBlock(4, heads=2, causal=True).double().eval()
+    x, mask = rand(1, 5, 4), torch.ones(1, 5, dtype=torch.bool)
+    changed = x.clone()
+    changed[0, 3:] += 10.0
+    torch.testing.assert_close(op(changed, mask)[0, :3], op(x, mask)[0, :3])
+    assert not torch.allclose(op(changed, mask)[0, 3], op(x, mask)[0, 3])
+
+
+def test_transformer_follows_sasrec_block_equations():
+    torch.manual_seed(0)
+    op = TransformerBlock(4, heads=1, causal=True).double().eval()
+    x, mask = rand(1, 3, 4), torch.ones(1, 3, dtype=torch.bool)
+    mha = op.attention
+    wq, wk, wv = mha.in_proj_weight.detach().chunk(3)
+    bq, bk, bv = mha.in_proj_bias.detach().chunk(3)
+    q = op.attention_norm(x[0])
+    scores = (q @ wq.T + bq) @ (x[0] @ wk.T + bk).T / 2.0  # sqrt(d_h) = 2
+    scores = scores.masked_fill(torch.ones(3, 3, dtype=torch.bool).triu(1), float("-inf"))
+    attended = torch.softmax(scores, -1) @ (x[0] @ wv.T + bv)
+    h = q + mha.out_proj(attended)
+    n = op.forward_norm(h)
+    ffn = op.feed_forward.net
+    expected = n + ffn[3](torch.relu(ffn[0](n)))
+    torch.testing.assert_close(op(x, mask)[0], expected, rtol=1e-10, atol=1e-12)
+
+
+def test_target_attention_scales_each_position_by_the_local_activation_unit():
+    torch.manual_seed(0)
+    op = TargetAttentionLayer(2, hidden=3).double().eval()  # eval: Dice with running stats (0, 1)
+    x, mask, target = rand(3, 6, 2), MASK, rand(3, 2, seed=1)
+    w1, b1 = op.unit.hidden.weight.detach(), op.unit.hidden.bias.detach()
+    w2, b2 = op.unit.score.weight.detach(), op.unit.score.bias.detach()
+    eps = op.unit.act.eps
+    out = op(x, mask, target)
+    for b in range(3):
+        for t in range(6):
+            if not mask[b, t]:
+                assert (out[b, t] == 0).all()
+                continue
+            h, q = x[b, t].tolist(), target[b].tolist()
+            features = h + q + [h[0] - q[0], h[1] - q[1]] + [h[0] * q[0], h[1] * q[1]]
+            a = b2[0].item()
+            for u in range(3):
+                z = sum(w1[u, f].item() * features[f] for f in range(8)) + b1[u].item()
+                p = 1 / (1 + math.exp(-z / math.sqrt(1 + eps)))
+                a += w2[0, u].item() * (p * z + (1 - p) * 0.0 * z)  # alpha starts at 0
+            for c in range(2):
+                assert out[b, t, c].item() == pytest.approx(h[c] * a, abs=1e-12)
+
+
+def test_norms_and_zero():
+    x, mask = rand(3, 6, 4), MASK
+    ln = SeqLayerNorm(4).double()(x, mask)
+    expected = torch.nn.functional.layer_norm(x, (4,))
+    torch.testing.assert_close(ln[mask], expected[mask])
+    assert (ln[~mask] == 0).all()
+    none = NoNorm()(x, mask)
+    assert torch.equal(none[mask], x[mask]) and (none[~mask] == 0).all()
+    assert torch.equal(NoNorm()(x), x)
+    assert torch.equal(Zero()(x, mask), torch.zeros_like(x))
+    assert torch.equal(Zero()(torch.full((2, 3), float("inf"))), torch.zeros(2, 3))
+
+
+def test_bi_attention_requires_divisible_heads():
+    with pytest.raises(ValueError, match="divisible"):
+        BiSelfAttention(5, heads=2)
+
+
+def test_attention_masks_leave_every_query_a_visible_key():
+    """Old torch versions return NaN for a softmax over only masked keys: the guards prevent it."""
+    from nasc.runtime.ops.sequence import guard_empty_rows
+
+    mask = mixed_mask(5, 6)
+    guarded = guard_empty_rows(~mask)
+    assert not guarded.all(1).any()
+    assert torch.equal(guarded[mask.any(1)], (~mask)[mask.any(1)])  # rows with real keys unchanged
+    for causal in (True, False):
+        blocked = TransformerBlock(4, heads=2, causal=causal)._blocked(mask)  # (B heads, T, T)
+        assert blocked.shape == (10, 6, 6)
+        assert not blocked.all(-1).any()
+        real = mask.repeat_interleave(2, 0)
+        # real queries see exactly the real keys at or before them (or all of them, bidirectional)
+        for r in range(10):
+            for t in range(6):
+                if real[r, t]:
+                    visible = [s for s in range(6) if real[r, s] and (s <= t or not causal)]
+                    assert (~blocked[r, t]).nonzero().flatten().tolist() == visible

@@ -125,5 +125,41 @@ def _display_path(spec: str) -> str:
         return path.as_posix()
 
 
+def _device(name: str) -> str:
+    import torch
+
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        from nasc.errors import Diagnostic, UsageError
+        raise UsageError([Diagnostic("--device", 0, 0, "CUDA was asked for but no GPU is visible",
+                                     "use --device cpu or --device auto")])
+    return name
+
+
+@main.command()
+@click.argument("spec", type=click.Path(exists=True, dir_okay=False))
+@click.option("--data", default="synthetic", show_default=True,
+              help="`synthetic`, or a dataset path (a Frappe_x1 directory, a Criteo/Avazu file...).")
+@click.option("--split", type=click.Choice(["files", "random811"]), default="files", show_default=True,
+              help="The files' own splits, or a seeded 8:1:1 of the pooled rows (AutoPI).")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Run directory (default runs/train-<spec>-<seed>).")
+@click.option("--seed", type=int, default=None, help="Seed (default: the spec's train seed).")
+@click.option("--epochs", type=click.IntRange(min=1), default=None, help="Override the spec's epochs.")
+@click.option("--batch", type=click.IntRange(min=1), default=None, help="Override the batch size.")
+@click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N or auto.")
+@click.option("--quiet", is_flag=True, help="No progress line.")
+@_user_errors
+def train(spec: str, data: str, split: str, out: str | None, seed: int | None,
+          epochs: int | None, batch: int | None, device: str, quiet: bool) -> None:
+    """Train the fixed architecture in SPEC (a baseline, or an arch.nas a search wrote)."""
+    from nasc.runtime.session import train_spec
+
+    result = train_spec(spec, data=data, split=split, out=out, seed=seed, epochs=epochs,
+                        batch=batch, device=_device(device), quiet=quiet)
+    click.echo(result)
+
+
 if __name__ == "__main__":
     main()

@@ -357,7 +357,9 @@ class DenseLayer(nn.Module):
         else:
             h = self.linear(x, self.choice.width)
         width = h.shape[-1]
-        if self.bn is not None:
+        if self.bn is not None and self.choice is None:
+            h = self.bn(h)
+        elif self.bn is not None:  # a searched width uses the leading statistics of the max size
             h = nn.functional.batch_norm(
                 h, self.bn.running_mean[:width], self.bn.running_var[:width],
                 self.bn.weight[:width], self.bn.bias[:width], self.training,

@@ -57,3 +57,50 @@ def describe_model(program: Program, data: str, want_fx: bool) -> ModelReport:
     count = sum(p.numel() for p in model.parameters())
     code = model.code if want_fx else ""
     return ModelReport(count, what, data, len(schema.fields), code)
+
+
+def train_spec(spec_path: str, *, data: str = "synthetic", split: str = "files",
+               out: str | None = None, seed: int | None = None, epochs: int | None = None,
+               batch: int | None = None, device: str = "cpu", quiet: bool = False,
+               run_dir=None) -> str:
+    """``nasc train``: build the fx model of a fixed spec, train it, write the run directory."""
+    from pathlib import Path
+
+    import torch
+
+    from nasc.compiler.frontend import load
+    from nasc.runtime.model import build_fixed
+    from nasc.runtime.rundir import RunDir
+    from nasc.runtime.train import TrainConfig, train_model
+
+    text, _, program = load(spec_path)
+    if choices(program):
+        raise UsageError([Diagnostic(spec_path, 0, 0, "this spec still has choices, so it is a "
+                                                      "search space, not a model",
+                                     f"search it first: nasc search {spec_path}")])
+    if program.head.task != "ctr":
+        raise UsageError([Diagnostic(spec_path, 0, 0, f"nasc train trains CTR models; "
+                                                      f"`head {program.head.task}` is not "
+                                                      "supported by this version",
+                                     "use a ctr head")])
+    config = TrainConfig.from_settings(program.train, seed=seed, epochs=epochs, batch=batch,
+                                       device=device)
+    dataset = open_dataset(program, data, seed=config.seed, split=split)
+    torch.manual_seed(config.seed)
+    model = build_fixed(program, dataset.schema)
+    run = run_dir or RunDir(out or Path("runs") / f"train-{Path(spec_path).stem}-{config.seed}")
+    run.write_text("spec.nas", text)
+    run.write_json("config.json", {"spec": spec_path, "data": data, "split": split,
+                                   "train": config.to_json(),
+                                   "schema": dataset.schema.to_json(),
+                                   "parameters": sum(p.numel() for p in model.parameters())})
+    result = train_model(model, dataset, config, run, show_progress=not quiet)
+    summary = {"best_epoch": result.best_epoch, "valid": result.valid, "test": result.test,
+               "epochs_run": result.epochs_run, "train_seconds": result.train_seconds,
+               "samples_per_second": result.samples_per_second, "device": device,
+               "parameters": sum(p.numel() for p in model.parameters())}
+    run.write_json("summary.json", summary)
+    return (f"{Path(spec_path).name} on {data}: test AUC {result.test['auc']:.5f}, "
+            f"logloss {result.test['logloss']:.5f} (best epoch {result.best_epoch} of "
+            f"{result.epochs_run}; {result.samples_per_second:,.0f} samples/s on {device}); "
+            f"run in {run.path}")

@@ -1,0 +1,183 @@
+"""Training and evaluation of CTR models: a plain PyTorch loop (no training framework).
+
+FuxiCTR/BARS conventions: monitor validation AUC (or logloss), multiply the learning rate by
+``lr_decay`` after an epoch without improvement, stop after ``patience`` such epochs, reload the
+best checkpoint, evaluate on test. L2 on the embedding tables and on the dense weights is added to
+the loss as (lambda / 2) * ||W||^2, as FuxiCTR does. Whole splits live on the device; batches are
+index slices (no per-sample Python).
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+
+from nasc.compiler.program import OpUse
+from nasc.runtime import metrics
+from nasc.runtime.progress import Progress
+from nasc.runtime.rundir import RunDir
+
+
+@dataclass
+class TrainConfig:
+    optimizer: OpUse = field(default_factory=lambda: OpUse("adam", (("lr", 1e-3),)))
+    batch: int = 4096
+    epochs: int = 100
+    monitor: str = "auc"
+    patience: int = 2
+    lr_decay: float = 0.1
+    embedding_l2: float = 0.0
+    net_l2: float = 0.0
+    clip_grad: float = 10.0
+    seed: int = 2021
+    device: str = "cpu"
+
+    @classmethod
+    def from_settings(cls, settings: dict, **overrides) -> "TrainConfig":
+        keys = {f for f in cls.__dataclass_fields__}
+        values = {k: v for k, v in settings.items() if k in keys and v is not None}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def to_json(self) -> dict:
+        out = asdict(self)
+        out["optimizer"] = self.optimizer.text()
+        return out
+
+
+def make_optimizer(spec: OpUse, params) -> torch.optim.Optimizer:
+    p = dict(spec.params)
+    if spec.name == "adam":
+        return torch.optim.Adam(params, lr=p.get("lr", 1e-3), betas=tuple(p.get("betas", (0.9, 0.999))),
+                                weight_decay=p.get("weight_decay", 0.0), eps=p.get("eps", 1e-8))
+    if spec.name == "sgd":
+        return torch.optim.SGD(params, lr=p.get("lr", 0.01), momentum=p.get("momentum", 0.0),
+                               weight_decay=p.get("weight_decay", 0.0),
+                               nesterov=p.get("nesterov", False))
+    if spec.name == "adagrad":
+        return torch.optim.Adagrad(params, lr=p.get("lr", 1e-2), weight_decay=p.get("weight_decay", 0.0))
+    if spec.name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=p.get("lr", 1e-2), momentum=p.get("momentum", 0.0),
+                                   weight_decay=p.get("weight_decay", 0.0))
+    raise ValueError(f"unknown optimizer {spec.name}")
+
+
+def split_parameters(model: nn.Module) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
+    """(embedding tables, dense weights): regularised apart, as FuxiCTR does."""
+    tables = []
+    for m in model.modules():
+        if isinstance(m, nn.Embedding):
+            tables.append(m.weight)
+    ids = {id(p) for p in tables}
+    return tables, [p for p in model.parameters() if id(p) not in ids and p.dim() > 1]
+
+
+def regularization(model: nn.Module, emb_l2: float, net_l2: float) -> torch.Tensor | float:
+    if not emb_l2 and not net_l2:
+        return 0.0
+    tables, dense = split_parameters(model)
+    reg = 0.0
+    if emb_l2:
+        reg = reg + emb_l2 / 2 * sum((p ** 2).sum() for p in tables)
+    if net_l2:
+        reg = reg + net_l2 / 2 * sum((p ** 2).sum() for p in dense)
+    return reg
+
+
+@torch.no_grad()
+def predict(model: nn.Module, table, batch_size: int = 65536) -> torch.Tensor:
+    """Probabilities for a whole split, in order."""
+    was_training = model.training
+    model.eval()
+    out = [torch.sigmoid(model(b)).float() for b in table.batches(batch_size, shuffle=False)]
+    model.train(was_training)
+    return torch.cat(out) if out else torch.zeros(0)
+
+
+def evaluate(model: nn.Module, table, batch_size: int = 65536) -> dict[str, float]:
+    prob = predict(model, table, batch_size).cpu()
+    label = table.columns["label"].cpu()
+    return {"auc": metrics.auc(label, prob), "logloss": metrics.logloss(label, prob)}
+
+
+def improved(monitor: str, value: float, best: float | None) -> bool:
+    if best is None:
+        return True
+    return value > best if monitor == "auc" else value < best
+
+
+@dataclass
+class TrainResult:
+    best_epoch: int
+    valid: dict
+    test: dict
+    epochs_run: int
+    train_seconds: float
+    samples_per_second: float
+    history: list[dict]
+
+
+def train_model(model: nn.Module, dataset, config: TrainConfig, run: RunDir | None = None,
+                show_progress: bool = True) -> TrainResult:
+    device = torch.device(config.device)
+    torch.manual_seed(config.seed)
+    model.to(device)
+    train, valid, test = (dataset.train.to(device), dataset.valid.to(device),
+                          dataset.test.to(device))
+    optimizer = make_optimizer(config.optimizer, model.parameters())
+    loss_fn = nn.BCEWithLogitsLoss()
+    shuffle = torch.Generator(device="cpu").manual_seed(config.seed)
+    best, best_epoch, bad_epochs, history = None, 0, 0, []
+    best_state = None
+    seen, train_seconds = 0, 0.0
+    steps_per_epoch = math.ceil(len(train) / config.batch)
+    progress = Progress(config.epochs, steps_per_epoch, enabled=show_progress)
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        start = time.perf_counter()
+        total, count = 0.0, 0
+        for step, batch in enumerate(train.batches(config.batch, shuffle=True, generator=shuffle), 1):
+            logits = model(batch)
+            loss = loss_fn(logits, batch["label"])
+            objective = loss + regularization(model, config.embedding_l2, config.net_l2)
+            optimizer.zero_grad(set_to_none=True)
+            objective.backward()
+            if config.clip_grad:
+                nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad)
+            optimizer.step()
+            total += float(loss.detach()) * len(batch["label"])
+            count += len(batch["label"])
+            progress.step(epoch, step, total / count)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        elapsed = time.perf_counter() - start
+        train_seconds += elapsed
+        seen += count
+        scores = evaluate(model, valid)
+        row = {"epoch": epoch, "train_logloss": total / max(count, 1), "valid_auc": scores["auc"],
+               "valid_logloss": scores["logloss"], "lr": optimizer.param_groups[0]["lr"],
+               "seconds": elapsed}
+        history.append(row)
+        progress.epoch_done(epoch, scores)
+        value = scores[config.monitor]
+        if improved(config.monitor, value, best):
+            best, best_epoch, bad_epochs = value, epoch, 0
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            if run is not None:
+                run.save_checkpoint("best.pt", {"model": best_state, "epoch": epoch})
+        else:
+            bad_epochs += 1
+            for group in optimizer.param_groups:
+                group["lr"] *= config.lr_decay
+        if run is not None:
+            run.write_metrics(history)
+        if bad_epochs > config.patience:
+            break
+    model.load_state_dict(best_state)
+    result = TrainResult(best_epoch, evaluate(model, valid), evaluate(model, test), len(history),
+                         train_seconds, seen / max(train_seconds, 1e-9), history)
+    progress.close()
+    return result

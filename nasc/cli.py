@@ -161,5 +161,43 @@ def train(spec: str, data: str, split: str, out: str | None, seed: int | None,
     click.echo(result)
 
 
+@main.command()
+@click.argument("spec", type=click.Path(exists=True, dir_okay=False), required=False)
+@click.option("--data", default="synthetic", show_default=True,
+              help="`synthetic`, or a dataset path.")
+@click.option("--split", type=click.Choice(["files", "random811"]), default="files", show_default=True)
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Run directory (default runs/search-<spec>-<seed>).")
+@click.option("--seed", type=int, default=None, help="Seed (default: the strategy's seed).")
+@click.option("--epochs", type=click.IntRange(min=1), default=None,
+              help="Override the strategy's epochs.")
+@click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N or auto.")
+@click.option("--resume", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Continue an interrupted run from its last checkpoint.")
+@click.option("--retrain", is_flag=True, help="Then train the found architecture from scratch.")
+@click.option("--quiet", is_flag=True, help="No progress line.")
+@_user_errors
+def search(spec: str | None, data: str, split: str, out: str | None, seed: int | None,
+           epochs: int | None, device: str, resume: str | None, retrain: bool, quiet: bool) -> None:
+    """Search SPEC with its strategy; write RUN/arch.nas (and retrain it with --retrain)."""
+    from nasc.runtime.session import search_spec, train_spec
+
+    if spec is None and resume is None:
+        raise click.UsageError("give a SPEC, or --resume RUN")
+    dev = _device(device)
+    try:
+        message, run = search_spec(spec, data=data, split=split, out=out, seed=seed,
+                                   epochs=epochs, device=dev, resume=resume, quiet=quiet)
+    except KeyboardInterrupt:
+        click.echo("\ninterrupted: continue with `nasc search --resume <run directory>`", err=True)
+        sys.exit(130)
+    click.echo(message)
+    if retrain:
+        saved = run.read_json("run.json")
+        click.echo(train_spec(str(run.file("arch.nas")), data=saved["data"], split=saved["split"],
+                              out=str(run.file("retrain")), seed=saved["seed"], device=dev,
+                              quiet=quiet))
+
+
 if __name__ == "__main__":
     main()

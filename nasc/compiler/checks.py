@@ -372,6 +372,7 @@ class Checker:
         """Check keys against a table; return ({key: item}, [nested items], [edge items])."""
         found: dict[str, ir.SettingItem] = {}
         nested, edges = [], []
+        given: set[str] = set()  # keys written without their value (reported once, here)
         for item in (body.items if body else ()):
             if isinstance(item, ir.EdgeSetting):
                 if allow_edges:
@@ -398,9 +399,14 @@ class Checker:
                 self.error(item.span, f"`{item.key}` is set twice in {where} "
                                       f"(first at line {found[item.key].span.line})", "keep one")
                 continue
+            if item.value is None and sig.type != "flag":
+                # constructs read some values directly (`edges`, `width`, `tuples`): check here
+                self.error(item.span, f"`{item.key}` needs a value", sig.doc or None)
+                given.add(item.key)
+                continue
             found[item.key] = item
         for key, sig in table.items():
-            if sig.required and key not in found:
+            if sig.required and key not in found and key not in given:
                 span = body.span if body is not None else ir.NO_SPAN
                 self.error(span, f"{where} needs `{key}`", sig.doc or None)
         return found, nested, edges
@@ -555,6 +561,8 @@ class Checker:
                 sig = table[key]
                 item = local.get(key, found.get(key))
                 parts[key] = self.value_of(item, sig, f"{stmt.name}.block{b}.{key}")
+            if parts["layer"] is None:  # no `layer`: reported by body_items as missing
+                raise _Abort()
             for op in parts["layer"].options:
                 if op.name == "target_attention" and target is None:
                     raise self.fail(parts["layer"].span or stmt.span,
@@ -631,7 +639,9 @@ class Checker:
                                           f"layer {n}") if n in overrides else ({}, [], [])
             width_item = local.get("width", found.get("width"))
             if width_item is None:
-                raise self.fail(overrides[n].span, f"layer {n} of {where} has no width")
+                raise self.fail(overrides[n].span if n in overrides else stmt.span,
+                                f"layer {n} of {where} has no width",
+                                f"give `width` to the mlp or to `layer {n} {{ ... }}`")
             width = self.widths(width_item, f"{stmt.name}.layer{n}.width")
             kinds.update(isinstance(w, float) for w in width.options)
             act = self.value_of(local.get("act", found.get("act")), table["act"],

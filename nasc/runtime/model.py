@@ -51,11 +51,17 @@ def load_from_supernet(fixed: nn.Module, supernet: nn.Module) -> None:
     a max-size weight shared by slicing maps to the fixed tensor's leading block.
     """
     source = supernet.state_dict()
-    chosen = {name: m.index for name, m in supernet.named_modules()
-              if isinstance(m, OneOf) and m.index is not None}
+    # A one-of with a single candidate (a node written with one operator) is not a choice the
+    # path fixes: it may stay relaxed (index None, softmax of one alpha = 1), yet maps to 0.
+    chosen = {name: (m.index if m.index is not None else 0)
+              for name, m in supernet.named_modules()
+              if isinstance(m, OneOf) and (m.index is not None or len(m.candidates) == 1)}
     target = fixed.state_dict()
+    params = {name for name, _ in fixed.named_parameters()}
     for key in target:
         src_key = _supernet_key(key, chosen)
+        if src_key not in source and key not in params and not target[key].is_floating_point():
+            continue  # a structural index buffer of the fixed path (e.g. Hadamard tuples)
         if src_key not in source:
             raise KeyError(f"the supernet has no weight for `{key}` (looked for `{src_key}`)")
         value = source[src_key]

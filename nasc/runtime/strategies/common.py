@@ -1,0 +1,90 @@
+"""What every strategy shares: the supernet of the run, seeded generators, and the export of the
+architecture it found as ``arch.nas`` (the spec with its choices fixed, in the nasc language).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from nasc.compiler import ir
+from nasc.compiler.fix import fix_spec
+from nasc.compiler.printer import print_spec
+from nasc.compiler.program import Program
+from nasc.runtime.model import generate, load_generated
+from nasc.runtime.rundir import RunDir
+
+
+@dataclass
+class SearchContext:
+    """Everything a strategy needs; strategies receive it and return an assignment."""
+
+    program: Program
+    spec: ir.Spec
+    spec_text: str
+    spec_path: str
+    dataset: object
+    data_name: str
+    run: RunDir
+    device: torch.device
+    seed: int
+    settings: dict
+    resume: bool = False
+    show_progress: bool = True
+    record: dict = field(default_factory=dict)  # what arch.nas's header reports
+
+
+def generator(seed: int, *salt: int) -> torch.Generator:
+    """A CPU generator for one random source; ``salt`` keeps sources (and epochs) apart, so a
+    resumed run draws exactly what an uninterrupted one would."""
+    value = seed
+    for s in salt:
+        value = value * 1_000_003 + s
+    return torch.Generator().manual_seed(value % (2 ** 63))
+
+
+def build_supernet(ctx: SearchContext) -> torch.nn.Module:
+    """Generate the supernet module into the run directory, import it from there, build it."""
+    path = generate(ctx.program, ctx.spec_text, ctx.spec_path, ctx.run.file("supernet.py"))
+    cls = load_generated(path)
+    torch.manual_seed(ctx.seed)
+    return cls(ctx.dataset.schema).to(ctx.device)
+
+
+def split_half(table, share: float, seed: int):
+    """A seeded split of the training rows: (weights part, architecture part)."""
+    perm = torch.randperm(len(table), generator=generator(seed, 1))
+    cut = int(round(len(table) * (1 - share)))
+    device = table.columns["label"].device
+    return table.subset(perm[:cut].to(device)), table.subset(perm[cut:].to(device))
+
+
+def export_arch(ctx: SearchContext, assignment: dict) -> Path:
+    """Write arch.nas: the spec with ``assignment`` fixed, and a header recording the search."""
+    fixed = fix_spec(ctx.spec, ctx.program, assignment, drop_search=True)
+    header = [
+        f"# Architecture found by `nasc search {ctx.spec_path}` ({ctx.program.strategy.name}).",
+        f"# seed {ctx.seed}; data {ctx.data_name}; "
+        + "; ".join(f"{k} {v}" for k, v in ctx.record.items() if not isinstance(v, (dict, list))),
+    ]
+    for key, value in ctx.record.items():
+        if isinstance(value, (dict, list)):
+            text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+            header.append(f"# {key}: {text}")
+    header.append(f"# choices: {json.dumps(_jsonable(assignment), sort_keys=True)}")
+    model = fixed.model.model_copy(update={"comments": tuple(header) + fixed.model.comments})
+    text = print_spec(fixed.model_copy(update={"model": model}))
+    path = ctx.run.file("arch.nas")
+    ctx.run.write_text("arch.nas", text)
+    ctx.run.write_json("choices.json", _jsonable(assignment))
+    return path
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value

@@ -1,0 +1,223 @@
+"""DARTS as AutoPI runs it (AutoPI-D, §4.3-4.4 and §5.1).
+
+Bi-level optimisation on a seeded split of the training set: the weights w learn on one part
+(momentum SGD, cosine schedule, PC-DARTS settings), alpha and beta on the other (Adam). First
+order takes the gradient of the architecture loss at the current w (xi = 0); second order
+unrolls one weight step and corrects with a finite-difference Hessian-vector product (DARTS
+eq. 7-8), written with torch.func. The temperature follows tau = (1 + log T) / (1 + log t);
+skip adds N(0, lambda std(X)) while training. The alpha/beta with the best validation logloss
+are kept, and each searched node keeps its top-k operators from distinct inputs by strength
+softmax(alpha)_o * softmax(beta)_i (§4.4.1).
+
+Every epoch ends with an atomic checkpoint; the random sources are seeded per epoch, so a run
+resumed from its last checkpoint ends as an uninterrupted one would (on CPU).
+"""
+from __future__ import annotations
+
+import itertools
+import math
+
+import torch
+from torch import nn
+from torch.func import functional_call
+
+from nasc.runtime.choices import CellNode, OneOf
+from nasc.runtime.progress import Progress
+from nasc.runtime.strategies.common import SearchContext, build_supernet, generator, split_half
+from nasc.runtime.train import evaluate, make_optimizer
+
+GRAD_CLIP = 5.0
+
+
+def temperature(total: int, epoch: int, schedule: str) -> float:
+    """AutoPI eq. 9: tau = (1 + log T) / (1 + log t), t = 1..T; 1 without annealing."""
+    if schedule == "none":
+        return 1.0
+    return (1 + math.log(total)) / (1 + math.log(epoch))
+
+
+def arch_state(net: nn.Module) -> dict[str, torch.Tensor]:
+    """alpha/beta by label: ``<label>.alpha`` and ``<label>.beta``."""
+    out = {}
+    for m in net.modules():
+        if isinstance(m, OneOf) and m.alpha is not None:
+            out[f"{m.label}.alpha"] = m.alpha.detach().cpu().clone()
+        elif isinstance(m, CellNode) and m.beta is not None:
+            out[f"{m.label}.beta"] = m.beta.detach().cpu().clone()
+    return out
+
+
+def load_arch_state(net: nn.Module, state: dict[str, torch.Tensor]) -> None:
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, OneOf) and m.alpha is not None:
+                m.alpha.copy_(state[f"{m.label}.alpha"])
+            elif isinstance(m, CellNode) and m.beta is not None:
+                m.beta.copy_(state[f"{m.label}.beta"])
+
+
+def discretize(net: nn.Module) -> dict:
+    """The discrete architecture: per searched node the top-k (input, operator) pairs from
+    distinct inputs by softmax(alpha)_o * softmax(beta)_i; elsewhere the operator of largest alpha."""
+    assignment = {}
+    for label, m in net.choice_modules().items():
+        if isinstance(m, CellNode) and m.searched:
+            beta = torch.softmax(m.beta.detach(), 0)
+            best = []
+            for k, i in enumerate(m.sources):
+                edge = m.edges[str(i)]
+                alpha = torch.softmax(edge.alpha.detach(), 0)
+                o = int(alpha.argmax())
+                best.append((float(alpha[o] * beta[k]), -i, i, edge.options[o]))
+            top = sorted(best, reverse=True)[: m.keep]
+            assignment[label] = tuple(sorted((i, op) for _, _, i, op in top))
+        elif isinstance(m, OneOf) and m.alpha is not None:
+            assignment[label] = m.options[int(m.alpha.detach().argmax())]
+    return assignment
+
+
+def softmaxes(state: dict[str, torch.Tensor]) -> dict[str, list[float]]:
+    return {k: [round(float(x), 6) for x in torch.softmax(v, 0)] for k, v in state.items()}
+
+
+class Darts:
+    def __init__(self, ctx: SearchContext):
+        self.ctx = ctx
+        s = ctx.settings
+        self.epochs, self.batch, self.order = s["epochs"], s["batch"], s["order"]
+        self.net = build_supernet(ctx)
+        self.net.relax()
+        self.arch_params = self.net.arch_parameters()
+        self.weight_params = self.net.weight_parameters()
+        self.w_opt = make_optimizer(s["weights"], self.weight_params)
+        self.a_opt = make_optimizer(s["arch"], self.arch_params)
+        self.schedule = torch.optim.lr_scheduler.CosineAnnealingLR(self.w_opt, self.epochs)
+        train = ctx.dataset.train.to(ctx.device)
+        self.train_w, self.train_a = split_half(train, s["arch_split"], ctx.seed)
+        self.valid = ctx.dataset.valid.to(ctx.device)
+        self.loss = nn.BCEWithLogitsLoss()
+        self.best: tuple[float, int, dict] | None = None
+        self.history: list[dict] = []
+
+    # ---- one step of each level
+    def weight_step(self, batch) -> float:
+        loss = self.loss(self.net(batch), batch["label"])
+        grads = torch.autograd.grad(loss, self.weight_params, allow_unused=True)
+        for p, g in zip(self.weight_params, grads):
+            p.grad = g
+        nn.utils.clip_grad_norm_(self.weight_params, GRAD_CLIP)
+        self.w_opt.step()
+        self.w_opt.zero_grad(set_to_none=True)
+        return float(loss.detach())
+
+    def arch_step(self, arch_batch, train_batch) -> float:
+        if self.order == 2:
+            grads, loss = self.unrolled_grads(arch_batch, train_batch)
+        else:
+            loss = self.loss(self.net(arch_batch), arch_batch["label"])
+            grads = torch.autograd.grad(loss, self.arch_params)
+        for p, g in zip(self.arch_params, grads):
+            p.grad = g
+        self.a_opt.step()
+        self.a_opt.zero_grad(set_to_none=True)
+        return float(loss.detach())
+
+    def unrolled_grads(self, arch_batch, train_batch):
+        """DARTS' second order: grad_a L_val(w', a) - xi * H v, w' = w - xi grad_w L_train."""
+        net, xi = self.net, self.w_opt.param_groups[0]["lr"]
+        names = {id(p): n for n, p in net.named_parameters()}
+        w_names = [names[id(p)] for p in self.weight_params]
+        a_names = [names[id(p)] for p in self.arch_params]
+        params = dict(net.named_parameters())
+
+        def loss_at(weights: dict, batch):
+            out = functional_call(net, {**params, **weights}, (batch,))
+            return self.loss(out, batch["label"])
+
+        w = {n: params[n] for n in w_names}
+        g_train = torch.autograd.grad(loss_at(w, train_batch), list(w.values()), allow_unused=True)
+        w_prime = {n: (p - xi * g if g is not None else p).detach().requires_grad_()
+                   for (n, p), g in zip(w.items(), g_train)}
+        val_loss = loss_at(w_prime, arch_batch)
+        grads = torch.autograd.grad(val_loss, [params[n] for n in a_names] + list(w_prime.values()),
+                                    allow_unused=True)
+        g_alpha, v = grads[: len(a_names)], grads[len(a_names):]
+        v = [torch.zeros_like(p) if g is None else g for p, g in zip(w.values(), v)]
+        eps = 0.01 / (torch.sqrt(sum((g ** 2).sum() for g in v)) + 1e-12)
+        arch = [params[n] for n in a_names]
+        with torch.no_grad():
+            plus = {n: p + eps * g for (n, p), g in zip(w.items(), v)}
+            minus = {n: p - eps * g for (n, p), g in zip(w.items(), v)}
+        g_plus = torch.autograd.grad(loss_at(plus, train_batch), arch, allow_unused=True)
+        g_minus = torch.autograd.grad(loss_at(minus, train_batch), arch, allow_unused=True)
+        out = []
+        for ga, gp, gm in zip(g_alpha, g_plus, g_minus):
+            ga = torch.zeros_like(gp) if ga is None else ga
+            out.append(ga - xi * (gp - gm) / (2 * eps))
+        return out, val_loss
+
+    # ---- epochs
+    def run_epoch(self, epoch: int, progress: Progress) -> dict:
+        s, seed = self.ctx.settings, self.ctx.seed
+        tau = temperature(self.epochs, epoch, s["temperature"])
+        self.net.set_temperature(tau)
+        self.net.set_skip_noise(s["noisy_skip"], generator(seed, 2, epoch))
+        self.net.train()
+        arch_batches = itertools.cycle(list(self.train_a.batches(self.batch, True, generator(seed, 4, epoch))))
+        w_loss = a_loss = 0.0
+        steps = 0
+        for steps, batch in enumerate(self.train_w.batches(self.batch, True, generator(seed, 3, epoch)), 1):
+            a_loss += self.arch_step(next(arch_batches), batch)
+            w_loss += self.weight_step(batch)
+            progress.step(epoch, steps, w_loss / steps)
+        self.schedule.step()
+        self.net.set_skip_noise(0.0)
+        scores = evaluate(self.net, self.valid, bn_batch_stats=True)
+        progress.epoch_done(epoch, scores)
+        state = arch_state(self.net)
+        row = {"epoch": epoch, "tau": tau, "train_logloss": w_loss / max(steps, 1),
+               "arch_logloss": a_loss / max(steps, 1), "valid_auc": scores["auc"],
+               "valid_logloss": scores["logloss"]}
+        if self.best is None or scores["logloss"] < self.best[0]:
+            self.best = (scores["logloss"], epoch, state)
+        self.history.append({**row, "arch": softmaxes(state)})
+        return row
+
+    def checkpoint(self, epoch: int) -> None:
+        self.ctx.run.save_checkpoint("checkpoint.pt", {
+            "epoch": epoch, "model": self.net.state_dict(), "w_opt": self.w_opt.state_dict(),
+            "a_opt": self.a_opt.state_dict(), "schedule": self.schedule.state_dict(),
+            "best_logloss": self.best[0], "best_epoch": self.best[1], "best_arch": self.best[2],
+        })
+        self.ctx.run.write_json("history.json", self.history)
+        self.ctx.run.write_metrics([{k: v for k, v in h.items() if k != "arch"}
+                                    for h in self.history])
+
+    def restore(self) -> int:
+        state = self.ctx.run.load_checkpoint("checkpoint.pt", map_location=self.ctx.device)
+        self.net.load_state_dict(state["model"])
+        self.w_opt.load_state_dict(state["w_opt"])
+        self.a_opt.load_state_dict(state["a_opt"])
+        self.schedule.load_state_dict(state["schedule"])
+        self.best = (state["best_logloss"], state["best_epoch"], state["best_arch"])
+        self.history = self.ctx.run.read_json("history.json")[: state["epoch"]]
+        return state["epoch"]
+
+    def run(self) -> dict:
+        start = self.restore() + 1 if self.ctx.resume else 1
+        steps = math.ceil(len(self.train_w) / self.batch)
+        progress = Progress(self.epochs, steps, enabled=self.ctx.show_progress)
+        for epoch in range(start, self.epochs + 1):
+            self.run_epoch(epoch, progress)
+            self.checkpoint(epoch)
+        best_logloss, best_epoch, best_arch = self.best
+        load_arch_state(self.net, best_arch)
+        self.ctx.record.update({"strategy": "darts", "order": self.order, "epochs": self.epochs,
+                                "best_epoch": best_epoch,
+                                "best_valid_logloss": round(best_logloss, 6),
+                                "arch": softmaxes(best_arch)})
+        return discretize(self.net)
+
+
+def search(ctx: SearchContext) -> dict:
+    return Darts(ctx).run()

@@ -1,0 +1,56 @@
+"""Random search (AutoPI-R, and AMEIR App. C.4's Random): children drawn uniformly from the space
+with a seeded generator, each trained from scratch for the strategy's budget of epochs, the best
+by validation logloss (or AUC) kept. Children already trained are not trained again on resume.
+"""
+from __future__ import annotations
+
+import random
+
+from nasc.compiler.fix import fix_spec, sample_assignment
+from nasc.compiler.frontend import compile_text
+from nasc.compiler.printer import print_spec
+from nasc.runtime.model import build_fixed
+from nasc.runtime.train import TrainConfig, train_model
+from nasc.runtime.strategies.common import SearchContext
+
+
+def children(ctx: SearchContext) -> list[dict]:
+    rng = random.Random(ctx.seed)
+    names = [f.name for f in ctx.dataset.schema.fields]
+    return [sample_assignment(ctx.program, rng, names) for _ in range(ctx.settings["children"])]
+
+
+def search(ctx: SearchContext) -> dict:
+    s = ctx.settings
+    monitor = s["monitor"]
+    done = ctx.run.read_json("children.json") if ctx.resume and ctx.run.file("children.json").exists() \
+        else []
+    config = TrainConfig.from_settings(ctx.program.train, epochs=s["epochs"], batch=s["batch"],
+                                       seed=ctx.seed, device=str(ctx.device), monitor=monitor)
+    for n, assignment in enumerate(children(ctx)):
+        if n < len(done):
+            continue
+        fixed = fix_spec(ctx.spec, ctx.program, assignment, drop_search=True)
+        _, program = compile_text(print_spec(fixed), f"{ctx.spec_path}#child{n}")
+        model = build_fixed(program, ctx.dataset.schema)
+        result = train_model(model, ctx.dataset, config, show_progress=False)
+        done.append({"child": n, "valid": result.valid, "epochs": result.epochs_run,
+                     "seconds": result.train_seconds, "choices": assignment})
+        ctx.run.write_json("children.json", done)
+        if ctx.show_progress:
+            print(f"child {n + 1}/{len(done) if False else s['children']}: valid auc "
+                  f"{result.valid['auc']:.5f} logloss {result.valid['logloss']:.5f}", flush=True)
+    sign = -1 if monitor == "auc" else 1
+    best = min(done, key=lambda r: sign * r["valid"][monitor])
+    ctx.record.update({"strategy": "random", "children": len(done), "best_child": best["child"],
+                       f"best_valid_{monitor}": round(best["valid"][monitor], 6)})
+    return _tuples(best["choices"])
+
+
+def _tuples(value):
+    """JSON turns tuples into lists; the IR operations take either, but keep them tidy."""
+    if isinstance(value, dict):
+        return {k: _tuples(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return tuple(_tuples(v) for v in value)
+    return value

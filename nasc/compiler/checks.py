@@ -222,6 +222,7 @@ class Checker:
             sigs = [sig]
         args = tuple(self.expr(a, label) for a in value.args)
         kinds = [self.arg_kind(sig, value, args) for sig in sigs]
+        self.static_dims(choice, value, args)
         if len(set(kinds)) > 1:
             raise self.fail(value.span, "the operators of this choice return different kinds",
                             "; ".join(f"{s.name}: {KIND_WORDS[k]}" for s, k in zip(sigs, kinds)))
@@ -263,6 +264,40 @@ class Checker:
         if sig.output is None and args and args[0].kind == "?":
             return "?"  # the input's statement failed (already reported): its kind is unknown
         return output_kind(sig, [a.kind for a in args])
+
+    def static_dims(self, choice: OpChoice, call: ir.Call, args: tuple[Expr, ...]) -> None:
+        """Checks that need an embedding width known before any data is attached."""
+        for op in choice.options:
+            if op.name == "embed" and op.param("positions") and args[0].kind != "seq_ids":
+                raise self.fail(call.span, "`positions=true` applies to a sequence input only",
+                                "drop it, or embed a `sequence` input")
+            if op.name == "self_attention" and args:
+                k = self.matrix_dim(args[0])
+                heads = op.param("heads")
+                if k is not None and k % heads:
+                    raise self.fail(call.span, f"`self_attention` splits the embedding width {k} "
+                                               f"into {heads} heads, which does not divide it",
+                                    "use a number of heads that divides the width: "
+                                    + ", ".join(str(h) for h in range(1, k + 1) if k % h == 0))
+
+    def matrix_dim(self, expr: Expr) -> int | None:
+        """The width k of a field matrix, where the spec fixes it (an embedding's dim)."""
+        if isinstance(expr, NameRef):
+            sym = self.symbols.get(expr.name)
+            b = sym.binding if sym else None
+            if isinstance(b, NodeDef):
+                return self.matrix_dim(b.expr)
+            if isinstance(b, (CellDef, InteractionsDef)):
+                return self.matrix_dim(b.inputs[0] if isinstance(b, CellDef) else b.input)
+            return None
+        if expr.kind != "matrix":
+            return None
+        op = expr.op.options[0]
+        if op.name == "embed":
+            return op.param("dim")
+        if expr.args and all(OPERATORS[o.name].output is None for o in expr.op.options):
+            return self.matrix_dim(expr.args[0])
+        return None
 
     @staticmethod
     def _describe_inputs(sig: OpSig) -> str:

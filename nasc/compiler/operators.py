@@ -130,8 +130,10 @@ _SIGNATURES: list[OpSig] = [
     _op("conv1x1", "merge", doc="1x1 convolution over the stacked intermediate nodes (m x k)"),
     # ---- node operators (hand-crafted models' building blocks)
     _op("embed", "node", [("ids", "seq_ids", "target_ids")],
-        params=[_int("dim", 10, 1, 4096), _float("init_std", 1e-4, 0.0, 10.0)],
-        doc="embedding lookup: one table with per-field offsets"),
+        params=[_int("dim", 10, 1, 4096), _float("init_std", 1e-4, 0.0, 10.0),
+                _bool("positions", False)],
+        doc="embedding lookup: one table with per-field offsets; positions=true adds a learned "
+            "position embedding to a sequence (SASRec)"),
     _op("lr", "node", [("ids",)], output="logit", doc="logistic regression over the raw fields"),
     _op("fm_logit", "node", [M], output="logit", doc="FM's second-order term as a logit"),
     _op("bi_interaction", "node", [M], output="vector", doc="NFM's bi-interaction pooling (k)"),

@@ -73,29 +73,39 @@ def input_shape(schema, input_type: str, **params) -> Shape:
 
 
 class SequenceEmbedding(nn.Module):
-    """(B, T, n_a) ids -> (B, T, n_a k): the concatenated field embeddings of each behavior."""
+    """(B, T, n_a) ids -> (B, T, n_a k): the concatenated field embeddings of each behavior,
+    plus a learned embedding of the position slot when ``max_len`` is given (SASRec)."""
 
-    def __init__(self, vocab, dim: int, init_std: float):
+    def __init__(self, vocab, dim: int, init_std: float, max_len: int = 0):
         super().__init__()
         self.fields = ops.FieldEmbedding(vocab, dim, init_std)
+        self.positions = nn.Embedding(max_len, len(vocab) * dim) if max_len else None
+        if self.positions is not None:
+            nn.init.normal_(self.positions.weight, std=init_std)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        return self.fields(ids).flatten(-2)
+        out = self.fields(ids).flatten(-2)  # (B, T, n_a k)
+        if self.positions is not None:
+            out = out + self.positions.weight[: out.shape[-2]]
+        return out
 
 
 class TargetEmbedding(SequenceEmbedding):
     """(B, n_t) ids -> (B, n_t k)."""
 
 
-def embed(schema, input_type: str, dim: int = 10, init_std: float = 1e-4) -> nn.Module:
+def embed(schema, input_type: str, dim: int = 10, init_std: float = 1e-4,
+          positions: bool = False) -> nn.Module:
     shape = input_shape(schema, input_type)
     if not shape.vocab:
         raise ValueError(f"the dataset has no {input_type} fields to embed")
     if shape.kind == "ids":
         return _shaped(ops.FieldEmbedding(shape.vocab, dim, init_std), Shape("matrix", shape.fields, dim))
-    cls = SequenceEmbedding if shape.kind == "seq_ids" else TargetEmbedding
-    kind = "sequence" if shape.kind == "seq_ids" else "vector"
-    return _shaped(cls(shape.vocab, dim, init_std), Shape(kind, 0, shape.fields * dim))
+    if shape.kind == "seq_ids":
+        module = SequenceEmbedding(shape.vocab, dim, init_std,
+                                   int(schema.max_len) if positions else 0)
+        return _shaped(module, Shape("sequence", 0, shape.fields * dim))
+    return _shaped(TargetEmbedding(shape.vocab, dim, init_std), Shape("vector", 0, shape.fields * dim))
 
 
 def field_names(schema) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -12,6 +13,7 @@ from torch import nn
 from nasc.compiler.codegen import render
 from nasc.compiler.lower import lower
 from nasc.compiler.program import Program
+from nasc.errors import Diagnostic, UsageError
 from nasc.fileio import write_atomic
 from nasc.runtime.choices import ChoiceModule, OneOf
 from nasc.runtime.materialize import build_fx_model
@@ -39,9 +41,23 @@ def load_generated(path: Path) -> type[nn.Module]:
     return classes[-1]
 
 
+@contextmanager
+def building(program: Program, schema):
+    """Turn a model that cannot be built for a dataset (its widths or fields do not fit) into a
+    user error naming the spec, instead of a traceback from inside a module's constructor."""
+    try:
+        yield
+    except (ValueError, KeyError, IndexError, RuntimeError) as err:
+        fields = ", ".join(f.name for f in schema.fields) or "none"
+        raise UsageError([Diagnostic(program.path, 0, 0,
+                                     f"model `{program.name}` cannot be built for this dataset: "
+                                     f"{err}", f"the dataset's fields: {fields}")]) from None
+
+
 def build_fixed(program: Program, schema) -> torch.fx.GraphModule:
     """The fx GraphModule of a program with every choice made."""
-    return build_fx_model(lower(program, "fixed"), schema)
+    with building(program, schema):
+        return build_fx_model(lower(program, "fixed"), schema)
 
 
 def load_from_supernet(fixed: nn.Module, supernet: nn.Module) -> None:

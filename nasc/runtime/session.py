@@ -55,12 +55,15 @@ def describe_model(program: Program, data: str, want_fx: bool) -> ModelReport:
         raise UsageError([Diagnostic(program.path, 0, 0, "`--emit fx` needs a fixed architecture, "
                                                          "and this spec still has choices",
                                      "search it first (`nasc search`), then compile its arch.nas")])
-    if fixed:
-        model = build_fx_model(lower(program, "fixed"), schema)
-        what = "fixed architecture"
-    else:
-        model = materialize(lower(program, "supernet"), schema)
-        what = "supernet, all candidates"
+    from nasc.runtime.model import building
+
+    with building(program, schema):
+        if fixed:
+            model = build_fx_model(lower(program, "fixed"), schema)
+            what = "fixed architecture"
+        else:
+            model = materialize(lower(program, "supernet"), schema)
+            what = "supernet, all candidates"
     count = sum(p.numel() for p in model.parameters())
     code = model.code if want_fx else ""
     return ModelReport(count, what, data, len(schema.fields), code)

@@ -13,7 +13,7 @@ from nasc.compiler import ir
 from nasc.compiler.fix import fix_spec
 from nasc.compiler.printer import print_spec
 from nasc.compiler.program import Program
-from nasc.runtime.model import generate, load_generated
+from nasc.runtime.model import building, generate, load_generated
 from nasc.runtime.rundir import RunDir
 
 
@@ -50,7 +50,9 @@ def build_supernet(ctx: SearchContext) -> torch.nn.Module:
     path = generate(ctx.program, ctx.spec_text, ctx.spec_path, ctx.run.file("supernet.py"))
     cls = load_generated(path)
     torch.manual_seed(ctx.seed)
-    return cls(ctx.dataset.schema).to(ctx.device)
+    with building(ctx.program, ctx.dataset.schema):
+        net = cls(ctx.dataset.schema)
+    return net.to(ctx.device)
 
 
 def split_half(table, share: float, seed: int):

@@ -1,0 +1,195 @@
+"""Train the papers' hand-crafted baselines from their specs on Frappe_x1 and compare.
+
+    python benchmarks/baselines.py [--data ../shared/data/frappe_x1] [--models deepfm lr ...]
+                                   [--seeds 2021 2022 2023] [--throughput-epochs 2]
+
+Each (model, seed) trains with its spec's `train` block on the files' own 7:2:1 split (the BARS
+leaderboard's split and test rows) and is appended to benchmarks/results/baselines.json as soon
+as it finishes (a rerun skips finished pairs). A hand-written PyTorch DeepFM
+(benchmarks/reference_deepfm.py) is timed in the same run against nasc's DeepFM, epoch for epoch
+on the same tensors, alternating, and the ratio of training samples/s is reported.
+The markdown table beside the JSON puts the results next to BARS (ANCHORS.md §1) and AutoPI's
+Table 2 (Frappe column).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from nasc.compiler.frontend import load  # noqa: E402
+from nasc.runtime.data import load_dataset  # noqa: E402
+from nasc.runtime.model import build_fixed  # noqa: E402
+from nasc.runtime.rundir import RunDir  # noqa: E402
+from nasc.runtime.train import TrainConfig, make_optimizer, regularization, train_model  # noqa: E402
+import reference_deepfm  # noqa: E402
+
+MODELS = ["lr", "fm", "deepfm", "dcn", "xdeepfm", "autoint_plus", "afn_plus", "nfm", "pnn",
+          "wide_deep", "fibinet"]
+# BARS Frappe_x1 leaderboard, test AUC / logloss (ANCHORS.md §1).
+BARS = {"lr": (0.9356, 0.3076), "fm": (0.9671, 0.2065), "nfm": (0.9804, 0.2058),
+        "pnn": (0.9841, 0.1540), "wide_deep": (0.9841, 0.1490), "deepfm": (0.9842, 0.1482),
+        "fibinet": (0.9832, 0.1941), "dcn": (0.9839, 0.1527), "xdeepfm": (0.9845, 0.1466),
+        "autoint_plus": (0.9848, 0.1490), "afn_plus": (0.9826, 0.2139)}
+# AutoPI Table 2, Frappe column (8:1:1 random split, so not the same test rows).
+AUTOPI_TABLE2 = {"lr": (0.9329, 0.2860), "fm": None, "nfm": (0.9727, 0.2079),
+                 "wide_deep": (0.9728, 0.2038), "deepfm": (0.9719, 0.2108),
+                 "xdeepfm": (0.9738, 0.2098), "autoint_plus": (0.9661, 0.2102),
+                 "afn_plus": (0.9783, 0.1762), "dcn": (0.9402, 0.2808)}
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def commit() -> str:
+    try:
+        return subprocess.check_output(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                                       text=True).strip()
+    except Exception:  # noqa: BLE001 - a benchmark outside git still runs
+        return "unknown"
+
+
+def environment() -> dict:
+    return {"device": "cpu", "cpu": platform.processor() or platform.machine(),
+            "cores": os.cpu_count(), "torch": torch.__version__, "threads": torch.get_num_threads(),
+            "commit": commit()}
+
+
+def run_model(name: str, seed: int, dataset, out_dir: Path) -> dict:
+    _, _, program = load(ROOT / "specs" / f"{name}.nas")
+    config = TrainConfig.from_settings(program.train, seed=seed)
+    torch.manual_seed(seed)
+    model = build_fixed(program, dataset.schema)
+    start = time.perf_counter()
+    result = train_model(model, dataset, config, RunDir(out_dir / f"{name}-{seed}"),
+                         show_progress=False)
+    return {"model": name, "seed": seed, "test_auc": result.test["auc"],
+            "test_logloss": result.test["logloss"], "valid_auc": result.valid["auc"],
+            "best_epoch": result.best_epoch, "epochs": result.epochs_run,
+            "parameters": sum(p.numel() for p in model.parameters()),
+            "train_samples_per_s": result.samples_per_second,
+            "wall_s": time.perf_counter() - start}
+
+
+def throughput(dataset, epochs: int, seed: int = 2021) -> dict:
+    """Training samples/s of nasc's DeepFM and the hand-written one, alternating epochs."""
+    _, _, program = load(ROOT / "specs" / "deepfm.nas")
+    config = TrainConfig.from_settings(program.train, seed=seed)
+    train = dataset.train
+    torch.manual_seed(seed)
+    nasc_model = build_fixed(program, dataset.schema)
+    ref = reference_deepfm.DeepFM([f.vocab_size for f in dataset.schema.fields])
+    nasc_opt = make_optimizer(config.optimizer, nasc_model.parameters())
+    ref_opt = torch.optim.Adam(ref.parameters(), lr=1e-3)
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    times = {"nasc": [], "reference": []}
+    for epoch in range(epochs):
+        g = torch.Generator().manual_seed(seed + epoch)
+        nasc_model.train()
+        start = time.perf_counter()
+        for batch in train.batches(config.batch, shuffle=True, generator=g):
+            loss = loss_fn(nasc_model(batch), batch["label"])
+            loss = loss + regularization(nasc_model, config.embedding_l2, config.net_l2)
+            nasc_opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(nasc_model.parameters(), config.clip_grad)
+            nasc_opt.step()
+        times["nasc"].append(time.perf_counter() - start)
+        times["reference"].append(reference_deepfm.train_epoch(
+            ref, train.columns["fields"], train.columns["label"], ref_opt, config.batch,
+            config.embedding_l2, torch.Generator().manual_seed(seed + epoch)))
+    n = len(train)
+    nasc_sps = n / statistics.median(times["nasc"])
+    ref_sps = n / statistics.median(times["reference"])
+    return {"nasc_samples_per_s": nasc_sps, "reference_samples_per_s": ref_sps,
+            "ratio": nasc_sps / ref_sps, "epochs_timed": epochs,
+            "epoch_seconds": times}
+
+
+def summarise(rows: list[dict]) -> dict:
+    out = {}
+    for name in dict.fromkeys(r["model"] for r in rows):
+        runs = [r for r in rows if r["model"] == name]
+        aucs = [r["test_auc"] for r in runs]
+        losses = [r["test_logloss"] for r in runs]
+        out[name] = {"seeds": [r["seed"] for r in runs],
+                     "test_auc_mean": statistics.mean(aucs),
+                     "test_auc_std": statistics.stdev(aucs) if len(aucs) > 1 else 0.0,
+                     "test_logloss_mean": statistics.mean(losses),
+                     "test_logloss_std": statistics.stdev(losses) if len(losses) > 1 else 0.0,
+                     "parameters": runs[0]["parameters"],
+                     "train_samples_per_s": statistics.mean(r["train_samples_per_s"] for r in runs),
+                     "wall_s": sum(r["wall_s"] for r in runs)}
+    return out
+
+
+def markdown(summary: dict, tp: dict | None, env: dict) -> str:
+    lines = ["# Baselines on Frappe_x1 (nasc specs, CPU)", "",
+             f"commit {env['commit']}, torch {env['torch']}, {env['cores']} cores; test split of "
+             "the Frappe_x1 files (BARS' rows). mean ± std over the seeds listed.", "",
+             "| model | seeds | test AUC | test logloss | BARS AUC / logloss | AutoPI T2 AUC / logloss "
+             "| params | train samples/s |", "|---|---|---|---|---|---|---|---|"]
+    for name, s in summary.items():
+        bars = BARS.get(name)
+        paper = AUTOPI_TABLE2.get(name)
+        lines.append(
+            f"| {name} | {len(s['seeds'])} | {s['test_auc_mean']:.4f} ± {s['test_auc_std']:.4f} | "
+            f"{s['test_logloss_mean']:.4f} ± {s['test_logloss_std']:.4f} | "
+            f"{f'{bars[0]:.4f} / {bars[1]:.4f}' if bars else '-'} | "
+            f"{f'{paper[0]:.4f} / {paper[1]:.4f}' if paper else '-'} | {s['parameters']:,} | "
+            f"{s['train_samples_per_s']:,.0f} |")
+    if tp:
+        lines += ["", f"Throughput, same run, median of {tp['epochs_timed']} alternating epochs: "
+                  f"nasc DeepFM {tp['nasc_samples_per_s']:,.0f} samples/s, hand-written "
+                  f"{tp['reference_samples_per_s']:,.0f} samples/s, ratio {tp['ratio']:.3f}."]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "frappe_x1"))
+    parser.add_argument("--models", nargs="*", default=MODELS)
+    parser.add_argument("--seeds", nargs="*", type=int, default=[2021, 2022, 2023])
+    parser.add_argument("--throughput-epochs", type=int, default=3)
+    parser.add_argument("--out", default=str(RESULTS / "baselines.json"))
+    args = parser.parse_args()
+    out = Path(args.out)
+    if not Path(args.data).exists():
+        sys.exit(f"no dataset at {args.data}: this benchmark needs ../shared/data/frappe_x1")
+    dataset = load_dataset(args.data, seed=2021)
+    previous = json.loads(out.read_text()) if out.exists() else {}
+    rows = previous.get("runs", [])
+    tp = previous.get("throughput")
+    env = environment()
+    if args.throughput_epochs and tp is None:
+        tp = throughput(dataset, args.throughput_epochs)
+        print(f"throughput: nasc {tp['nasc_samples_per_s']:,.0f}/s, reference "
+              f"{tp['reference_samples_per_s']:,.0f}/s, ratio {tp['ratio']:.3f}", flush=True)
+    for name in args.models:
+        for seed in args.seeds:
+            if any(r["model"] == name and r["seed"] == seed for r in rows):
+                continue
+            row = run_model(name, seed, dataset, Path("/tmp/nasc-baselines"))
+            rows.append(row)
+            print(f"{name} seed {seed}: test AUC {row['test_auc']:.5f} logloss "
+                  f"{row['test_logloss']:.5f} ({row['epochs']} epochs, {row['wall_s']:.0f} s)",
+                  flush=True)
+            result = {"dataset": "frappe_x1 (files' own 7:2:1 split)", "environment": env,
+                      "throughput": tp, "runs": rows, "summary": summarise(rows)}
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps(result, indent=2) + "\n")
+            out.with_suffix(".md").write_text(markdown(result["summary"], tp, env))
+
+
+if __name__ == "__main__":
+    main()

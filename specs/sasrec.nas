@@ -2,12 +2,11 @@
 # Causal self-attention blocks over the item sequence; the last position's output is the user
 # state, scored against every item by its embedding (shared input/output item table).
 #
-# Differs from the paper: SASRec adds a learned positional embedding to the item embeddings; the
-# language has no construct for it (embed on a sequence gives item embeddings only). The train
-# block monitors auc or logloss only, not HR@10 / NDCG@10.
+# Differs from the paper: the train block monitors auc or logloss only, not HR@10 / NDCG@10.
 model sasrec {
   input history: sequence(max_len=50)
-  seq = embed(history, dim=50)
+  # Item embeddings plus a learned embedding of each position slot.
+  seq = embed(history, dim=50, positions=true)
   # Two transformer blocks (one head each); dropout 0.5 as the paper uses on sparse Beauty.
   h = transformer(transformer(seq, heads=1, dropout=0.5), heads=1, dropout=0.5)
   user = last(h)

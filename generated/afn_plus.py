@@ -7,17 +7,6 @@ A fixed architecture: no choice left.
 """
 from nasc.runtime import factory as nx
 
-# Option tables: (operator, ((parameter, value), ...)) for every choice that uses them.
-LOGS = (
-    ('log_transform', (('neurons', 1000),)),
-)
-AFN_LAYER_ACT = (
-    ('relu', ()),
-)
-DNN = (
-    ('flatten', ()),
-)
-
 
 
 class AfnPlus(nx.Supernet):
@@ -29,11 +18,11 @@ class AfnPlus(nx.Supernet):
         super().__init__()
         # -- input fields
         # -- node afn_emb
-        self.afn_emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001)
+        self.afn_emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
         # -- node dnn_emb
-        self.dnn_emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001)
+        self.dnn_emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
         # -- node logs
-        self.logs = nx.one_of('logs', LOGS, [self.afn_emb.out_shape], factory='op', relaxable=True)
+        self.logs = nx.op(('log_transform', (('neurons', 1000),)), [self.afn_emb.out_shape])
         # -- mlp afn
         # hidden layer 1
         self.afn_layer1 = nx.width_choice(
@@ -41,20 +30,20 @@ class AfnPlus(nx.Supernet):
             self.logs.out_shape,
             self.logs.out_shape,
             widths=(400,),
-            act=nx.choice_of('afn.layer1.act', AFN_LAYER_ACT),
+            act=('relu', ()),
             monotone=False,
             dropout=0.4,
             batch_norm=False,
         )
         # -- mlp dnn
-        self.dnn_in = nx.one_of('dnn', DNN, [self.dnn_emb.out_shape], factory='op', relaxable=True)
+        self.dnn_in = nx.op(('flatten', ()), [self.dnn_emb.out_shape])
         # hidden layer 1
         self.dnn_layer1 = nx.width_choice(
             'dnn.layer1.width',
             self.dnn_in.out_shape,
             self.dnn_in.out_shape,
             widths=(400,),
-            act=nx.choice_of('dnn.layer1.act', AFN_LAYER_ACT),
+            act=('relu', ()),
             monotone=False,
             dropout=0.2,
             batch_norm=False,
@@ -65,7 +54,7 @@ class AfnPlus(nx.Supernet):
             self.dnn_layer1.out_shape,
             self.dnn_in.out_shape,
             widths=(400,),
-            act=nx.choice_of('dnn.layer2.act', AFN_LAYER_ACT),
+            act=('relu', ()),
             monotone=False,
             dropout=0.2,
             batch_norm=False,
@@ -76,7 +65,7 @@ class AfnPlus(nx.Supernet):
             self.dnn_layer2.out_shape,
             self.dnn_in.out_shape,
             widths=(400,),
-            act=nx.choice_of('dnn.layer3.act', AFN_LAYER_ACT),
+            act=('relu', ()),
             monotone=False,
             dropout=0.2,
             batch_norm=False,

@@ -57,21 +57,6 @@ BEHAVIOR_BLOCK_ACT = (
     ('swish', ()),
     ('identity', ()),
 )
-INTEREST = (
-    ('sum_pool', ()),
-)
-INTEREST_ = (
-    ('last', ()),
-)
-INTEREST__ = (
-    ('target_attention_pool', ()),
-)
-INTEREST___ = (
-    ('concat', ()),
-)
-AGGREGATE = (
-    ('flatten', ()),
-)
 AGGREGATE_LAYER_ACT = (
     ('relu', ()),
     ('swish', ()),
@@ -92,11 +77,11 @@ class Ameir(nx.Supernet):
         # -- input history
         # -- input item
         # -- node emb
-        self.emb = nx.embed(schema, 'categorical', dim=4, init_std=0.0001)
+        self.emb = nx.embed(schema, 'categorical', dim=4, init_std=0.0001, positions=False)
         # -- node seq
-        self.seq = nx.embed(schema, 'sequence', dim=4, init_std=0.0001)
+        self.seq = nx.embed(schema, 'sequence', dim=4, init_std=0.0001, positions=False)
         # -- node target
-        self.target = nx.embed(schema, 'target', dim=4, init_std=0.0001)
+        self.target = nx.embed(schema, 'target', dim=4, init_std=0.0001, positions=False)
         # -- blocks behavior
         # H = act(layer(norm(H))) + H  (AMEIR eq. 3)
         self.behavior_block1 = nx.residual_block(
@@ -141,33 +126,15 @@ class Ameir(nx.Supernet):
             dropout=0.0,
         )
         # -- node interest
-        self.interest_0 = nx.one_of(
-            'interest',
-            INTEREST,
-            [self.seq.out_shape],
-            factory='op',
-            relaxable=True,
-        )
-        self.interest_1 = nx.one_of(
-            'interest',
-            INTEREST_,
-            [self.seq.out_shape],
-            factory='op',
-            relaxable=True,
-        )
-        self.interest_2 = nx.one_of(
-            'interest',
-            INTEREST__,
+        self.interest_0 = nx.op(('sum_pool', ()), [self.seq.out_shape])
+        self.interest_1 = nx.op(('last', ()), [self.seq.out_shape])
+        self.interest_2 = nx.op(
+            ('target_attention_pool', ()),
             [self.seq.out_shape, self.target.out_shape],
-            factory='op',
-            relaxable=True,
         )
-        self.interest = nx.one_of(
-            'interest',
-            INTEREST___,
+        self.interest = nx.op(
+            ('concat', ()),
             [self.interest_0.out_shape, self.interest_1.out_shape, self.interest_2.out_shape],
-            factory='op',
-            relaxable=True,
         )
         # -- interactions cross
         # 10 Hadamard products of order 2..5, fixed by the strategy
@@ -179,26 +146,11 @@ class Ameir(nx.Supernet):
             keep=10,
         )
         # -- mlp aggregate
-        self.aggregate_in_1 = nx.one_of(
-            'aggregate',
-            AGGREGATE,
-            [self.emb.out_shape],
-            factory='op',
-            relaxable=True,
-        )
-        self.aggregate_in_2 = nx.one_of(
-            'aggregate',
-            AGGREGATE,
-            [self.cross.out_shape],
-            factory='op',
-            relaxable=True,
-        )
-        self.aggregate_in = nx.one_of(
-            'aggregate',
-            INTEREST___,
+        self.aggregate_in_1 = nx.op(('flatten', ()), [self.emb.out_shape])
+        self.aggregate_in_2 = nx.op(('flatten', ()), [self.cross.out_shape])
+        self.aggregate_in = nx.op(
+            ('concat', ()),
             [self.interest.out_shape, self.aggregate_in_1.out_shape, self.aggregate_in_2.out_shape],
-            factory='op',
-            relaxable=True,
         )
         # hidden layer 1
         self.aggregate_layer1 = nx.width_choice(

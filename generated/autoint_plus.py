@@ -7,17 +7,6 @@ A fixed architecture: no choice left.
 """
 from nasc.runtime import factory as nx
 
-# Option tables: (operator, ((parameter, value), ...)) for every choice that uses them.
-ATTENTION = (
-    ('self_attention', (('heads', 2),)),
-)
-DNN = (
-    ('flatten', ()),
-)
-DNN_LAYER_ACT = (
-    ('relu', ()),
-)
-
 
 
 class AutointPlus(nx.Supernet):
@@ -29,38 +18,23 @@ class AutointPlus(nx.Supernet):
         super().__init__()
         # -- input fields
         # -- node emb
-        self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001)
+        self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
         # -- node attention
-        self.attention_0_0 = nx.one_of(
-            'attention',
-            ATTENTION,
-            [self.emb.out_shape],
-            factory='op',
-            relaxable=True,
-        )
-        self.attention_0 = nx.one_of(
-            'attention',
-            ATTENTION,
+        self.attention_0_0 = nx.op(('self_attention', (('heads', 2),)), [self.emb.out_shape])
+        self.attention_0 = nx.op(
+            ('self_attention', (('heads', 2),)),
             [self.attention_0_0.out_shape],
-            factory='op',
-            relaxable=True,
         )
-        self.attention = nx.one_of(
-            'attention',
-            ATTENTION,
-            [self.attention_0.out_shape],
-            factory='op',
-            relaxable=True,
-        )
+        self.attention = nx.op(('self_attention', (('heads', 2),)), [self.attention_0.out_shape])
         # -- mlp dnn
-        self.dnn_in = nx.one_of('dnn', DNN, [self.emb.out_shape], factory='op', relaxable=True)
+        self.dnn_in = nx.op(('flatten', ()), [self.emb.out_shape])
         # hidden layer 1
         self.dnn_layer1 = nx.width_choice(
             'dnn.layer1.width',
             self.dnn_in.out_shape,
             self.dnn_in.out_shape,
             widths=(400,),
-            act=nx.choice_of('dnn.layer1.act', DNN_LAYER_ACT),
+            act=('relu', ()),
             monotone=False,
             dropout=0.1,
             batch_norm=True,
@@ -71,7 +45,7 @@ class AutointPlus(nx.Supernet):
             self.dnn_layer1.out_shape,
             self.dnn_in.out_shape,
             widths=(400,),
-            act=nx.choice_of('dnn.layer2.act', DNN_LAYER_ACT),
+            act=('relu', ()),
             monotone=False,
             dropout=0.1,
             batch_norm=True,
@@ -82,19 +56,13 @@ class AutointPlus(nx.Supernet):
             self.dnn_layer2.out_shape,
             self.dnn_in.out_shape,
             widths=(400,),
-            act=nx.choice_of('dnn.layer3.act', DNN_LAYER_ACT),
+            act=('relu', ()),
             monotone=False,
             dropout=0.1,
             batch_norm=True,
         )
         # -- head ctr
-        self.head_in0 = nx.one_of(
-            'head',
-            DNN,
-            [self.attention.out_shape],
-            factory='op',
-            relaxable=True,
-        )
+        self.head_in0 = nx.op(('flatten', ()), [self.attention.out_shape])
         # sum of the input logits; vectors are projected to one logit first
         self.head = nx.ctr_head([self.head_in0.out_shape, self.dnn_layer3.out_shape])
 

@@ -36,9 +36,9 @@ class Autopi(nx.Supernet):
         super().__init__()
         # -- input fields
         # -- node high
-        self.high = nx.embed(schema, 'categorical', dim=10, init_std=0.0001)
+        self.high = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
         # -- node low
-        self.low = nx.embed(schema, 'categorical', dim=10, init_std=0.0001)
+        self.low = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
         # -- cell interaction
         interaction_shape = self.high.out_shape
         interaction_norm = ('batchnorm', (('affine', False),))

@@ -7,20 +7,6 @@ A fixed architecture: no choice left.
 """
 from nasc.runtime import factory as nx
 
-# Option tables: (operator, ((parameter, value), ...)) for every choice that uses them.
-FLAT = (
-    ('flatten', ()),
-)
-CROSS = (
-    ('crossnet', (('layers', 3),)),
-)
-DEEP_LAYER_ACT = (
-    ('relu', ()),
-)
-HEAD = (
-    ('concat', ()),
-)
-
 
 
 class Dcn(nx.Supernet):
@@ -32,11 +18,11 @@ class Dcn(nx.Supernet):
         super().__init__()
         # -- input fields
         # -- node emb
-        self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001)
+        self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
         # -- node flat
-        self.flat = nx.one_of('flat', FLAT, [self.emb.out_shape], factory='op', relaxable=True)
+        self.flat = nx.op(('flatten', ()), [self.emb.out_shape])
         # -- node cross
-        self.cross = nx.one_of('cross', CROSS, [self.flat.out_shape], factory='op', relaxable=True)
+        self.cross = nx.op(('crossnet', (('layers', 3),)), [self.flat.out_shape])
         # -- mlp deep
         # hidden layer 1
         self.deep_layer1 = nx.width_choice(
@@ -44,7 +30,7 @@ class Dcn(nx.Supernet):
             self.flat.out_shape,
             self.flat.out_shape,
             widths=(400,),
-            act=nx.choice_of('deep.layer1.act', DEEP_LAYER_ACT),
+            act=('relu', ()),
             monotone=False,
             dropout=0.2,
             batch_norm=True,
@@ -55,7 +41,7 @@ class Dcn(nx.Supernet):
             self.deep_layer1.out_shape,
             self.flat.out_shape,
             widths=(400,),
-            act=nx.choice_of('deep.layer2.act', DEEP_LAYER_ACT),
+            act=('relu', ()),
             monotone=False,
             dropout=0.2,
             batch_norm=True,
@@ -66,19 +52,13 @@ class Dcn(nx.Supernet):
             self.deep_layer2.out_shape,
             self.flat.out_shape,
             widths=(400,),
-            act=nx.choice_of('deep.layer3.act', DEEP_LAYER_ACT),
+            act=('relu', ()),
             monotone=False,
             dropout=0.2,
             batch_norm=True,
         )
         # -- head ctr
-        self.head_in0 = nx.one_of(
-            'head',
-            HEAD,
-            [self.cross.out_shape, self.deep_layer3.out_shape],
-            factory='op',
-            relaxable=True,
-        )
+        self.head_in0 = nx.op(('concat', ()), [self.cross.out_shape, self.deep_layer3.out_shape])
         # sum of the input logits; vectors are projected to one logit first
         self.head = nx.ctr_head([self.head_in0.out_shape])
 

@@ -7,20 +7,6 @@ A fixed architecture: no choice left.
 """
 from nasc.runtime import factory as nx
 
-# Option tables: (operator, ((parameter, value), ...)) for every choice that uses them.
-LINEAR = (
-    ('lr', ()),
-)
-PAIRWISE = (
-    ('fm_logit', ()),
-)
-DNN = (
-    ('flatten', ()),
-)
-DNN_LAYER_ACT = (
-    ('relu', ()),
-)
-
 
 
 class Deepfm(nx.Supernet):
@@ -32,32 +18,20 @@ class Deepfm(nx.Supernet):
         super().__init__()
         # -- input fields
         # -- node emb
-        self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001)
+        self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
         # -- node linear
-        self.linear = nx.one_of(
-            'linear',
-            LINEAR,
-            [nx.input_shape(schema, 'categorical')],
-            factory='op',
-            relaxable=True,
-        )
+        self.linear = nx.op(('lr', ()), [nx.input_shape(schema, 'categorical')])
         # -- node pairwise
-        self.pairwise = nx.one_of(
-            'pairwise',
-            PAIRWISE,
-            [self.emb.out_shape],
-            factory='op',
-            relaxable=True,
-        )
+        self.pairwise = nx.op(('fm_logit', ()), [self.emb.out_shape])
         # -- mlp dnn
-        self.dnn_in = nx.one_of('dnn', DNN, [self.emb.out_shape], factory='op', relaxable=True)
+        self.dnn_in = nx.op(('flatten', ()), [self.emb.out_shape])
         # hidden layer 1
         self.dnn_layer1 = nx.width_choice(
             'dnn.layer1.width',
             self.dnn_in.out_shape,
             self.dnn_in.out_shape,
             widths=(400,),
-            act=nx.choice_of('dnn.layer1.act', DNN_LAYER_ACT),
+            act=('relu', ()),
             monotone=False,
             dropout=0.2,
             batch_norm=True,
@@ -68,7 +42,7 @@ class Deepfm(nx.Supernet):
             self.dnn_layer1.out_shape,
             self.dnn_in.out_shape,
             widths=(400,),
-            act=nx.choice_of('dnn.layer2.act', DNN_LAYER_ACT),
+            act=('relu', ()),
             monotone=False,
             dropout=0.2,
             batch_norm=True,
@@ -79,7 +53,7 @@ class Deepfm(nx.Supernet):
             self.dnn_layer2.out_shape,
             self.dnn_in.out_shape,
             widths=(400,),
-            act=nx.choice_of('dnn.layer3.act', DNN_LAYER_ACT),
+            act=('relu', ()),
             monotone=False,
             dropout=0.2,
             batch_norm=True,

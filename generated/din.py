@@ -7,20 +7,6 @@ A fixed architecture: no choice left.
 """
 from nasc.runtime import factory as nx
 
-# Option tables: (operator, ((parameter, value), ...)) for every choice that uses them.
-INTEREST = (
-    ('target_attention_pool', ()),
-)
-DNN = (
-    ('flatten', ()),
-)
-DNN_ = (
-    ('concat', ()),
-)
-DNN_LAYER_ACT = (
-    ('dice', ()),
-)
-
 
 
 class Din(nx.Supernet):
@@ -34,27 +20,21 @@ class Din(nx.Supernet):
         # -- input history
         # -- input item
         # -- node emb
-        self.emb = nx.embed(schema, 'categorical', dim=4, init_std=0.0001)
+        self.emb = nx.embed(schema, 'categorical', dim=4, init_std=0.0001, positions=False)
         # -- node seq
-        self.seq = nx.embed(schema, 'sequence', dim=4, init_std=0.0001)
+        self.seq = nx.embed(schema, 'sequence', dim=4, init_std=0.0001, positions=False)
         # -- node target
-        self.target = nx.embed(schema, 'target', dim=4, init_std=0.0001)
+        self.target = nx.embed(schema, 'target', dim=4, init_std=0.0001, positions=False)
         # -- node interest
-        self.interest = nx.one_of(
-            'interest',
-            INTEREST,
+        self.interest = nx.op(
+            ('target_attention_pool', ()),
             [self.seq.out_shape, self.target.out_shape],
-            factory='op',
-            relaxable=True,
         )
         # -- mlp dnn
-        self.dnn_in_0 = nx.one_of('dnn', DNN, [self.emb.out_shape], factory='op', relaxable=True)
-        self.dnn_in = nx.one_of(
-            'dnn',
-            DNN_,
+        self.dnn_in_0 = nx.op(('flatten', ()), [self.emb.out_shape])
+        self.dnn_in = nx.op(
+            ('concat', ()),
             [self.dnn_in_0.out_shape, self.interest.out_shape, self.target.out_shape],
-            factory='op',
-            relaxable=True,
         )
         # hidden layer 1
         self.dnn_layer1 = nx.width_choice(
@@ -62,7 +42,7 @@ class Din(nx.Supernet):
             self.dnn_in.out_shape,
             self.dnn_in.out_shape,
             widths=(200,),
-            act=nx.choice_of('dnn.layer1.act', DNN_LAYER_ACT),
+            act=('dice', ()),
             monotone=False,
             dropout=0.0,
             batch_norm=False,
@@ -73,7 +53,7 @@ class Din(nx.Supernet):
             self.dnn_layer1.out_shape,
             self.dnn_in.out_shape,
             widths=(80,),
-            act=nx.choice_of('dnn.layer2.act', DNN_LAYER_ACT),
+            act=('dice', ()),
             monotone=False,
             dropout=0.0,
             batch_norm=False,

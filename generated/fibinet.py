@@ -7,26 +7,6 @@ A fixed architecture: no choice left.
 """
 from nasc.runtime import factory as nx
 
-# Option tables: (operator, ((parameter, value), ...)) for every choice that uses them.
-LINEAR = (
-    ('lr', ()),
-)
-WEIGHTED = (
-    ('senet', (('reduction', 2),)),
-)
-P = (
-    ('bilinear', (('type', 'field_all'),)),
-)
-DNN = (
-    ('flatten', ()),
-)
-DNN_ = (
-    ('concat', ()),
-)
-DNN_LAYER_ACT = (
-    ('relu', ()),
-)
-
 
 
 class Fibinet(nx.Supernet):
@@ -38,44 +18,26 @@ class Fibinet(nx.Supernet):
         super().__init__()
         # -- input fields
         # -- node emb
-        self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001)
+        self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
         # -- node linear
-        self.linear = nx.one_of(
-            'linear',
-            LINEAR,
-            [nx.input_shape(schema, 'categorical')],
-            factory='op',
-            relaxable=True,
-        )
+        self.linear = nx.op(('lr', ()), [nx.input_shape(schema, 'categorical')])
         # -- node weighted
-        self.weighted = nx.one_of(
-            'weighted',
-            WEIGHTED,
-            [self.emb.out_shape],
-            factory='op',
-            relaxable=True,
-        )
+        self.weighted = nx.op(('senet', (('reduction', 2),)), [self.emb.out_shape])
         # -- node p
-        self.p = nx.one_of('p', P, [self.emb.out_shape], factory='op', relaxable=True)
+        self.p = nx.op(('bilinear', (('type', 'field_all'),)), [self.emb.out_shape])
         # -- node q
-        self.q = nx.one_of('q', P, [self.weighted.out_shape], factory='op', relaxable=True)
+        self.q = nx.op(('bilinear', (('type', 'field_all'),)), [self.weighted.out_shape])
         # -- mlp dnn
-        self.dnn_in_0 = nx.one_of('dnn', DNN, [self.p.out_shape], factory='op', relaxable=True)
-        self.dnn_in_1 = nx.one_of('dnn', DNN, [self.q.out_shape], factory='op', relaxable=True)
-        self.dnn_in = nx.one_of(
-            'dnn',
-            DNN_,
-            [self.dnn_in_0.out_shape, self.dnn_in_1.out_shape],
-            factory='op',
-            relaxable=True,
-        )
+        self.dnn_in_0 = nx.op(('flatten', ()), [self.p.out_shape])
+        self.dnn_in_1 = nx.op(('flatten', ()), [self.q.out_shape])
+        self.dnn_in = nx.op(('concat', ()), [self.dnn_in_0.out_shape, self.dnn_in_1.out_shape])
         # hidden layer 1
         self.dnn_layer1 = nx.width_choice(
             'dnn.layer1.width',
             self.dnn_in.out_shape,
             self.dnn_in.out_shape,
             widths=(400,),
-            act=nx.choice_of('dnn.layer1.act', DNN_LAYER_ACT),
+            act=('relu', ()),
             monotone=False,
             dropout=0.3,
             batch_norm=True,
@@ -86,7 +48,7 @@ class Fibinet(nx.Supernet):
             self.dnn_layer1.out_shape,
             self.dnn_in.out_shape,
             widths=(400,),
-            act=nx.choice_of('dnn.layer2.act', DNN_LAYER_ACT),
+            act=('relu', ()),
             monotone=False,
             dropout=0.3,
             batch_norm=True,
@@ -97,7 +59,7 @@ class Fibinet(nx.Supernet):
             self.dnn_layer2.out_shape,
             self.dnn_in.out_shape,
             widths=(400,),
-            act=nx.choice_of('dnn.layer3.act', DNN_LAYER_ACT),
+            act=('relu', ()),
             monotone=False,
             dropout=0.3,
             batch_norm=True,

@@ -7,14 +7,6 @@ A fixed architecture: no choice left.
 """
 from nasc.runtime import factory as nx
 
-# Option tables: (operator, ((parameter, value), ...)) for every choice that uses them.
-LINEAR = (
-    ('lr', ()),
-)
-PAIRWISE = (
-    ('fm_logit', ()),
-)
-
 
 
 class Fm(nx.Supernet):
@@ -26,23 +18,11 @@ class Fm(nx.Supernet):
         super().__init__()
         # -- input fields
         # -- node emb
-        self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001)
+        self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
         # -- node linear
-        self.linear = nx.one_of(
-            'linear',
-            LINEAR,
-            [nx.input_shape(schema, 'categorical')],
-            factory='op',
-            relaxable=True,
-        )
+        self.linear = nx.op(('lr', ()), [nx.input_shape(schema, 'categorical')])
         # -- node pairwise
-        self.pairwise = nx.one_of(
-            'pairwise',
-            PAIRWISE,
-            [self.emb.out_shape],
-            factory='op',
-            relaxable=True,
-        )
+        self.pairwise = nx.op(('fm_logit', ()), [self.emb.out_shape])
         # -- head ctr
         # sum of the input logits; vectors are projected to one logit first
         self.head = nx.ctr_head([self.linear.out_shape, self.pairwise.out_shape])

@@ -7,11 +7,6 @@ A fixed architecture: no choice left.
 """
 from nasc.runtime import factory as nx
 
-# Option tables: (operator, ((parameter, value), ...)) for every choice that uses them.
-LINEAR = (
-    ('lr', ()),
-)
-
 
 
 class Lr(nx.Supernet):
@@ -23,13 +18,7 @@ class Lr(nx.Supernet):
         super().__init__()
         # -- input fields
         # -- node linear
-        self.linear = nx.one_of(
-            'linear',
-            LINEAR,
-            [nx.input_shape(schema, 'categorical')],
-            factory='op',
-            relaxable=True,
-        )
+        self.linear = nx.op(('lr', ()), [nx.input_shape(schema, 'categorical')])
         # -- head ctr
         # sum of the input logits; vectors are projected to one logit first
         self.head = nx.ctr_head([self.linear.out_shape])

@@ -7,17 +7,6 @@ A fixed architecture: no choice left.
 """
 from nasc.runtime import factory as nx
 
-# Option tables: (operator, ((parameter, value), ...)) for every choice that uses them.
-LINEAR = (
-    ('lr', ()),
-)
-POOLED = (
-    ('bi_interaction', ()),
-)
-DNN_LAYER_ACT = (
-    ('relu', ()),
-)
-
 
 
 class Nfm(nx.Supernet):
@@ -29,23 +18,11 @@ class Nfm(nx.Supernet):
         super().__init__()
         # -- input fields
         # -- node emb
-        self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001)
+        self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
         # -- node linear
-        self.linear = nx.one_of(
-            'linear',
-            LINEAR,
-            [nx.input_shape(schema, 'categorical')],
-            factory='op',
-            relaxable=True,
-        )
+        self.linear = nx.op(('lr', ()), [nx.input_shape(schema, 'categorical')])
         # -- node pooled
-        self.pooled = nx.one_of(
-            'pooled',
-            POOLED,
-            [self.emb.out_shape],
-            factory='op',
-            relaxable=True,
-        )
+        self.pooled = nx.op(('bi_interaction', ()), [self.emb.out_shape])
         # -- mlp dnn
         # hidden layer 1
         self.dnn_layer1 = nx.width_choice(
@@ -53,7 +30,7 @@ class Nfm(nx.Supernet):
             self.pooled.out_shape,
             self.pooled.out_shape,
             widths=(400,),
-            act=nx.choice_of('dnn.layer1.act', DNN_LAYER_ACT),
+            act=('relu', ()),
             monotone=False,
             dropout=0.4,
             batch_norm=False,
@@ -64,7 +41,7 @@ class Nfm(nx.Supernet):
             self.dnn_layer1.out_shape,
             self.pooled.out_shape,
             widths=(400,),
-            act=nx.choice_of('dnn.layer2.act', DNN_LAYER_ACT),
+            act=('relu', ()),
             monotone=False,
             dropout=0.4,
             batch_norm=False,
@@ -75,7 +52,7 @@ class Nfm(nx.Supernet):
             self.dnn_layer2.out_shape,
             self.pooled.out_shape,
             widths=(400,),
-            act=nx.choice_of('dnn.layer3.act', DNN_LAYER_ACT),
+            act=('relu', ()),
             monotone=False,
             dropout=0.4,
             batch_norm=False,

@@ -7,20 +7,6 @@ A fixed architecture: no choice left.
 """
 from nasc.runtime import factory as nx
 
-# Option tables: (operator, ((parameter, value), ...)) for every choice that uses them.
-PRODUCTS = (
-    ('inner_product', ()),
-)
-DNN = (
-    ('flatten', ()),
-)
-DNN_ = (
-    ('concat', ()),
-)
-DNN_LAYER_ACT = (
-    ('relu', ()),
-)
-
 
 
 class Pnn(nx.Supernet):
@@ -32,31 +18,19 @@ class Pnn(nx.Supernet):
         super().__init__()
         # -- input fields
         # -- node emb
-        self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001)
+        self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
         # -- node products
-        self.products = nx.one_of(
-            'products',
-            PRODUCTS,
-            [self.emb.out_shape],
-            factory='op',
-            relaxable=True,
-        )
+        self.products = nx.op(('inner_product', ()), [self.emb.out_shape])
         # -- mlp dnn
-        self.dnn_in_0 = nx.one_of('dnn', DNN, [self.emb.out_shape], factory='op', relaxable=True)
-        self.dnn_in = nx.one_of(
-            'dnn',
-            DNN_,
-            [self.dnn_in_0.out_shape, self.products.out_shape],
-            factory='op',
-            relaxable=True,
-        )
+        self.dnn_in_0 = nx.op(('flatten', ()), [self.emb.out_shape])
+        self.dnn_in = nx.op(('concat', ()), [self.dnn_in_0.out_shape, self.products.out_shape])
         # hidden layer 1
         self.dnn_layer1 = nx.width_choice(
             'dnn.layer1.width',
             self.dnn_in.out_shape,
             self.dnn_in.out_shape,
             widths=(400,),
-            act=nx.choice_of('dnn.layer1.act', DNN_LAYER_ACT),
+            act=('relu', ()),
             monotone=False,
             dropout=0.3,
             batch_norm=False,
@@ -67,7 +41,7 @@ class Pnn(nx.Supernet):
             self.dnn_layer1.out_shape,
             self.dnn_in.out_shape,
             widths=(400,),
-            act=nx.choice_of('dnn.layer2.act', DNN_LAYER_ACT),
+            act=('relu', ()),
             monotone=False,
             dropout=0.3,
             batch_norm=False,
@@ -78,7 +52,7 @@ class Pnn(nx.Supernet):
             self.dnn_layer2.out_shape,
             self.dnn_in.out_shape,
             widths=(400,),
-            act=nx.choice_of('dnn.layer3.act', DNN_LAYER_ACT),
+            act=('relu', ()),
             monotone=False,
             dropout=0.3,
             batch_norm=False,

@@ -7,14 +7,6 @@ A fixed architecture: no choice left.
 """
 from nasc.runtime import factory as nx
 
-# Option tables: (operator, ((parameter, value), ...)) for every choice that uses them.
-H = (
-    ('transformer', (('heads', 1), ('dropout', 0.5), ('causal', True))),
-)
-USER = (
-    ('last', ()),
-)
-
 
 
 class Sasrec(nx.Supernet):
@@ -28,10 +20,16 @@ class Sasrec(nx.Supernet):
         # -- node seq
         self.seq = nx.embed(schema, 'sequence', dim=50, init_std=0.0001, positions=True)
         # -- node h
-        self.h_0 = nx.one_of('h', H, [self.seq.out_shape], factory='op', relaxable=True)
-        self.h = nx.one_of('h', H, [self.h_0.out_shape], factory='op', relaxable=True)
+        self.h_0 = nx.op(
+            ('transformer', (('heads', 1), ('dropout', 0.5), ('causal', True))),
+            [self.seq.out_shape],
+        )
+        self.h = nx.op(
+            ('transformer', (('heads', 1), ('dropout', 0.5), ('causal', True))),
+            [self.h_0.out_shape],
+        )
         # -- node user
-        self.user = nx.one_of('user', USER, [self.h.out_shape], factory='op', relaxable=True)
+        self.user = nx.op(('last', ()), [self.h.out_shape])
         # -- head next_item
         # user vector in the item embedding space
         self.head = nx.next_item_head([self.user.out_shape], self.seq.out_shape)

@@ -7,17 +7,6 @@ A fixed architecture: no choice left.
 """
 from nasc.runtime import factory as nx
 
-# Option tables: (operator, ((parameter, value), ...)) for every choice that uses them.
-WIDE = (
-    ('lr', ()),
-)
-DEEP = (
-    ('flatten', ()),
-)
-DEEP_LAYER_ACT = (
-    ('relu', ()),
-)
-
 
 
 class WideDeep(nx.Supernet):
@@ -29,24 +18,18 @@ class WideDeep(nx.Supernet):
         super().__init__()
         # -- input fields
         # -- node emb
-        self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001)
+        self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
         # -- node wide
-        self.wide = nx.one_of(
-            'wide',
-            WIDE,
-            [nx.input_shape(schema, 'categorical')],
-            factory='op',
-            relaxable=True,
-        )
+        self.wide = nx.op(('lr', ()), [nx.input_shape(schema, 'categorical')])
         # -- mlp deep
-        self.deep_in = nx.one_of('deep', DEEP, [self.emb.out_shape], factory='op', relaxable=True)
+        self.deep_in = nx.op(('flatten', ()), [self.emb.out_shape])
         # hidden layer 1
         self.deep_layer1 = nx.width_choice(
             'deep.layer1.width',
             self.deep_in.out_shape,
             self.deep_in.out_shape,
             widths=(400,),
-            act=nx.choice_of('deep.layer1.act', DEEP_LAYER_ACT),
+            act=('relu', ()),
             monotone=False,
             dropout=0.2,
             batch_norm=True,
@@ -57,7 +40,7 @@ class WideDeep(nx.Supernet):
             self.deep_layer1.out_shape,
             self.deep_in.out_shape,
             widths=(400,),
-            act=nx.choice_of('deep.layer2.act', DEEP_LAYER_ACT),
+            act=('relu', ()),
             monotone=False,
             dropout=0.2,
             batch_norm=True,
@@ -68,7 +51,7 @@ class WideDeep(nx.Supernet):
             self.deep_layer2.out_shape,
             self.deep_in.out_shape,
             widths=(400,),
-            act=nx.choice_of('deep.layer3.act', DEEP_LAYER_ACT),
+            act=('relu', ()),
             monotone=False,
             dropout=0.2,
             batch_norm=True,

@@ -7,20 +7,6 @@ A fixed architecture: no choice left.
 """
 from nasc.runtime import factory as nx
 
-# Option tables: (operator, ((parameter, value), ...)) for every choice that uses them.
-LINEAR = (
-    ('lr', ()),
-)
-INTERACTIONS_CIN = (
-    ('cin', (('layers', (64,)), ('split_half', True))),
-)
-DNN = (
-    ('flatten', ()),
-)
-DNN_LAYER_ACT = (
-    ('relu', ()),
-)
-
 
 
 class Xdeepfm(nx.Supernet):
@@ -32,32 +18,23 @@ class Xdeepfm(nx.Supernet):
         super().__init__()
         # -- input fields
         # -- node emb
-        self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001)
+        self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
         # -- node linear
-        self.linear = nx.one_of(
-            'linear',
-            LINEAR,
-            [nx.input_shape(schema, 'categorical')],
-            factory='op',
-            relaxable=True,
-        )
+        self.linear = nx.op(('lr', ()), [nx.input_shape(schema, 'categorical')])
         # -- node interactions_cin
-        self.interactions_cin = nx.one_of(
-            'interactions_cin',
-            INTERACTIONS_CIN,
+        self.interactions_cin = nx.op(
+            ('cin', (('layers', (64,)), ('split_half', True))),
             [self.emb.out_shape],
-            factory='op',
-            relaxable=True,
         )
         # -- mlp dnn
-        self.dnn_in = nx.one_of('dnn', DNN, [self.emb.out_shape], factory='op', relaxable=True)
+        self.dnn_in = nx.op(('flatten', ()), [self.emb.out_shape])
         # hidden layer 1
         self.dnn_layer1 = nx.width_choice(
             'dnn.layer1.width',
             self.dnn_in.out_shape,
             self.dnn_in.out_shape,
             widths=(400,),
-            act=nx.choice_of('dnn.layer1.act', DNN_LAYER_ACT),
+            act=('relu', ()),
             monotone=False,
             dropout=0.2,
             batch_norm=True,
@@ -68,7 +45,7 @@ class Xdeepfm(nx.Supernet):
             self.dnn_layer1.out_shape,
             self.dnn_in.out_shape,
             widths=(400,),
-            act=nx.choice_of('dnn.layer2.act', DNN_LAYER_ACT),
+            act=('relu', ()),
             monotone=False,
             dropout=0.2,
             batch_norm=True,
@@ -79,7 +56,7 @@ class Xdeepfm(nx.Supernet):
             self.dnn_layer2.out_shape,
             self.dnn_in.out_shape,
             widths=(400,),
-            act=nx.choice_of('dnn.layer3.act', DNN_LAYER_ACT),
+            act=('relu', ()),
             monotone=False,
             dropout=0.2,
             batch_norm=True,

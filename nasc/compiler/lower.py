@@ -144,6 +144,7 @@ class _Lowering:
         self.mask: dict[str, str] = {}    # sequence variable -> its mask variable
         # Every name a spec defines is taken first; internal names get a suffix on a clash.
         self.taken: set[str] = {b.name for b in program.bindings}
+        self.in_searched_cell = False
 
     def fresh(self, base: str) -> str:
         name, n = base, 2
@@ -168,8 +169,13 @@ class _Lowering:
 
     def choice(self, choice: OpChoice, shapes: list[Arg], factory: str,
                relaxable: bool, extra: tuple = ()) -> CallArg:
-        """A one-of module over ``choice`` in supernet mode; the chosen module when fixed."""
-        if self.mode == "fixed":
+        """A one-of module over ``choice`` in supernet mode; the chosen module when fixed.
+
+        A single option is built directly in both modes (no one-of, no architecture weight), so
+        supernet and fixed model keep it at the same path. Searched cells are the exception: their
+        nodes pick among mixed edges, whatever the number of options (see ``cell``)."""
+        if self.mode == "fixed" or (choice.fixed and not (factory == "edge_op" and relaxable
+                                                          and self.in_searched_cell)):
             if not choice.fixed:
                 raise FixedModeError(f"`{choice.label}` is still a choice")
             return CallArg(factory, (Const(op_spec(choice.options[0])), ListArg(tuple(shapes)))
@@ -272,8 +278,10 @@ class _Lowering:
                                                         for i, ch in kept))
                 args = [node_vars[i] for i, _ in kept]
             else:
+                self.in_searched_cell = c.searched
                 edges = DictArg(tuple((i, self.choice(ch, [shape], "edge_op", True, (norm,)))
                                       for i, ch in incoming))
+                self.in_searched_cell = False
                 keep = min(c.keep, len(incoming)) if c.searched else len(incoming)
                 self.module(attr, CallArg("cell_node", (Const(c.node_label(j)), edges), (
                     ("keep", Const(keep)), ("searched", Const(c.searched)))),
@@ -401,7 +409,7 @@ class _Lowering:
 
 def op_call_act(choice: OpChoice, lowering: _Lowering) -> Arg:
     """Activations of an MLP layer, as data: the layer builds them for its own width."""
-    if lowering.mode == "fixed":
+    if lowering.mode == "fixed" or choice.fixed:
         if not choice.fixed:
             raise FixedModeError(f"`{choice.label}` is still a choice")
         return Const(op_spec(choice.options[0]))

@@ -104,7 +104,7 @@ def embed(schema, input_type: str, dim: int = 10, init_std: float = 1e-4,
     if shape.kind == "seq_ids":
         module = SequenceEmbedding(shape.vocab, dim, init_std,
                                    int(schema.max_len) if positions else 0)
-        return _shaped(module, Shape("sequence", 0, shape.fields * dim))
+        return _shaped(module, Shape("sequence", shape.fields, shape.fields * dim))
     return _shaped(TargetEmbedding(shape.vocab, dim, init_std), Shape("vector", 0, shape.fields * dim))
 
 
@@ -474,7 +474,7 @@ def ctr_head(shapes: list[Shape]) -> CTRHead:
 
 def next_item_head(shapes: list[Shape], items: Shape) -> nn.Module:
     """h -> W h in the item embedding space (AMEIR eq. 7 scores e_i^T W h)."""
-    item_dim = items.dim // max(1, items.fields) if items.fields else items.dim
+    item_dim = items.dim // max(1, items.fields)  # one behavior field's embedding width
     return _shaped(nn.Linear(shapes[0].flat, item_dim, bias=False), Shape("vector", 0, item_dim))
 
 
@@ -529,13 +529,16 @@ class Supernet(nn.Module):
         modules = self.choice_modules()
         path = {label: m.sample(generator) for label, m in modules.items()}
         groups: dict[str, list[WidthChoice]] = {}
-        for m in modules.values():
+        for m in self.modules():  # layers with one width too: they bound the others
             if isinstance(m, WidthChoice) and m.monotone:
                 groups.setdefault(m.group, []).append(m)
         for layers in groups.values():
-            while any(b.width > a.width for a, b in zip(layers, layers[1:])):
+            # Compare the widths as the spec writes them (as fix_spec does): two fractions can
+            # round to one layer width, and must still not increase.
+            while any(b.value > a.value for a, b in zip(layers, layers[1:])):
                 for m in layers:
-                    path[m.label] = m.sample(generator)
+                    if m.label in path:
+                        path[m.label] = m.sample(generator)
         return path
 
     def relax(self) -> None:

@@ -1,0 +1,148 @@
+"""AutoPI-D (DARTS) and AutoPI-R (random search) from specs/autopi.nas on Frappe_x1.
+
+    python benchmarks/autopi.py [--splits files random811] [--seeds 2021 2022 2023]
+                                [--search-epochs 50] [--children 10] [--strategies darts random]
+
+For each (strategy, split, seed): run `nasc search` on the spec (its DARTS settings; AutoPI-R as
+`search random` over the same space, each child trained for one epoch), retrain the exported
+arch.nas from scratch with the spec's train block, and record search wall time, the found
+architecture, test AUC/logloss, parameters and forward FLOPs per sample. Results are appended to
+benchmarks/results/autopi.json as each run ends (a rerun skips finished runs), with a markdown
+table beside the paper's Tables 2 and 4 (AutoPI-D on Frappe: AUC 0.9827, logloss 0.1426,
+0.1 GPU-hours) and the BARS leaderboard (best AUC 0.9861, FinalMLP).
+
+`files` is the Frappe_x1 7:2:1 split (BARS' test rows); `random811` pools the files and splits
+8:1:1 with the seed, the paper's protocol.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from nasc.compiler.frontend import compile_text, load  # noqa: E402
+from nasc.compiler.printer import print_spec  # noqa: E402
+from nasc.runtime.session import search_spec, train_spec  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results"
+PAPER = {"AutoPI-D": (0.9827, 0.1426), "AutoPI-R": None}
+BARS_BEST = (0.9861, 0.1484)
+
+
+def random_variant(tmp: Path, children: int, epochs: int) -> Path:
+    """specs/autopi.nas with its search block replaced by AutoPI-R's random search."""
+    text = (ROOT / "specs" / "autopi.nas").read_text()
+    head, _, rest = text.partition("search darts {")
+    _, _, tail = rest.partition("}\n")
+    spec = head + f"search random {{\n  children {children}\n  epochs {epochs}\n  batch 4096\n}}\n" + tail
+    path = tmp / "autopi_random.nas"
+    path.write_text(spec)
+    return path
+
+
+def flops_per_sample(arch: Path, data: str, split: str) -> tuple[int, int]:
+    from nasc.runtime.model import build_fixed
+    from nasc.runtime.session import open_dataset
+
+    _, _, program = load(arch)
+    dataset = open_dataset(program, data, split=split)
+    model = build_fixed(program, dataset.schema).eval()
+    batch = next(dataset.test.batches(64, shuffle=False))
+    with FlopCounterMode(display=False) as counter:
+        model(batch)
+    return counter.get_total_flops() // 64, sum(p.numel() for p in model.parameters())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "frappe_x1"))
+    parser.add_argument("--splits", nargs="*", default=["files", "random811"])
+    parser.add_argument("--seeds", nargs="*", type=int, default=[2021, 2022, 2023])
+    parser.add_argument("--strategies", nargs="*", default=["darts", "random"])
+    parser.add_argument("--search-epochs", type=int, default=None,
+                        help="override the spec's 50 DARTS epochs (say so in the results)")
+    parser.add_argument("--children", type=int, default=10)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--out", default=str(RESULTS / "autopi.json"))
+    args = parser.parse_args()
+    out = Path(args.out)
+    rows = json.loads(out.read_text())["runs"] if out.exists() else []
+    work = Path("/tmp/nasc-autopi")
+    work.mkdir(parents=True, exist_ok=True)
+    for strategy in args.strategies:
+        spec = ROOT / "specs" / "autopi.nas" if strategy == "darts" else \
+            random_variant(work, args.children, 1)
+        name = "AutoPI-D" if strategy == "darts" else "AutoPI-R"
+        for split in args.splits:
+            for seed in args.seeds:
+                if any(r["method"] == name and r["split"] == split and r["seed"] == seed
+                       for r in rows):
+                    continue
+                run = work / f"{strategy}-{split}-{seed}"
+                start = time.perf_counter()
+                _, rundir = search_spec(str(spec), data=args.data, split=split, out=str(run),
+                                        seed=seed, epochs=args.search_epochs,
+                                        device=args.device, quiet=True)
+                search_s = time.perf_counter() - start
+                arch = rundir.file("arch.nas")
+                train_spec(str(arch), data=args.data, split=split, out=str(run / "retrain"),
+                           seed=seed, device=args.device, quiet=True)
+                summary = json.loads((run / "retrain" / "summary.json").read_text())
+                flops, params = flops_per_sample(arch, args.data, split)
+                choices = json.loads(rundir.file("choices.json").read_text())
+                rows.append({"method": name, "split": split, "seed": seed,
+                             "search_seconds": search_s,
+                             "search_epochs": args.search_epochs or 50,
+                             "device": args.device, "test_auc": summary["test"]["auc"],
+                             "test_logloss": summary["test"]["logloss"],
+                             "parameters": params, "flops_per_sample": flops,
+                             "choices": choices})
+                print(f"{name} {split} seed {seed}: test AUC {summary['test']['auc']:.5f} "
+                      f"logloss {summary['test']['logloss']:.5f}; search {search_s:.0f} s",
+                      flush=True)
+                write(out, rows)
+
+
+def write(out: Path, rows: list[dict]) -> None:
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["method"], r["split"]), []).append(r)
+    summary = []
+    for (method, split), runs in groups.items():
+        auc = [r["test_auc"] for r in runs]
+        loss = [r["test_logloss"] for r in runs]
+        summary.append({"method": method, "split": split, "seeds": [r["seed"] for r in runs],
+                        "test_auc_mean": statistics.mean(auc),
+                        "test_auc_std": statistics.stdev(auc) if len(auc) > 1 else 0.0,
+                        "test_logloss_mean": statistics.mean(loss),
+                        "test_logloss_std": statistics.stdev(loss) if len(loss) > 1 else 0.0,
+                        "search_seconds_mean": statistics.mean(r["search_seconds"] for r in runs),
+                        "search_epochs": runs[0]["search_epochs"], "device": runs[0]["device"]})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"runs": rows, "summary": summary}, indent=2) + "\n")
+    lines = ["# AutoPI on Frappe_x1", "",
+             "| method | split | seeds | search epochs | test AUC | test logloss | search s (device) "
+             "| paper AUC / logloss |", "|---|---|---|---|---|---|---|---|"]
+    for s in summary:
+        paper = PAPER.get(s["method"])
+        lines.append(f"| {s['method']} | {s['split']} | {len(s['seeds'])} | {s['search_epochs']} | "
+                     f"{s['test_auc_mean']:.4f} ± {s['test_auc_std']:.4f} | "
+                     f"{s['test_logloss_mean']:.4f} ± {s['test_logloss_std']:.4f} | "
+                     f"{s['search_seconds_mean']:.0f} ({s['device']}) | "
+                     f"{f'{paper[0]} / {paper[1]}' if paper else '-'} |")
+    lines += ["", f"BARS best (FinalMLP): AUC {BARS_BEST[0]}, logloss {BARS_BEST[1]}. "
+              "AutoPI-D's paper cost on Frappe: 0.1 GPU-hours."]
+    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -14,11 +14,14 @@ class Progress:
         self.last = 0.0
         self.done_steps = 0
 
-    def step(self, epoch: int, step: int, loss: float) -> None:
+    def step(self, epoch: int, step: int, loss) -> None:
+        """``loss`` may be a callable, read only when the line is redrawn: on a GPU that keeps
+        the training loop free of a device-to-host copy per step."""
         self.done_steps += 1
         now = time.perf_counter()
         if not self.enabled or (now - self.last < 0.5 and step != self.steps):
             return
+        loss = loss() if callable(loss) else loss
         self.last = now
         rate = self.done_steps / max(now - self.start, 1e-9)
         left = (self.epochs * self.steps - self.done_steps) / max(rate, 1e-9)

@@ -157,7 +157,7 @@ def train_model(model: nn.Module, dataset, config: TrainConfig, run: RunDir | No
     for epoch in range(1, config.epochs + 1):
         model.train()
         start = time.perf_counter()
-        total, count = 0.0, 0
+        total, count = torch.zeros((), device=device), 0  # summed on the device: no per-step sync
         for step, batch in enumerate(train.batches(config.batch, shuffle=True, generator=shuffle), 1):
             logits = model(batch)
             loss = loss_fn(logits, batch["label"])
@@ -167,16 +167,17 @@ def train_model(model: nn.Module, dataset, config: TrainConfig, run: RunDir | No
             if config.clip_grad:
                 nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad)
             optimizer.step()
-            total += float(loss.detach()) * len(batch["label"])
+            total += loss.detach() * len(batch["label"])
             count += len(batch["label"])
-            progress.step(epoch, step, total / count)
+            progress.step(epoch, step, lambda: float(total) / count)
         if device.type == "cuda":
             torch.cuda.synchronize()
         elapsed = time.perf_counter() - start
         train_seconds += elapsed
         seen += count
         scores = evaluate(model, valid)
-        row = {"epoch": epoch, "train_logloss": total / max(count, 1), "valid_auc": scores["auc"],
+        row = {"epoch": epoch, "train_logloss": float(total) / max(count, 1),
+               "valid_auc": scores["auc"],
                "valid_logloss": scores["logloss"], "lr": optimizer.param_groups[0]["lr"],
                "seconds": elapsed}
         history.append(row)

@@ -148,6 +148,8 @@ STRATEGIES: dict[str, dict[str, SettingSig]] = {
                    doc="the derived model starts from the one-shot weights or from scratch"),
         SettingSig("stage", "name", nested=_STAGE, doc="`stage NAME { ... }` per progressive step"),
         SettingSig("monitor", "enum", default="auc", choices=("logloss", "auc")),
+        SettingSig("sample", "enum", default="step", choices=("step", "example"),
+                   doc="interactions: one candidate per training step (AMEIR) or per example"),
     ),
     # Recognised so that specs can name them; nasc search reports them as not yet implemented.
     **{name: _table(*_COMMON) for name in ("evolution", "rl", "enas", "snas")},

@@ -10,6 +10,7 @@ import torch
 from nasc.compiler.fix import fix_spec, sample_assignment
 from nasc.compiler.frontend import compile_text, load
 from nasc.compiler.printer import print_spec
+from nasc.compiler.space import choices
 from nasc.runtime.data.synthetic import make_synthetic
 from nasc.runtime.model import build_fixed, generate, load_from_supernet, load_generated
 from nasc.runtime.session import needs_sequences
@@ -18,7 +19,8 @@ REPO = Path(__file__).resolve().parents[2]
 SPECS = REPO / "specs"
 GENERATED = REPO / "generated"
 SPEC_NAMES = sorted(p.stem for p in SPECS.glob("*.nas"))
-SPACES = ("autopi", "ameir")
+# Search spaces: the specs with a choice left (the others are fixed models).
+SPACES = tuple(n for n in SPEC_NAMES if choices(load(SPECS / f"{n}.nas")[2]))
 FIXED_NAMES = [n for n in SPEC_NAMES if n not in SPACES]
 ROWS = 512  # synthetic rows: enough for a batch, cheap to build
 

@@ -8,7 +8,9 @@ where, for a planted tuple t of fields, z_t = sum_k prod_{f in t} U_f[x_f, k] wi
 tables U_f (vocab, dim_signal) centred under the value distribution and z_t standardised.
 Centring makes every planted effect a pure interaction: its average over any one of the fields
 is 0, so an order-3 effect is invisible to models of order <= 2 and LR sees only the small
-first-order terms. The bias is set so the positive rate is ``positive_rate``; labels are
+first-order terms. ``heredity`` h > 0 adds h to every latent table after centring, so each
+sub-tuple of a planted tuple carries part of its effect (the hierarchy that progressive
+searches such as AMEIR's SMBO rely on: a pure order-3 effect leaves no trace in any pair). The bias is set so the positive rate is ``positive_rate``; labels are
 Bernoulli(sigmoid(logit)). Each split carries a column "true_logit" (N,), the noiseless logit,
 for oracle baselines; it is not a model input.
 
@@ -47,7 +49,7 @@ def make_synthetic(seed: int = 2021, n: int = 60000, num_fields: int = 8, vocab:
                    dim_signal: int = 4, planted=((0, 1), (2, 3, 4)), noise: float = 0.5,
                    with_sequence: bool = False, max_len: int = 20, strength: float = 1.5,
                    positive_rate: float = 0.3, first_order: float = 0.3, num_items: int = 200,
-                   num_categories: int = 10) -> Dataset:
+                   num_categories: int = 10, heredity: float = 0.0) -> Dataset:
     rng = np.random.default_rng(seed)
     planted = [tuple(int(f) for f in t) for t in planted]
     for t in planted:
@@ -63,6 +65,7 @@ def make_synthetic(seed: int = 2021, n: int = 60000, num_fields: int = 8, vocab:
         for f in t:
             table = rng.standard_normal((vocab, dim_signal))
             table -= probs @ table  # centred under the value distribution: no main effect
+            table += heredity       # > 0: every sub-tuple of t carries part of its effect
             z *= table[x[:, f]]
         z = z.sum(axis=1)
         logit += strength * z / z.std()

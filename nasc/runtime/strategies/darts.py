@@ -100,7 +100,7 @@ class Darts:
         self.history: list[dict] = []
 
     # ---- one step of each level
-    def weight_step(self, batch) -> float:
+    def weight_step(self, batch) -> torch.Tensor:
         loss = self.loss(self.net(batch), batch["label"])
         grads = torch.autograd.grad(loss, self.weight_params, allow_unused=True)
         for p, g in zip(self.weight_params, grads):
@@ -108,9 +108,9 @@ class Darts:
         nn.utils.clip_grad_norm_(self.weight_params, GRAD_CLIP)
         self.w_opt.step()
         self.w_opt.zero_grad(set_to_none=True)
-        return float(loss.detach())
+        return loss.detach()
 
-    def arch_step(self, arch_batch, train_batch) -> float:
+    def arch_step(self, arch_batch, train_batch) -> torch.Tensor:
         if self.order == 2:
             grads, loss = self.unrolled_grads(arch_batch, train_batch)
         else:
@@ -120,7 +120,7 @@ class Darts:
             p.grad = g
         self.a_opt.step()
         self.a_opt.zero_grad(set_to_none=True)
-        return float(loss.detach())
+        return loss.detach()
 
     def unrolled_grads(self, arch_batch, train_batch):
         """DARTS' second order: grad_a L_val(w', a) - xi * H v, w' = w - xi grad_w L_train."""
@@ -159,17 +159,22 @@ class Darts:
     # ---- epochs
     def run_epoch(self, epoch: int, progress: Progress) -> dict:
         s, seed = self.ctx.settings, self.ctx.seed
+        # Dropout (an mlp in the space) draws from the global RNG: seed it per epoch too.
+        torch.manual_seed(generator(seed, 5, epoch).initial_seed())
         tau = temperature(self.epochs, epoch, s["temperature"])
         self.net.set_temperature(tau)
         self.net.set_skip_noise(s["noisy_skip"], generator(seed, 2, epoch))
         self.net.train()
         arch_batches = itertools.cycle(list(self.train_a.batches(self.batch, True, generator(seed, 4, epoch))))
-        w_loss = a_loss = 0.0
+        # Losses are summed on the device and read once per epoch (and when the progress line
+        # is redrawn): a float() per step would wait for the GPU at every step.
+        w_loss = a_loss = torch.zeros((), device=self.ctx.device)
         steps = 0
         for steps, batch in enumerate(self.train_w.batches(self.batch, True, generator(seed, 3, epoch)), 1):
-            a_loss += self.arch_step(next(arch_batches), batch)
-            w_loss += self.weight_step(batch)
-            progress.step(epoch, steps, w_loss / steps)
+            a_loss = a_loss + self.arch_step(next(arch_batches), batch)
+            w_loss = w_loss + self.weight_step(batch)
+            progress.step(epoch, steps, lambda: float(w_loss) / steps)
+        w_loss, a_loss = float(w_loss), float(a_loss)
         self.schedule.step()
         self.net.set_skip_noise(0.0)
         scores = evaluate(self.net, self.valid, bn_batch_stats=True)
@@ -204,7 +209,9 @@ class Darts:
         return state["epoch"]
 
     def run(self) -> dict:
-        start = self.restore() + 1 if self.ctx.resume else 1
+        # A run interrupted before its first checkpoint has nothing to restore: start afresh.
+        resume = self.ctx.resume and self.ctx.run.file("checkpoint.pt").exists()
+        start = self.restore() + 1 if resume else 1
         steps = math.ceil(len(self.train_w) / self.batch)
         progress = Progress(self.epochs, steps, enabled=self.ctx.show_progress)
         for epoch in range(start, self.epochs + 1):

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import random
 
+import torch
+
 from nasc.compiler.fix import fix_spec, sample_assignment
 from nasc.compiler.frontend import compile_text
 from nasc.compiler.printer import print_spec
@@ -32,6 +34,9 @@ def search(ctx: SearchContext) -> dict:
             continue
         fixed = fix_spec(ctx.spec, ctx.program, assignment, drop_search=True)
         _, program = compile_text(print_spec(fixed), f"{ctx.spec_path}#child{n}")
+        # Seeded as `nasc train` seeds: a child's init must not depend on what the children
+        # before it left in the global RNG, or a resumed search differs from an uninterrupted one.
+        torch.manual_seed(ctx.seed)
         model = build_fixed(program, ctx.dataset.schema)
         result = train_model(model, ctx.dataset, config, show_progress=False)
         done.append({"child": n, "valid": result.valid, "epochs": result.epochs_run,

@@ -1,0 +1,639 @@
+"""AMEIR's three-step one-shot random search (§2.3, App. C.4, D).
+
+The search runs in progressive **stages**, one per construct with open choices: the spec's
+``stage NAME { ... }`` blocks in the order written, then every other construct with choices in
+source order, with the strategy's top-level settings. Each stage searches only its construct's
+labels and fixes its result (``net.fix`` and the assignment) before the next one starts.
+
+A stage over the supernet (behavior ``blocks``, ``mlp`` widths/activations, node choices, cells):
+
+1. one-shot training of the shared weights on the training split: every step draws one option
+   per open label of the stage uniformly (fairness, AMEIR after Chu et al.; the widths of a
+   ``monotone`` MLP are redrawn together until they do not increase, so they are uniform over the
+   allowed sequences), Adam from the spec's ``train`` optimizer, one cosine schedule per stage;
+2. ``children`` child paths drawn with a seeded generator (duplicates ranked once) are ranked on
+   a seeded validation subset of ``valid_subset`` rows with the inherited weights
+   (``evaluate(..., bn_batch_stats=True)``); the ``top`` best are evaluated on the full validation
+   split and the best by ``monitor`` is kept.
+
+While a stage runs, the labels of *later* stages are held at a fixed default (option 0 of an
+operator choice, the widest width of an MLP layer, the first inputs of a searched cell node), with
+two exceptions that follow AMEIR Step 1 ("a pre-defined MLP is exploited to combine h^a and e^b"):
+
+* a later ``interactions`` construct contributes zeros (it is left out, not a default set);
+* when the running stage sets ``fixed_mlp [w1, w2, ...]``, each later searched MLP is replaced,
+  for this stage only, by a separate fixed MLP: in -> w1 -> ... -> wn (ReLU each), then a linear
+  map (no activation) to the width the rest of the supernet reads from that MLP (its widest
+  output). The map composes with the linear head, so the stage trains exactly an [w1, ..., wn]
+  MLP; its weights are dropped when the stage ends. Clamping the searched layers to the nearest
+  allowed widths was rejected: [200, 80] has no counterpart when the input is narrower than 200
+  or the MLP has a different number of layers (specs/ameir.nas: 3 layers over ~96 inputs).
+
+The ``interactions`` stage (AMEIR Step 2) has its own small one-shot model,
+:class:`InteractionOneShot` (field embeddings, one projection per candidate added to the first
+hidden layer, the stage's fixed MLP; the behavior blocks are left out, as in the paper). It
+starts from the single fields; each of ``cycles`` cycles multiplies every survivor with every
+field (distinct fields, duplicates merged, order <= ``order``), keeps the survivors themselves as
+candidates (so a good pair can outlive the cycle that makes triples, and the final top-M can mix
+orders as in App. E), trains one-shot, ranks every candidate on the validation subset with the
+inherited weights and keeps the top ``survivors``. Weights are inherited across cycles (a
+survivor keeps its projection). After the last cycle the top ``keep`` are the value of
+``NAME.tuples``. With ``sample step`` (the default, as in the paper) one candidate is drawn
+uniformly per training step for the whole batch; ``sample example`` draws one per example, so
+every projection is updated at every step. On the planted-interaction data of
+tests/ameir/test_recovery.py per-step sampling ranks the planted tuples higher: with per-example
+sampling the shared MLP sees every candidate absent from almost every row and learns the planted
+pairs itself, after which their projections count them twice.
+
+Derivation: with ``finetune inherit`` the fixed model of the found architecture is built and
+initialised from the one-shot weights (``load_from_supernet``), and its state_dict is written to
+``RUN/inherited.pt``; ``nasc search --retrain`` fine-tunes from it. With ``scratch`` nothing is
+written and the retrain starts from scratch.
+
+Resume: a checkpoint is written atomically after every stage and after every cycle of an
+interactions stage; every random source is salted by (stage, epoch/cycle), so a resumed run ends
+as an uninterrupted one would (on CPU).
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from nasc.compiler.program import InteractionsDef, MlpDef
+from nasc.compiler.space import choices
+from nasc.runtime import metrics, ops
+from nasc.runtime.choices import CellNode, OneOf, TupleChoice, WidthChoice
+from nasc.runtime.factory import DenseLayer
+from nasc.runtime.progress import Progress
+from nasc.runtime.strategies.common import SearchContext, build_supernet, generator
+from nasc.runtime.train import evaluate, make_optimizer
+
+DEFAULT_FIXED_MLP = (200, 80)  # AMEIR §3: the pre-defined MLP of Steps 1 and 2
+EMBED_INIT = 0.05              # step 2 embeddings ~ U(-0.05, 0.05) (AMEIR App. D.1)
+CHECKPOINT = "checkpoint.pt"
+BANK_INIT = 1.0
+NORMALIZE_PRODUCTS = True
+
+
+# ------------------------------------------------------------------------------------- stages
+@dataclass
+class Stage:
+    name: str            # the construct
+    construct: str       # blocks | interactions | mlp | cell | node
+    labels: list[str]    # its open labels, in source order
+    epochs: int
+    children: int
+    top: int
+    fixed_mlp: tuple[int, ...] | None
+
+
+def plan_stages(ctx: SearchContext) -> list[Stage]:
+    """The spec's stages in the order written, then the other constructs with choices in source
+    order (with the strategy's top-level settings)."""
+    s = ctx.settings
+    written = s.get("stages") or (ctx.program.strategy.stages if ctx.program.strategy else {})
+    owners: dict[str, list] = {}
+    for c in choices(ctx.program):
+        owners.setdefault(c.owner, []).append(c)
+    order = [n for n in written if n in owners] + [n for n in owners if n not in written]
+    out = []
+    for name in order:
+        cfg = written.get(name, {})
+        pick = lambda key: cfg.get(key) if cfg.get(key) is not None else s[key]  # noqa: E731
+        fixed = cfg.get("fixed_mlp")
+        out.append(Stage(name, owners[name][0].construct, [c.label for c in owners[name]],
+                         pick("epochs"), pick("children"), pick("top"),
+                         tuple(fixed) if fixed else None))
+    return out
+
+
+# ---------------------------------------------------------------------------- path sampling
+def sample_path(net: nn.Module, labels: list[str], gen: torch.Generator) -> dict:
+    """Draw one option per label uniformly and fix it; the widths of a `monotone` MLP are redrawn
+    together until no layer is wider than the one before (uniform over the allowed sequences).
+    Labels outside ``labels`` keep their current value."""
+    modules = net.choice_modules()
+    path = {label: modules[label].sample(gen) for label in labels}
+    groups: dict[str, list[WidthChoice]] = {}
+    for m in net.modules():
+        if isinstance(m, WidthChoice) and m.monotone:
+            groups.setdefault(m.group, []).append(m)
+    wanted = set(labels)
+    for layers in groups.values():
+        drawn = [m for m in layers if m.label in wanted]
+        if not drawn:
+            continue
+        while any(b.width > a.width for a, b in zip(layers, layers[1:])):
+            for m in drawn:
+                path[m.label] = m.sample(gen)
+    return path
+
+
+def default_value(module):
+    """The value a label of a later stage is held at."""
+    if isinstance(module, OneOf):
+        return module.options[0]
+    if isinstance(module, WidthChoice):
+        return module.options[module.widths.index(max(module.widths))]
+    if isinstance(module, CellNode):
+        first = module.sources[: module.keep]
+        return tuple((i, module.edges[str(i)].options[0]) for i in first)
+    if isinstance(module, TupleChoice):
+        return module.value
+    raise TypeError(f"no default for {type(module).__name__}")
+
+
+# ------------------------------------------------------------------------------ stand-ins
+class AbsentInteractions(nn.Module):
+    """A later-stage interactions construct: (B, m, k) -> zeros (B, keep, k) (AMEIR Step 1 combines
+    only h^a and e^b)."""
+
+    def __init__(self, original: nn.Module):
+        super().__init__()
+        self.keep = original.keep
+        self.out_shape = original.out_shape
+
+    def forward(self, x):
+        return x.new_zeros(x.shape[0], self.keep, x.shape[-1])
+
+
+class FixedMLP(nn.Module):
+    """A stage's pre-defined MLP in place of a later searched one: (B, in) -> widths (ReLU) ->
+    (B, out), the last map linear so that the modules after the MLP see the width they expect."""
+
+    def __init__(self, in_dim: int, widths: tuple[int, ...], out_dim: int):
+        super().__init__()
+        layers, prev = [], in_dim
+        for w in widths:
+            layers += [nn.Linear(prev, w), nn.ReLU()]
+            prev = w
+        self.hidden = nn.Sequential(*layers)
+        self.adapter = nn.Linear(prev, out_dim, bias=False)
+
+    def forward(self, x):
+        return self.adapter(self.hidden(x))
+
+
+class _Passthrough(nn.Module):
+    def forward(self, x):
+        return x
+
+
+def mlp_layers(net: nn.Module) -> dict[str, list[tuple[str, DenseLayer]]]:
+    """Per searched MLP, its (module path, DenseLayer) in layer order (from the width labels)."""
+    found: dict[str, list] = {}
+    for path, m in net.named_modules():
+        if isinstance(m, DenseLayer) and m.choice is not None:
+            mlp, layer, _ = m.choice.label.rsplit(".", 2)
+            found.setdefault(mlp, []).append((int(layer[len("layer"):]), path, m))
+    return {k: [(p, m) for _, p, m in sorted(v)] for k, v in found.items()}
+
+
+class Swaps:
+    """Replace submodules by path and put the originals back."""
+
+    def __init__(self, net: nn.Module):
+        self.net = net
+        self.saved: list[tuple[nn.Module, str, nn.Module]] = []
+
+    def put(self, path: str, module: nn.Module) -> None:
+        parent_path, _, name = path.rpartition(".")
+        parent = self.net.get_submodule(parent_path) if parent_path else self.net
+        self.saved.append((parent, name, getattr(parent, name)))
+        setattr(parent, name, module)
+
+    def restore(self) -> None:
+        for parent, name, original in reversed(self.saved):
+            setattr(parent, name, original)
+        self.saved.clear()
+
+
+# --------------------------------------------------------------------- step 2: interactions
+class InteractionOneShot(nn.Module):
+    """AMEIR Step 2's one-shot model over C candidate interactions.
+
+    E = emb(ids)                          (B, m, k) field embeddings
+    p_c = prod_{f in c} E[:, f]           (B, k)    the Hadamard product of candidate c
+    z1 = W_e flatten(E) + b + p_c W_c     (B, h1)   W_e (m k -> h1) shared, W_c (k, h1) per c
+    logit = out(MLP(ReLU(z1)))            (B,)      the fixed MLP [h1, h2, ...]
+
+    The linear projection of [E, p_c] equals W_e E + W_c p_c, so adding the sampled candidate's
+    projection to the first hidden layer trains every candidate without computing the others.
+    """
+
+    def __init__(self, vocab: list[int], dim: int, widths: tuple[int, ...]):
+        super().__init__()
+        self.num_fields, self.dim = len(vocab), dim
+        self.emb = ops.FieldEmbedding(vocab, dim)
+        with torch.no_grad():
+            nn.init.uniform_(self.emb.table.weight, -EMBED_INIT, EMBED_INIT)
+        h1 = widths[0]
+        self.first = nn.Linear(len(vocab) * dim, h1)
+        rest, prev = [nn.ReLU()], h1
+        for w in widths[1:]:
+            rest += [nn.Linear(prev, w), nn.ReLU()]
+            prev = w
+        self.rest = nn.Sequential(*rest)
+        self.out = nn.Linear(prev, 1)
+        self.candidates: list[tuple[int, ...]] = []
+        self.bank = nn.Parameter(torch.zeros(0, dim, h1))              # (C, k, h1)
+        self.register_buffer("index", torch.zeros(0, 1, dtype=torch.long))  # (C, R), -1 = none
+
+    def shared_parameters(self) -> list[nn.Parameter]:
+        return [p for n, p in self.named_parameters() if n != "bank"]
+
+    def set_candidates(self, candidates: list[tuple[int, ...]], gen: torch.Generator) -> None:
+        """New candidate set; a candidate seen before keeps its projection, a new one is drawn
+        like nn.Linear's weight (U(-1/sqrt(k), 1/sqrt(k)))."""
+        old = {c: self.bank.data[i] for i, c in enumerate(self.candidates)}
+        h1, bound = self.first.out_features, 1 / math.sqrt(self.dim)
+        rows = []
+        for c in candidates:
+            if c in old:
+                rows.append(old[c])
+            else:
+                rows.append((torch.rand(self.dim, h1, generator=gen) * 2 - 1).to(old_device(self))
+                            * bound * BANK_INIT)
+        self.bank = nn.Parameter(torch.stack(rows) if rows else torch.zeros(0, self.dim, h1))
+        width = max((len(c) for c in candidates), default=1)
+        index = torch.full((len(candidates), width), -1, dtype=torch.long)
+        for r, c in enumerate(candidates):
+            index[r, : len(c)] = torch.tensor(c)
+        self.index = index.to(self.bank.device)
+        self.candidates = list(candidates)
+
+    def forward(self, ids: torch.Tensor, cand: torch.Tensor | int | None) -> torch.Tensor:
+        """``cand``: the candidate of each row (B,), one candidate for all rows (int), or None."""
+        e = self.emb(ids)                                        # (B, m, k)
+        z = self.first(e.flatten(1))                             # (B, h1)
+        if NORMALIZE_PRODUCTS:
+            # each field / its RMS over the batch (B, m, k) / (1, m, 1), detached: a positive
+            # scalar per field, so the products reach the first layer at unit scale
+            e = e / e.detach().pow(2).mean(dim=(0, 2), keepdim=True).sqrt().clamp_min(1e-8)
+        if isinstance(cand, int):
+            c = self.candidates[cand]
+            z = z + e[:, list(c)].prod(dim=1) @ self.bank[cand]  # (B, k) @ (k, h1)
+        elif cand is not None:
+            ones = e.new_ones(e.shape[0], 1, e.shape[-1])
+            ext = torch.cat([e, ones], dim=1)                    # (B, m + 1, k): -1 picks ones
+            rows = torch.arange(e.shape[0], device=e.device).unsqueeze(1)
+            p = ext[rows, self.index[cand]].prod(dim=1)          # (B, R, k) -> (B, k)
+            z = z + torch.einsum("bk,bkh->bh", p, self.bank[cand])  # (B, h1)
+        return self.out(self.rest(z)).squeeze(-1)                # (B,)
+
+
+def old_device(module: nn.Module) -> torch.device:
+    return next(module.parameters()).device
+
+
+def expand(survivors: list[tuple[int, ...]], num_fields: int, order: int) -> list[tuple[int, ...]]:
+    """One SMBO cycle's candidates: the survivors of order >= 2 and every survivor times every
+    field not in it (sorted field indices, duplicates merged, order <= ``order``); sorted by
+    (order, fields)."""
+    out = {s for s in survivors if len(s) >= 2}
+    for s in survivors:
+        if len(s) >= order:
+            continue
+        for f in range(num_fields):
+            if f not in s:
+                out.add(tuple(sorted(s + (f,))))
+    return sorted(out, key=lambda t: (len(t), t))
+
+
+# ------------------------------------------------------------------------------------ scores
+def _better(monitor: str):
+    """Sort key: smaller is better."""
+    return (lambda sc: -sc["auc"]) if monitor == "auc" else (lambda sc: sc["logloss"])
+
+
+def _scores(label: torch.Tensor, prob: torch.Tensor) -> dict[str, float]:
+    label, prob = label.cpu(), prob.cpu()
+    return {"auc": metrics.auc(label, prob), "logloss": metrics.logloss(label, prob)}
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _tuples(value):
+    if isinstance(value, dict):
+        return {k: _tuples(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return tuple(_tuples(v) for v in value)
+    return value
+
+
+# ----------------------------------------------------------------------------------- search
+class OneShot:
+    def __init__(self, ctx: SearchContext):
+        self.ctx = ctx
+        s = ctx.settings
+        self.batch, self.monitor = s["batch"], s["monitor"]
+        self.key = _better(self.monitor)
+        self.stages = plan_stages(ctx)
+        self.net = build_supernet(ctx)
+        self.train = ctx.dataset.train.to(ctx.device)
+        self.valid = ctx.dataset.valid.to(ctx.device)
+        n = min(s["valid_subset"], len(self.valid))
+        perm = torch.randperm(len(self.valid), generator=generator(ctx.seed, 7))[:n]
+        self.subset = self.valid.subset(perm.sort().values.to(ctx.device))
+        self.assignment: dict = {}
+        self.history: list[dict] = []   # one row per stage, for arch.nas's header
+        self.rankings: dict[str, list] = {}  # step 2: every cycle's full ranking (interactions.json)
+        self.optimizer_spec = ctx.program.train["optimizer"]
+        self.clip = ctx.program.train.get("clip_grad") or 0.0
+        self.loss = nn.BCEWithLogitsLoss()
+
+    def say(self, text: str) -> None:
+        if self.ctx.show_progress:
+            print(text, flush=True)
+
+    # ---- holding the other stages
+    def hold(self, index: int) -> Swaps:
+        """Hold the labels of stages after ``index`` at their defaults; put in the stand-ins."""
+        swaps = Swaps(self.net)
+        modules = self.net.choice_modules()
+        stage = self.stages[index]
+        later = [st for st in self.stages[index + 1:]]
+        for st in later:
+            if st.construct == "interactions":
+                for path, m in self.net.named_modules():
+                    if isinstance(m, TupleChoice) and m.label in st.labels:
+                        swaps.put(path, AbsentInteractions(m))
+                continue
+            for label in st.labels:
+                modules[label].fix(default_value(modules[label]))
+        if stage.fixed_mlp:
+            layers = mlp_layers(self.net)
+            for st in later:
+                if st.construct != "mlp" or st.name not in layers:
+                    continue
+                chain = layers[st.name]
+                first, last = chain[0][1], chain[-1][1]
+                stand_in = FixedMLP(first.linear.max_in, stage.fixed_mlp, last.linear.max_out)
+                swaps.put(chain[0][0], stand_in.to(self.ctx.device))
+                for path, _ in chain[1:]:
+                    swaps.put(path, _Passthrough())
+        return swaps
+
+    # ---- a stage over the supernet
+    def train_supernet(self, si: int, stage: Stage) -> dict:
+        net, seed = self.net, self.ctx.seed
+        params = [p for p in net.parameters() if p.requires_grad]
+        opt = make_optimizer(self.optimizer_spec, params)
+        steps = math.ceil(len(self.train) / self.batch)
+        total, base = stage.epochs * steps, [g["lr"] for g in opt.param_groups]
+        progress = Progress(stage.epochs, steps, enabled=self.ctx.show_progress)
+        net.train()
+        done, last_loss = 0, float("nan")
+        for epoch in range(1, stage.epochs + 1):
+            g_data, g_path = generator(seed, 100 + si, epoch, 0), generator(seed, 100 + si, epoch, 1)
+            run, count = torch.zeros((), device=self.ctx.device), 0
+            for step, batch in enumerate(self.train.batches(self.batch, True, g_data), 1):
+                _cosine(opt, base, done, total)
+                sample_path(net, stage.labels, g_path)
+                loss = self.loss(net(batch), batch["label"])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                if self.clip:
+                    nn.utils.clip_grad_norm_(params, self.clip)
+                opt.step()
+                done += 1
+                run = run + loss.detach()  # summed on the device: no host sync per step
+                count += 1
+                progress.step(epoch, step, lambda: float(run) / count)
+            last_loss = float(run) / max(count, 1)
+            if self.ctx.show_progress:
+                progress.stream.write("\n")
+        return {"train_logloss": round(last_loss, 6), "steps": done}
+
+    def rank_children(self, si: int, stage: Stage) -> tuple[dict, dict]:
+        """Rank ``children`` drawn paths on the validation subset, evaluate the top in full."""
+        gen = generator(self.ctx.seed, 200 + si)
+        seen, ranked = set(), []
+        for n in range(stage.children):
+            path = sample_path(self.net, stage.labels, gen)
+            key = json.dumps(_jsonable(path), sort_keys=True)
+            if key in seen:
+                continue
+            seen.add(key)
+            scores = evaluate(self.net, self.subset, bn_batch_stats=True)
+            ranked.append((self.key(scores), n, path, scores))
+        ranked.sort(key=lambda r: (r[0], r[1]))
+        top = []
+        for _, n, path, sub in ranked[: stage.top]:
+            self.net.fix(path)
+            full = evaluate(self.net, self.valid, bn_batch_stats=True)
+            top.append({"child": n, "subset": sub, "valid": full, "choices": path})
+        best = min(top, key=lambda r: (self.key(r["valid"]), r["child"]))
+        info = {"children": stage.children, "distinct": len(ranked),
+                "top": [{"child": r["child"],
+                         "subset_" + self.monitor: round(r["subset"][self.monitor], 6),
+                         "valid_auc": round(r["valid"]["auc"], 6),
+                         "valid_logloss": round(r["valid"]["logloss"], 6)} for r in top],
+                "best_child": best["child"]}
+        return best["choices"], info
+
+    def supernet_stage(self, si: int, stage: Stage) -> tuple[dict, dict]:
+        swaps = self.hold(si)
+        try:
+            info = self.train_supernet(si, stage)
+            value, ranking = self.rank_children(si, stage)
+        finally:
+            swaps.restore()
+        return value, {**info, **ranking}
+
+    # ---- the interactions stage (AMEIR Step 2)
+    def interactions_stage(self, si: int, stage: Stage, resume: dict | None) -> tuple[dict, dict]:
+        ctx, seed = self.ctx, self.ctx.seed
+        b: InteractionsDef = ctx.program.binding(stage.name)
+        names = [f.name for f in ctx.dataset.schema.fields]
+        vocab = [f.vocab_size for f in ctx.dataset.schema.fields]
+        module = self.net.choice_modules()[b.label]
+        dim = module.out_shape.dim
+        widths = stage.fixed_mlp or DEFAULT_FIXED_MLP
+        torch.manual_seed(seed * 31 + si)
+        model = InteractionOneShot(vocab, dim, widths).to(ctx.device)
+        shared = make_optimizer(self.optimizer_spec, model.shared_parameters())
+        survivors: list[tuple[int, ...]] = [(f,) for f in range(len(names))]
+        cycles: list[dict] = []
+        start = 1
+        if resume is not None:
+            model.set_candidates([tuple(c) for c in resume["candidates"]], generator(seed, 0))
+            model.load_state_dict(resume["model"])
+            shared.load_state_dict(resume["shared"])
+            survivors = [tuple(c) for c in resume["survivors"]]
+            cycles = list(resume["cycles"])
+            start = resume["cycle"] + 1
+        final = None
+        for cycle in range(start, b.cycles + 1):
+            candidates = expand(survivors, len(names), b.order)
+            model.set_candidates(candidates, generator(seed, 300 + si, cycle, 9))
+            bank_opt = make_optimizer(self.optimizer_spec, [model.bank])
+            loss = self.train_interactions(model, shared, bank_opt, si, cycle, stage.epochs)
+            ranked = self.rank_interactions(model)
+            survivors = [c for c, _ in ranked[: b.survivors]]
+            final = ranked
+            row = {"cycle": cycle, "candidates": len(candidates), "train_logloss": round(loss, 6),
+                   "best": ["*".join(names[f] for f in c) for c, _ in ranked[:3]]}
+            cycles.append(row)
+            ranking = [{"tuple": [names[f] for f in c], "subset_auc": sc["auc"],
+                        "subset_logloss": sc["logloss"]} for c, sc in ranked]
+            self.rankings[f"{stage.name}.cycle{cycle}"] = ranking
+            ctx.run.write_json("interactions.json", self.rankings)
+            self.say(f"stage {stage.name} cycle {cycle}/{b.cycles}: {len(candidates)} candidates, "
+                     f"best {', '.join(row['best'])}")
+            self.checkpoint(si, {"stage": si, "cycle": cycle, "model": model.state_dict(),
+                                 "shared": shared.state_dict(), "candidates": candidates,
+                                 "survivors": survivors, "cycles": cycles,
+                                 "ranked": [(c, s) for c, s in ranked]})
+        if final is None:  # resumed after the last cycle
+            final = [(tuple(c), s) for c, s in resume["ranked"]]
+        kept = final[: b.keep]
+        value = tuple(tuple(names[f] for f in c) for c, _ in sorted(kept, key=lambda r: (len(r[0]), r[0])))
+        info = {"cycles": cycles,
+                "found": [{"tuple": "*".join(names[f] for f in c),
+                           "subset_" + self.monitor: round(s[self.monitor], 6)} for c, s in kept]}
+        return {b.label: value}, info
+
+    def train_interactions(self, model, shared, bank_opt, si, cycle, epochs) -> float:
+        seed, steps = self.ctx.seed, math.ceil(len(self.train) / self.batch)
+        total = epochs * steps
+        opts = (shared, bank_opt)
+        bases = [[g["lr"] for g in o.param_groups] for o in opts]
+        C = len(model.candidates)
+        per_example = self.ctx.settings["sample"] == "example"
+        model.train()
+        done, run, count = 0, torch.zeros(()), 0
+        for epoch in range(1, epochs + 1):
+            g_data = generator(seed, 300 + si, cycle, epoch, 0)
+            g_cand = generator(seed, 300 + si, cycle, epoch, 1)
+            run, count = torch.zeros((), device=self.ctx.device), 0
+            for batch in self.train.batches(self.batch, True, g_data):
+                n = len(batch["label"])
+                draw = torch.randint(C, (n,) if per_example else (1,), generator=g_cand)
+                cand = draw.expand(n).to(self.ctx.device)
+                for o, base in zip(opts, bases):
+                    _cosine(o, base, done, total)
+                loss = self.loss(model(batch["fields"], cand), batch["label"])
+                for o in opts:
+                    o.zero_grad(set_to_none=True)
+                loss.backward()
+                if self.clip:
+                    nn.utils.clip_grad_norm_(model.parameters(), self.clip)
+                for o in opts:
+                    o.step()
+                done += 1
+                run = run + loss.detach()
+                count += 1
+        return float(run) / max(count, 1)
+
+    @torch.no_grad()
+    def rank_interactions(self, model) -> list[tuple[tuple[int, ...], dict]]:
+        """Every candidate scored on the validation subset with the inherited weights; best
+        first (ties by (order, fields))."""
+        model.eval()
+        ids, label = self.subset.columns["fields"], self.subset.columns["label"]
+        out = []
+        for i, c in enumerate(model.candidates):
+            prob = torch.sigmoid(model(ids, i))
+            out.append((c, _scores(label, prob)))
+        model.train()
+        out.sort(key=lambda r: (self.key(r[1]), len(r[0]), r[0]))
+        return out
+
+    # ---- checkpoints
+    def checkpoint(self, done_stage: int, partial: dict | None = None) -> None:
+        """``done_stage``: stages 0..done_stage-1 are finished; ``partial``: a running step 2."""
+        self.ctx.run.save_checkpoint(CHECKPOINT, {
+            "stages_done": done_stage if partial is None else partial["stage"],
+            "assignment": _jsonable(self.assignment), "net": self.net.state_dict(),
+            "history": json.dumps(self.history), "partial": partial,
+        })
+
+    def restore(self) -> tuple[int, dict | None]:
+        if not self.ctx.run.file(CHECKPOINT).exists():
+            return 0, None
+        state = self.ctx.run.load_checkpoint(CHECKPOINT, map_location=self.ctx.device)
+        self.net.load_state_dict(state["net"])
+        self.assignment = _tuples(state["assignment"])
+        if self.assignment:
+            self.net.fix(self.assignment)
+        self.history = json.loads(state["history"])
+        return state["stages_done"], state["partial"]
+
+    # ---- the whole search
+    def run(self) -> dict:
+        start, partial = self.restore() if self.ctx.resume else (0, None)
+        for si, stage in enumerate(self.stages):
+            if si < start:
+                continue
+            self.say(f"stage {si + 1}/{len(self.stages)}: {stage.name} ({stage.construct}, "
+                     f"{len(stage.labels)} labels, {stage.epochs} epoch(s))")
+            if stage.construct == "interactions":
+                value, info = self.interactions_stage(
+                    si, stage, partial if partial and partial["stage"] == si else None)
+            else:
+                value, info = self.supernet_stage(si, stage)
+            partial = None
+            self.assignment.update(value)
+            self.net.fix(value)
+            self.history.append({"stage": stage.name, "construct": stage.construct,
+                                 "epochs": stage.epochs,
+                                 "fixed_mlp": list(stage.fixed_mlp) if stage.fixed_mlp else None,
+                                 **info})
+            self.say(f"stage {stage.name} fixed: {json.dumps(_jsonable(value))}")
+            self.checkpoint(si + 1)
+        self.derive()
+        return dict(self.assignment)
+
+    def derive(self) -> None:
+        """Record the search; with ``finetune inherit`` write RUN/inherited.pt."""
+        ctx = self.ctx
+        record = {"strategy": "oneshot_random", "finetune": ctx.settings["finetune"],
+                  "monitor": self.monitor, "stages": self.history}
+        for row in self.history:
+            if row["construct"] == "interactions":
+                record[f"{row['stage']}_found"] = row["found"]
+        if ctx.settings["finetune"] == "inherit":
+            model = inherited_model(ctx, self.net, self.assignment)
+            scores = evaluate(model, self.valid)
+            ctx.run.save_checkpoint("inherited.pt", model.state_dict())
+            record["inherited"] = "inherited.pt"
+            record["inherited_valid_auc"] = round(scores["auc"], 6)
+        ctx.record.update(record)
+
+
+def _cosine(opt, base: list[float], step: int, total: int) -> None:
+    """One cosine schedule over the stage (AMEIR §3: a single cosine decay for one-shot training)."""
+    factor = 0.5 * (1 + math.cos(math.pi * step / max(total, 1)))
+    for group, lr in zip(opt.param_groups, base):
+        group["lr"] = lr * factor
+
+
+def inherited_model(ctx: SearchContext, net: nn.Module, assignment: dict) -> nn.Module:
+    """The fixed model of ``assignment`` with the supernet's weights (AMEIR §2.3 Derivation)."""
+    from nasc.compiler.fix import fix_spec
+    from nasc.compiler.frontend import compile_text
+    from nasc.compiler.printer import print_spec
+    from nasc.runtime.model import build_fixed, load_from_supernet
+
+    net.fix(assignment)
+    fixed = fix_spec(ctx.spec, ctx.program, assignment, drop_search=True)
+    _, program = compile_text(print_spec(fixed), f"{ctx.spec_path}#derived")
+    torch.manual_seed(ctx.seed)
+    model = build_fixed(program, ctx.dataset.schema).to(ctx.device)
+    load_from_supernet(model, net)
+    return model
+
+
+def search(ctx: SearchContext) -> dict:
+    return OneShot(ctx).run()

@@ -1,0 +1,187 @@
+"""AMEIR's one-shot random search: end to end on a reduced AMEIR space, fairness of the sampling,
+deterministic ranking, the step-2 candidate sets, the stand-ins of later stages, resume."""
+from __future__ import annotations
+
+import collections
+import itertools
+
+import pytest
+import torch
+
+from nasc.compiler.frontend import compile_text, load
+from nasc.compiler.space import choices
+from nasc.runtime.data.synthetic import make_synthetic
+from nasc.runtime.session import search_spec, train_spec
+from nasc.runtime.strategies import oneshot
+from nasc.runtime.strategies.common import build_supernet, generator
+
+from conftest import MINI_AMEIR, make_context
+
+
+def _dataset(n=2000, seed=3):
+    return make_synthetic(seed=seed, n=n, with_sequence=True, max_len=20)
+
+
+def test_end_to_end_search_then_train(tmp_path, one_thread):
+    spec = tmp_path / "mini.nas"
+    spec.write_text(MINI_AMEIR)
+    message, run = search_spec(str(spec), out=str(tmp_path / "run"), quiet=True,
+                               synthetic_rows=3000)
+    arch = run.file("arch.nas")
+    _, _, program = load(str(arch))
+    assert choices(program) == []                       # nothing left to choose
+    assert program.strategy is None
+    text = arch.read_text()
+    assert "# stages:" in text and "# cross_found:" in text
+    assert run.file("inherited.pt").exists()             # finetune inherit
+    summary = run.read_json("summary.json")
+    labels = {c.label for c in choices(compile_text(MINI_AMEIR, "mini.nas")[1])}
+    assert set(summary["choices"]) == labels
+    # `nasc train` on the found architecture, and the --retrain path from the inherited weights
+    out = train_spec(str(arch), out=str(tmp_path / "train"), epochs=1, quiet=True)
+    assert "test AUC" in out
+    out = train_spec(str(arch), out=str(tmp_path / "retrain"), epochs=1, quiet=True,
+                     init=str(run.file("inherited.pt")))
+    assert "test AUC" in out
+
+
+def test_inherited_weights_match_the_supernet(tmp_path, one_thread):
+    """The derived model starts from the one-shot weights: same predictions as the fixed path."""
+    ctx = make_context(MINI_AMEIR, _dataset(), tmp_path)
+    search = oneshot.OneShot(ctx)
+    assignment = search.run()
+    model = oneshot.inherited_model(ctx, search.net, assignment)
+    batch = next(ctx.dataset.valid.batches(64))
+    search.net.eval()
+    model.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(model(batch), search.net(batch), rtol=1e-4, atol=1e-5)
+
+
+def test_sampling_is_fair(tmp_path):
+    """Over many steps every option of a choice is drawn about equally often."""
+    ctx = make_context(MINI_AMEIR, _dataset(400), tmp_path)
+    net = build_supernet(ctx)
+    labels = ["behavior.block1.layer", "behavior.block1.norm", "behavior.block2.act"]
+    gen = generator(1, 2, 3)
+    counts = {label: collections.Counter() for label in labels}
+    draws = 4000
+    for _ in range(draws):
+        path = oneshot.sample_path(net, labels, gen)
+        for label in labels:
+            counts[label][path[label]] += 1
+    modules = net.choice_modules()
+    for label in labels:
+        options = modules[label].options
+        assert set(counts[label]) == set(options)
+        expected = draws / len(options)
+        for option in options:  # binomial sd <= sqrt(draws / 4) = 32; allow ~4.5 sd
+            assert abs(counts[label][option] - expected) < 150, (label, counts[label])
+
+
+def test_monotone_widths_never_increase(tmp_path):
+    ctx = make_context(MINI_AMEIR, _dataset(400), tmp_path)
+    net = build_supernet(ctx)
+    labels = ["aggregate.layer1.width", "aggregate.layer2.width"]
+    gen = generator(5)
+    seen = set()
+    for _ in range(300):
+        path = oneshot.sample_path(net, labels, gen)
+        w1, w2 = path[labels[0]], path[labels[1]]
+        assert w2 <= w1
+        seen.add((w1, w2))
+    assert len(seen) == 6  # every non-increasing pair of {0.25, 0.5, 1.0}
+
+
+def test_ranking_is_deterministic(tmp_path, one_thread):
+    """Same seed, same trained weights -> the same ranking of children and of interactions."""
+    ctx = make_context(MINI_AMEIR, _dataset(), tmp_path)
+    search = oneshot.OneShot(ctx)
+    stage = search.stages[0]
+    swaps = search.hold(0)
+    try:
+        search.train_supernet(0, stage)
+        first = search.rank_children(0, stage)
+        second = search.rank_children(0, stage)
+    finally:
+        swaps.restore()
+    assert first == second
+    model = oneshot.InteractionOneShot([f.vocab_size for f in ctx.dataset.schema.fields], 4,
+                                       (16, 8))
+    model.set_candidates(oneshot.expand([(f,) for f in range(8)], 8, 3), generator(0))
+    assert search.rank_interactions(model) == search.rank_interactions(model)
+
+
+def test_expand_candidates():
+    fields = [(f,) for f in range(4)]
+    pairs = oneshot.expand(fields, 4, 3)
+    assert pairs == list(itertools.combinations(range(4), 2))
+    nxt = oneshot.expand([(0, 1), (2, 3)], 4, 3)
+    # the survivors stay; each grows by every field not in it; duplicates merged
+    assert nxt == [(0, 1), (2, 3), (0, 1, 2), (0, 1, 3), (0, 2, 3), (1, 2, 3)]
+    assert oneshot.expand([(0, 1, 2)], 4, 3) == [(0, 1, 2)]  # order capped
+
+
+def test_stage_plan_and_stand_ins(tmp_path):
+    ctx = make_context(MINI_AMEIR, _dataset(400), tmp_path)
+    search = oneshot.OneShot(ctx)
+    assert [(s.name, s.fixed_mlp) for s in search.stages] == [
+        ("behavior", (32, 16)), ("cross", (32, 16)), ("aggregate", None)]
+    assert search.stages[2].epochs == 1 and search.stages[2].children == 12
+    swaps = search.hold(0)
+    try:
+        # the later MLP is the stage's fixed MLP, the later interactions contribute zeros
+        assert isinstance(search.net.aggregate_layer1, oneshot.FixedMLP)
+        assert [m.out_features for m in search.net.aggregate_layer1.hidden
+                if isinstance(m, torch.nn.Linear)] == [32, 16]
+        assert isinstance(search.net.cross, oneshot.AbsentInteractions)
+        batch = next(ctx.dataset.train.batches(8))
+        assert search.net(batch).shape == (8,)
+    finally:
+        swaps.restore()
+    assert not isinstance(search.net.aggregate_layer1, oneshot.FixedMLP)
+
+
+def test_resume_ends_like_an_uninterrupted_run(tmp_path, one_thread):
+    data = _dataset()
+    full = oneshot.OneShot(make_context(MINI_AMEIR, data, tmp_path / "a")).run()
+    # interrupt after stage 1: keep the checkpoint of that point, then resume
+    ctx = make_context(MINI_AMEIR, data, tmp_path / "b")
+    first = oneshot.OneShot(ctx)
+
+    def interrupt(*args):
+        raise KeyboardInterrupt
+
+    first.interactions_stage = interrupt  # stop when stage 2 starts
+    with pytest.raises(KeyboardInterrupt):
+        first.run()
+    resumed = oneshot.OneShot(make_context(MINI_AMEIR, data, tmp_path / "b", resume=True)).run()
+    assert resumed == full
+
+
+def test_candidate_projection_is_the_first_layer_over_the_concatenation():
+    """AMEIR §2.3 Step 2: W [e, p_c] = W_e e + W_c p_c. The one-shot model adds the sampled
+    candidate's projection to the first hidden layer; the result must equal one linear layer over
+    [flatten(E), p_c] whose weight is [W_e, W_c^T], p_c the Hadamard product of the candidate's
+    (per-field RMS-normalised) embeddings, computed here by hand."""
+    torch.manual_seed(0)
+    model = oneshot.InteractionOneShot([5, 6, 7], 4, (3,))
+    model.set_candidates([(0, 2), (0, 1, 2)], generator(1))
+    ids = torch.tensor([[0, 1, 2], [4, 5, 6], [1, 0, 3]])
+    e = model.emb(ids).detach()                                    # (B, 3, 4)
+    rms = e.pow(2).mean(dim=(0, 2), keepdim=True).sqrt()           # (1, 3, 1)
+    n = e / rms
+    for c, fields in enumerate(model.candidates):
+        p = n[:, fields[0]]
+        for f in fields[1:]:
+            p = p * n[:, f]                                        # (B, 4)
+        weight = torch.cat([model.first.weight, model.bank[c].T], dim=1)  # (h1, 3*4 + 4)
+        z = torch.cat([e.flatten(1), p], dim=1) @ weight.T + model.first.bias
+        expected = model.out(model.rest(z)).squeeze(-1)
+        torch.testing.assert_close(model(ids, c), expected)
+        # per-row candidates pick the same rows
+        rows = torch.full((3,), c)
+        torch.testing.assert_close(model(ids, rows), expected)
+    # no candidate: the first layer sees the embeddings alone
+    plain = model.out(model.rest(model.first(e.flatten(1)))).squeeze(-1)
+    torch.testing.assert_close(model(ids, None), plain)

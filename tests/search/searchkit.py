@@ -1,0 +1,73 @@
+"""Helpers for the search-method tests: tiny specs written to temp files, tiny synthetic
+data, and a SearchContext built the way `nasc search` builds it (without the CLI)."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import torch
+
+from nasc.compiler.frontend import load
+from nasc.runtime.rundir import RunDir
+from nasc.runtime.strategies.common import SearchContext
+
+REPO = Path(__file__).resolve().parents[2]
+
+# One cell over the field matrix: 1 input (node 0), intermediate nodes 1..3, keep 2.
+CELL3 = """model small {{
+  input fields: categorical
+  emb = embed(fields, dim=4)
+  opset ops = {{ skip, fm, slp }}
+  cell c(emb) {{
+    nodes 3
+    edges ops
+    keep 2
+    norm batchnorm(affine=false)
+    merge sum
+  }}
+  head ctr(flatten(c))
+}}
+
+search darts {{
+  epochs {epochs}
+  batch {batch}
+  order {order}
+  temperature {temperature}
+  noisy_skip {noisy}
+}}
+"""
+
+
+def cell3_spec(epochs=3, batch=256, order=1, temperature="log", noisy=0.03) -> str:
+    return CELL3.format(epochs=epochs, batch=batch, order=order, temperature=temperature,
+                        noisy=noisy)
+
+
+def write_spec(directory: Path, text: str, name: str = "space.nas") -> Path:
+    path = Path(directory) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def make_ctx(directory: Path, spec_text: str, dataset, seed: int = 7, **overrides) -> SearchContext:
+    """What search_spec hands a strategy, for a spec written to ``directory``."""
+    path = write_spec(directory, spec_text)
+    text, spec, program = load(path)
+    settings = dict(program.strategy.settings)
+    settings["stages"] = program.strategy.stages
+    settings.update(overrides)
+    run = RunDir(Path(directory) / "run")
+    return SearchContext(program, spec, text, str(path), dataset, "synthetic", run,
+                         torch.device("cpu"), seed, settings, show_progress=False)
+
+
+def subprocess_env() -> dict:
+    env = dict(os.environ)
+    env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+PYTHON = sys.executable

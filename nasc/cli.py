@@ -137,10 +137,25 @@ def _device(name: str) -> str:
     return name
 
 
+class _CountOr(click.ParamType):
+    """A positive integer, or one word (``full``, ``all``)."""
+
+    def __init__(self, word: str):
+        self.word, self.name = word, f"N|{word}"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int) or value == self.word:
+            return value
+        if str(value).isdigit() and int(value) > 0:
+            return int(value)
+        self.fail(f"{value!r} is neither a positive integer nor '{self.word}'", param, ctx)
+
+
 @main.command()
 @click.argument("spec", type=click.Path(exists=True, dir_okay=False))
 @click.option("--data", default="synthetic", show_default=True,
-              help="`synthetic`, or a dataset path (a Frappe_x1 directory, a Criteo/Avazu file...).")
+              help="`synthetic`, or a dataset path (a Frappe_x1 directory, a Criteo/Avazu file, "
+                   "a behaviour log such as ../shared/data/beauty_s3rec for `head next_item`...).")
 @click.option("--split", type=click.Choice(["files", "random811"]), default="files", show_default=True,
               help="The files' own splits, or a seeded 8:1:1 of the pooled rows (AutoPI).")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
@@ -149,15 +164,22 @@ def _device(name: str) -> str:
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="Override the spec's epochs.")
 @click.option("--batch", type=click.IntRange(min=1), default=None, help="Override the batch size.")
 @click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N or auto.")
+@click.option("--eval-negatives", type=_CountOr("full"), default=100, show_default=True,
+              help="head next_item: rank each test item against N sampled unseen items, or "
+                   "against the full catalogue.")
+@click.option("--train-positions", type=_CountOr("all"), default=5, show_default=True,
+              help="head next_item: train on each user's last N next items (AMEIR), or all.")
 @click.option("--quiet", is_flag=True, help="No progress line.")
 @_user_errors
 def train(spec: str, data: str, split: str, out: str | None, seed: int | None,
-          epochs: int | None, batch: int | None, device: str, quiet: bool) -> None:
+          epochs: int | None, batch: int | None, device: str, eval_negatives: int | str,
+          train_positions: int | str, quiet: bool) -> None:
     """Train the fixed architecture in SPEC (a baseline, or an arch.nas a search wrote)."""
     from nasc.runtime.session import train_spec
 
     result = train_spec(spec, data=data, split=split, out=out, seed=seed, epochs=epochs,
-                        batch=batch, device=_device(device), quiet=quiet)
+                        batch=batch, device=_device(device), quiet=quiet,
+                        eval_negatives=eval_negatives, train_positions=train_positions)
     click.echo(result)
 
 
@@ -174,7 +196,9 @@ def train(spec: str, data: str, split: str, out: str | None, seed: int | None,
 @click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N or auto.")
 @click.option("--resume", type=click.Path(exists=True, file_okay=False), default=None,
               help="Continue an interrupted run from its last checkpoint.")
-@click.option("--retrain", is_flag=True, help="Then train the found architecture from scratch.")
+@click.option("--retrain", is_flag=True,
+              help="Then train the found architecture (from RUN/inherited.pt when the search "
+                   "wrote one, else from scratch).")
 @click.option("--quiet", is_flag=True, help="No progress line.")
 @_user_errors
 def search(spec: str | None, data: str, split: str, out: str | None, seed: int | None,
@@ -194,9 +218,10 @@ def search(spec: str | None, data: str, split: str, out: str | None, seed: int |
     click.echo(message)
     if retrain:
         saved = run.read_json("run.json")
+        inherited = run.file("inherited.pt")
         click.echo(train_spec(str(run.file("arch.nas")), data=saved["data"], split=saved["split"],
                               out=str(run.file("retrain")), seed=saved["seed"], device=dev,
-                              quiet=quiet))
+                              quiet=quiet, init=str(inherited) if inherited.exists() else None))
 
 
 if __name__ == "__main__":

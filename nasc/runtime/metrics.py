@@ -63,3 +63,13 @@ def ranking_metrics(ranks, ks=(1, 5, 10)) -> dict[str, float]:
         out[f"HR@{k}"] = hr_at_k(ranks, k)
         out[f"NDCG@{k}"] = ndcg_at_k(ranks, k)
     return out
+
+
+# The next-item metrics nasc reports (AMEIR Table 2 reports HR@5 and NDCG@5; HR@1 = NDCG@1).
+NEXT_ITEM_METRICS = ("HR@1", "HR@5", "NDCG@5")
+
+
+def next_item_metrics(ranks) -> dict[str, float]:
+    """{'HR@1', 'HR@5', 'NDCG@5'} of 0-based ranks (see ``rank_of_positive``)."""
+    scores = ranking_metrics(ranks, ks=(1, 5))
+    return {name: scores[name] for name in NEXT_ITEM_METRICS}

@@ -19,7 +19,8 @@ def open_dataset(program: Program, data: str, seed: int = 2021, **options):
 
     if data == "synthetic":
         options.setdefault("with_sequence", needs_sequences(program))
-        options.setdefault("n", SYNTHETIC_ROWS)
+        for key, value in SYNTHETIC_DEFAULT.items():
+            options.setdefault(key, value)
     dataset = load_dataset(data, seed=seed, **options)
     if needs_sequences(program) and not dataset.schema.sequence:
         raise UsageError([Diagnostic(data, 0, 0, f"model `{program.name}` reads a behavior "
@@ -28,10 +29,12 @@ def open_dataset(program: Program, data: str, seed: int = 2021, **options):
     return dataset
 
 
-# The built-in synthetic click log's size: large enough that a planted order-2 or order-3
-# interaction is learnable, small enough that `nasc search specs/autopi.nas` (50 DARTS epochs)
-# finishes in minutes on a 2-core CPU.
+# The built-in synthetic click log: 20,000 rows of 8 fields with 10 values each and rank-2
+# planted interactions (f0*f1, f2*f3*f4): few enough rows that `nasc search specs/autopi.nas`
+# (50 DARTS epochs) finishes in minutes on a 2-core CPU, and every value pair seen ~200 times,
+# so a model that forms the right products can learn them from that many rows.
 SYNTHETIC_ROWS = 20000
+SYNTHETIC_DEFAULT = {"n": SYNTHETIC_ROWS, "vocab": 10, "dim_signal": 2}
 
 
 @dataclass
@@ -72,8 +75,14 @@ def describe_model(program: Program, data: str, want_fx: bool) -> ModelReport:
 def train_spec(spec_path: str, *, data: str = "synthetic", split: str = "files",
                out: str | None = None, seed: int | None = None, epochs: int | None = None,
                batch: int | None = None, device: str = "cpu", quiet: bool = False,
-               run_dir=None) -> str:
-    """``nasc train``: build the fx model of a fixed spec, train it, write the run directory."""
+               run_dir=None, init: str | None = None, eval_negatives: int | str | None = None,
+               train_positions: int | str | None = None) -> str:
+    """``nasc train``: build the fx model of a fixed spec, train it, write the run directory.
+
+    ``init``: a state_dict file to start from (``RUN/inherited.pt`` of a one-shot search).
+    ``eval_negatives`` (an int or "full") and ``train_positions`` (an int or "all") are for
+    ``head next_item`` models (``nasc.runtime.retrieval``)."""
+    from dataclasses import replace
     from pathlib import Path
 
     import torch
@@ -88,32 +97,86 @@ def train_spec(spec_path: str, *, data: str = "synthetic", split: str = "files",
         raise UsageError([Diagnostic(spec_path, 0, 0, "this spec still has choices, so it is a "
                                                       "search space, not a model",
                                      f"search it first: nasc search {spec_path}")])
-    if program.head.task != "ctr":
-        raise UsageError([Diagnostic(spec_path, 0, 0, f"nasc train trains CTR models; "
-                                                      f"`head {program.head.task}` is not "
-                                                      "supported by this version",
-                                     "use a ctr head")])
+    next_item = program.head.task == "next_item"
     config = TrainConfig.from_settings(program.train, seed=seed, epochs=epochs, batch=batch,
-                                       device=device)
-    dataset = open_dataset(program, data, seed=config.seed, split=split)
+                                       device=device, eval_negatives=eval_negatives,
+                                       train_positions=train_positions)
+    options = {}
+    if next_item:
+        from nasc.runtime.retrieval import MONITOR
+
+        config = replace(config, monitor=MONITOR)  # the train block's auc/logloss do not apply
+        if is_sequence_log(data):
+            options = {"max_len": sequence_max_len(program),
+                       "train_positions": None if config.train_positions == "all"
+                       else int(config.train_positions)}
+    dataset = open_dataset(program, data, seed=config.seed, split=split, **options)
+    check_task(program, dataset, data)
     torch.manual_seed(config.seed)
     model = build_fixed(program, dataset.schema)
+    if init is not None:
+        model.load_state_dict(torch.load(init, map_location="cpu", weights_only=True))
     run = run_dir or RunDir(out or Path("runs") / f"train-{Path(spec_path).stem}-{config.seed}")
+    parameters = sum(p.numel() for p in model.parameters())
+    protocol = {}
+    if next_item:
+        from nasc.runtime.retrieval import eval_protocol, train_protocol
+
+        protocol = {"protocol": eval_protocol(config.eval_negatives, config.seed,
+                                              dataset.meta["num_items"]),
+                    "train_protocol": train_protocol(config.train_positions, config.negatives,
+                                                     config.seed),
+                    "monitor": f"valid {config.monitor}"}
     run.write_text("spec.nas", text)
     run.write_json("config.json", {"spec": spec_path, "data": data, "split": split,
                                    "train": config.to_json(),
                                    "schema": dataset.schema.to_json(),
-                                   "parameters": sum(p.numel() for p in model.parameters())})
+                                   "parameters": parameters, **protocol})
     result = train_model(model, dataset, config, run, show_progress=not quiet)
     summary = {"best_epoch": result.best_epoch, "valid": result.valid, "test": result.test,
                "epochs_run": result.epochs_run, "train_seconds": result.train_seconds,
                "samples_per_second": result.samples_per_second, "device": device,
-               "parameters": sum(p.numel() for p in model.parameters())}
+               "parameters": parameters, **protocol}
     run.write_json("summary.json", summary)
+    done = (f"best epoch {result.best_epoch} of {result.epochs_run}; "
+            f"{result.samples_per_second:,.0f} samples/s on {device}")
+    if next_item:
+        scores = ", ".join(f"{k} {result.test[k]:.4f}" for k in ("HR@1", "HR@5", "NDCG@5"))
+        return (f"{Path(spec_path).name} on {data}: test {scores} ({done}; "
+                f"{protocol['protocol']}); run in {run.path}")
     return (f"{Path(spec_path).name} on {data}: test AUC {result.test['auc']:.5f}, "
-            f"logloss {result.test['logloss']:.5f} (best epoch {result.best_epoch} of "
-            f"{result.epochs_run}; {result.samples_per_second:,.0f} samples/s on {device}); "
-            f"run in {run.path}")
+            f"logloss {result.test['logloss']:.5f} ({done}); run in {run.path}")
+
+
+def is_sequence_log(data: str) -> bool:
+    """Whether ``--data`` names a behaviour log (one user's items per line)."""
+    from nasc.runtime.data import data_format
+
+    return data_format(data) == "sequence"
+
+
+def sequence_max_len(program: Program) -> int:
+    """The spec's ``sequence(max_len=N)`` (50 when it gives none)."""
+    for b in program.bindings:
+        if isinstance(b, InputDef) and b.type == "sequence":
+            return int(dict(b.params).get("max_len", 50))
+    return 50
+
+
+def check_task(program: Program, dataset, data: str) -> None:
+    """A CTR head needs labelled rows, a next-item head a behaviour log: say so, not a traceback."""
+    want, have = program.head.task, dataset.schema.task
+    if want == have:
+        return
+    if want == "next_item":
+        message = (f"model `{program.name}` has `head next_item`, which trains on a behaviour log "
+                   f"(one user's items per line), but `{data}` is a CTR dataset")
+        hint = "pass a sequence log, e.g. --data ../shared/data/beauty_s3rec"
+    else:
+        message = (f"model `{program.name}` has `head {want}`, which trains on labelled rows, "
+                   f"but `{data}` is a next-item behaviour log")
+        hint = "train a `head next_item` model on it (e.g. specs/sasrec.nas), or pass CTR data"
+    raise UsageError([Diagnostic(program.path, 0, 0, message, hint)])
 
 
 def search_spec(spec_path: str, *, data: str = "synthetic", split: str = "files",

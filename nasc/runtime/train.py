@@ -1,4 +1,5 @@
-"""Training and evaluation of CTR models: a plain PyTorch loop (no training framework).
+"""Training and evaluation: a plain PyTorch loop (no training framework), shared by CTR models
+and next-item retrieval models (whose objective lives in ``nasc.runtime.retrieval``).
 
 FuxiCTR/BARS conventions: monitor validation AUC (or logloss), multiply the learning rate by
 ``lr_decay`` after an epoch without improvement, stop after ``patience`` such epochs, reload the
@@ -34,6 +35,10 @@ class TrainConfig:
     clip_grad: float = 10.0
     seed: int = 2021
     device: str = "cpu"
+    # Next-item retrieval only (nasc.runtime.retrieval); not train-block settings.
+    eval_negatives: int | str = 100     # negatives ranked against each positive, or "full"
+    train_positions: int | str = 5      # training targets per user (the last k), or "all"
+    negatives: int = 1                  # sampled negatives per training positive
 
     @classmethod
     def from_settings(cls, settings: dict, **overrides) -> "TrainConfig":
@@ -123,9 +128,10 @@ def evaluate(model: nn.Module, table, batch_size: int = 65536,
 
 
 def improved(monitor: str, value: float, best: float | None) -> bool:
+    """Logloss improves downwards; every other monitored metric (AUC, NDCG@5, ...) upwards."""
     if best is None:
         return True
-    return value > best if monitor == "auc" else value < best
+    return value < best if monitor == "logloss" else value > best
 
 
 @dataclass
@@ -139,51 +145,87 @@ class TrainResult:
     history: list[dict]
 
 
+class CTRObjective:
+    """What ``fit`` trains a CTR model on: BCE of each row's click label; validation AUC and
+    logloss, the monitor chosen by the train block."""
+
+    loss_name = "logloss"
+
+    def __init__(self, dataset, config: TrainConfig, device: torch.device):
+        self.config, self.monitor = config, config.monitor
+        self.splits = {"train": dataset.train.to(device), "valid": dataset.valid.to(device),
+                       "test": dataset.test.to(device)}
+        self.loss_fn = nn.BCEWithLogitsLoss()
+
+    def steps_per_epoch(self) -> int:
+        return math.ceil(len(self.splits["train"]) / self.config.batch)
+
+    def batches(self, shuffle: torch.Generator):
+        return self.splits["train"].batches(self.config.batch, shuffle=True, generator=shuffle)
+
+    def loss(self, model: nn.Module, batch: dict) -> tuple[torch.Tensor, int]:
+        """(mean loss of the batch, the number of examples it averages)."""
+        return self.loss_fn(model(batch), batch["label"]), len(batch["label"])
+
+    def evaluate(self, model: nn.Module, split: str) -> dict[str, float]:
+        return evaluate(model, self.splits[split])
+
+
 def train_model(model: nn.Module, dataset, config: TrainConfig, run: RunDir | None = None,
                 show_progress: bool = True) -> TrainResult:
+    """Train on a dataset with the objective of its task: CTR, or next-item retrieval
+    (sampled BCE, ranking metrics; ``nasc.runtime.retrieval``)."""
+    if dataset.schema.task == "next_item":
+        from nasc.runtime.retrieval import NextItemObjective as objective
+    else:
+        objective = CTRObjective
+    return fit(model, lambda device: objective(dataset, config, device), config, run,
+               show_progress)
+
+
+def fit(model: nn.Module, make_objective, config: TrainConfig, run: RunDir | None = None,
+        show_progress: bool = True) -> TrainResult:
+    """The epoch loop every task shares: train, score validation, keep the best state (by the
+    objective's monitor), decay the learning rate after a bad epoch, stop after ``patience``
+    of them, reload the best state and score validation and test with it."""
     device = torch.device(config.device)
     torch.manual_seed(config.seed)
     model.to(device)
-    train, valid, test = (dataset.train.to(device), dataset.valid.to(device),
-                          dataset.test.to(device))
+    task = make_objective(device)
     optimizer = make_optimizer(config.optimizer, model.parameters())
-    loss_fn = nn.BCEWithLogitsLoss()
     shuffle = torch.Generator(device="cpu").manual_seed(config.seed)
     best, best_epoch, bad_epochs, history = None, 0, 0, []
     best_state = None
     seen, train_seconds = 0, 0.0
-    steps_per_epoch = math.ceil(len(train) / config.batch)
-    progress = Progress(config.epochs, steps_per_epoch, enabled=show_progress)
+    progress = Progress(config.epochs, task.steps_per_epoch(), enabled=show_progress)
     for epoch in range(1, config.epochs + 1):
         model.train()
         start = time.perf_counter()
         total, count = torch.zeros((), device=device), 0  # summed on the device: no per-step sync
-        for step, batch in enumerate(train.batches(config.batch, shuffle=True, generator=shuffle), 1):
-            logits = model(batch)
-            loss = loss_fn(logits, batch["label"])
+        for step, batch in enumerate(task.batches(shuffle), 1):
+            loss, n = task.loss(model, batch)
             objective = loss + regularization(model, config.embedding_l2, config.net_l2)
             optimizer.zero_grad(set_to_none=True)
             objective.backward()
             if config.clip_grad:
                 nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad)
             optimizer.step()
-            total += loss.detach() * len(batch["label"])
-            count += len(batch["label"])
+            total += loss.detach() * n
+            count += n
             progress.step(epoch, step, lambda: float(total) / count)
         if device.type == "cuda":
             torch.cuda.synchronize()
         elapsed = time.perf_counter() - start
         train_seconds += elapsed
         seen += count
-        scores = evaluate(model, valid)
-        row = {"epoch": epoch, "train_logloss": float(total) / max(count, 1),
-               "valid_auc": scores["auc"],
-               "valid_logloss": scores["logloss"], "lr": optimizer.param_groups[0]["lr"],
-               "seconds": elapsed}
+        scores = task.evaluate(model, "valid")
+        row = {"epoch": epoch, f"train_{task.loss_name}": float(total) / max(count, 1),
+               **{f"valid_{k}": v for k, v in scores.items()},
+               "lr": optimizer.param_groups[0]["lr"], "seconds": elapsed}
         history.append(row)
         progress.epoch_done(epoch, scores)
-        value = scores[config.monitor]
-        if improved(config.monitor, value, best):
+        value = scores[task.monitor]
+        if improved(task.monitor, value, best):
             best, best_epoch, bad_epochs = value, epoch, 0
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             if run is not None:
@@ -197,7 +239,7 @@ def train_model(model: nn.Module, dataset, config: TrainConfig, run: RunDir | No
         if bad_epochs > config.patience:
             break
     model.load_state_dict(best_state)
-    result = TrainResult(best_epoch, evaluate(model, valid), evaluate(model, test), len(history),
-                         train_seconds, seen / max(train_seconds, 1e-9), history)
+    result = TrainResult(best_epoch, task.evaluate(model, "valid"), task.evaluate(model, "test"),
+                         len(history), train_seconds, seen / max(train_seconds, 1e-9), history)
     progress.close()
     return result

@@ -5,18 +5,20 @@ import inspect
 from pathlib import Path
 from typing import Callable
 
-from ...errors import Diagnostic, UsageError, data_error
+from ...errors import DataError, Diagnostic, UsageError, data_error
 from . import avazu, cache, criteo, libfm, sequences, synthetic, tabular
 from .table import Dataset, FieldInfo, Schema, TensorTable
 from .textio import head_lines
 
-__all__ = ["load_dataset", "detect_format", "Dataset", "FieldInfo", "Schema", "TensorTable", "FORMATS"]
+__all__ = ["load_dataset", "detect_format", "data_format", "resolve_path", "Dataset", "FieldInfo",
+           "Schema", "TensorTable", "FORMATS"]
 
 FORMATS = ("synthetic", "libfm", "criteo", "avazu", "tabular", "sequence")
 SPLITS = ("files", "random811")
 ACCEPTED = ("'synthetic'; a directory of *.libfm(.gz) train/validation/test files (Frappe_x1); "
             "a Criteo TSV/CSV(.gz); an Avazu CSV(.gz); a CSV/TSV/Parquet file with schema=...; "
-            "a 'user item item …' sequence log (Beauty); or pass format= one of " + ", ".join(FORMATS))
+            "a 'user item item …' sequence log (Beauty); a directory holding one such file and "
+            "a README; or pass format= one of " + ", ".join(FORMATS))
 
 
 def detect_format(path: Path) -> str:
@@ -41,6 +43,30 @@ def detect_format(path: Path) -> str:
     raise data_error(str(path), 1, "cannot tell the format of this file",
                      f"accepted: {ACCEPTED}; a CSV with a header needs schema=",
                      first if len(first) <= 160 else first[:160] + " …")
+
+
+def resolve_path(path: Path) -> Path:
+    """A directory with no *.libfm files and one data file beside its README stands for that
+    file (``beauty_s3rec/`` -> ``beauty_s3rec/Beauty.txt.gz``); any other path is itself."""
+    if not path.is_dir() or any(p.name.endswith((".libfm", ".libfm.gz")) for p in path.iterdir()):
+        return path
+    files = [p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")
+             and not p.name.lower().startswith("readme")]
+    return files[0] if len(files) == 1 else path
+
+
+def data_format(name_or_path: str) -> str | None:
+    """The format ``load_dataset`` would read ``name_or_path`` as; None when it cannot tell
+    (a missing path, an unknown format: loading it reports why)."""
+    if name_or_path == "synthetic":
+        return "synthetic"
+    path = resolve_path(Path(name_or_path).expanduser())
+    if not path.exists():
+        return None
+    try:
+        return detect_format(path)
+    except DataError:
+        return None
 
 
 def _usage(where: str, message: str, hint: str) -> UsageError:
@@ -80,6 +106,7 @@ def load_dataset(name_or_path: str, *, seed: int = 2021, split: str = "files",
     path = Path(name_or_path).expanduser()
     if not path.exists():
         raise data_error(where, 1, "no such file or directory", f"accepted: {ACCEPTED}")
+    path = resolve_path(path)
     if fmt is None:
         fmt = "tabular" if "schema" in options else detect_format(path)
 

@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from dataclasses import dataclass
 
 import torch
@@ -578,6 +579,7 @@ class OneShot:
                 continue
             self.say(f"stage {si + 1}/{len(self.stages)}: {stage.name} ({stage.construct}, "
                      f"{len(stage.labels)} labels, {stage.epochs} epoch(s))")
+            started = time.perf_counter()
             if stage.construct == "interactions":
                 value, info = self.interactions_stage(
                     si, stage, partial if partial and partial["stage"] == si else None)
@@ -588,6 +590,7 @@ class OneShot:
             self.net.fix(value)
             self.history.append({"stage": stage.name, "construct": stage.construct,
                                  "epochs": stage.epochs,
+                                 "seconds": round(time.perf_counter() - started, 1),
                                  "fixed_mlp": list(stage.fixed_mlp) if stage.fixed_mlp else None,
                                  **info})
             self.say(f"stage {stage.name} fixed: {json.dumps(_jsonable(value))}")

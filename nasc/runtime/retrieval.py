@@ -1,0 +1,154 @@
+"""Next-item retrieval (``head next_item``): sampled binary cross-entropy training and
+leave-one-out ranking evaluation, as AMEIR trains and scores its sequential models (eq. 7,
+App. B.2 and D.2; SASRec and BERT4Rec evaluate the same way).
+
+The model maps a user's history to a vector u in the item embedding space; an item i scores
+s(u, i) = <u, e_i>, e_i its row in the table of the embedding that ``items`` names.
+
+Training: each row of the training split is one positive (a user's next item at one of the last
+``train_positions`` training positions, with the history before it), paired with ``negatives``
+items drawn uniformly from those the user did not interact with in the training part (the
+validation and test items stay possible negatives, so they leak nothing). Negatives are redrawn
+every epoch from a generator seeded with ``seed + 1``. The loss is AMEIR's eq. 7, averaged over
+positives: -log sigmoid(s(u, i)) - sum_j log(1 - sigmoid(s(u, j))).
+
+Evaluation (leave-one-out): a user's second-to-last item is the validation target and the last
+the test target. Each is ranked against ``eval_negatives`` items sampled uniformly from the items
+the user never interacted with (drawn once, from a generator seeded with ``seed``: the same
+negatives every epoch and every run of a seed), or with ``eval_negatives="full"`` against every
+item of the catalogue the user never interacted with. Ties count against the positive.
+Metrics: HR@1, HR@5, NDCG@5; the monitor is validation NDCG@5.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from nasc.runtime.data.sequences import sample_negatives
+from nasc.runtime.data.table import TensorTable
+from nasc.runtime.metrics import NEXT_ITEM_METRICS, next_item_metrics, rank_of_positive
+
+MONITOR = "NDCG@5"
+
+
+def eval_protocol(eval_negatives: int | str, seed: int, num_items: int) -> str:
+    """The evaluation protocol in words, for run directories and reports."""
+    if eval_negatives == "full":
+        return ("leave-one-out, 1 positive vs all items the user has not interacted with "
+                f"(full ranking over {num_items} items), ties pessimistic")
+    return (f"leave-one-out, 1 positive vs {eval_negatives} sampled unseen negatives, seed {seed}, "
+            "ties pessimistic")
+
+
+def train_protocol(train_positions: int | str, negatives: int, seed: int) -> str:
+    positions = "every training position" if train_positions == "all" else \
+        f"the last {train_positions} training positions"
+    return (f"sampled BCE (AMEIR eq. 7): positives = the next items at {positions} of each user, "
+            f"{negatives} uniformly sampled unseen negative(s) per positive, redrawn every epoch "
+            f"(seed {seed + 1})")
+
+
+def item_table(model: nn.Module) -> Tensor:
+    """(V, d): the embedding of every local item id (row 0 padding, V-1 out of vocabulary),
+    from the table of the sequence embedding named by the head's ``items``."""
+    name = getattr(model, "items", None) or getattr(model, "ITEMS", None)
+    if not name:
+        raise ValueError("the model has no next-item head (no `items` table)")
+    fields = model.get_submodule(name).fields  # ops.FieldEmbedding; field 0 is the item id
+    weight = fields.table.weight
+    return weight[: int(fields.offsets[1])] if fields.num_fields > 1 else weight
+
+
+def item_scores(user: Tensor, table: Tensor, items: Tensor) -> Tensor:
+    """user (B, d), table (V, d), items Long (B, C) -> (B, C) scores <user_b, e_items[b, c]>."""
+    return torch.bmm(table[items], user.unsqueeze(-1)).squeeze(-1)
+
+
+def sampled_bce(pos: Tensor, neg: Tensor) -> Tensor:
+    """AMEIR eq. 7 on logits pos (B,) and neg (B, n): the mean over the B positives of
+    BCE(sigmoid(pos), 1) + sum_j BCE(sigmoid(neg_j), 0)."""
+    pos_loss = F.binary_cross_entropy_with_logits(pos, torch.ones_like(pos), reduction="none")
+    neg_loss = F.binary_cross_entropy_with_logits(neg, torch.zeros_like(neg), reduction="none")
+    return (pos_loss + neg_loss.sum(dim=1)).mean()
+
+
+def _padded(rows: list[np.ndarray]) -> Tensor:
+    """Ragged item lists -> Long (R, max length), padded with 0 (the padding item)."""
+    out = torch.zeros((len(rows), max((len(r) for r in rows), default=0)), dtype=torch.long)
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = torch.from_numpy(r)
+    return out
+
+
+class NextItemObjective:
+    """What ``nasc.runtime.train.fit`` trains a next-item model on (see the module docstring)."""
+
+    loss_name = "sampled_bce"
+
+    def __init__(self, dataset, config, device: torch.device):
+        self.config, self.device = config, device
+        self.monitor = config.monitor if config.monitor in NEXT_ITEM_METRICS else MONITOR
+        self.num_items = int(dataset.meta["num_items"])
+        user_items = [np.asarray(s, dtype=np.int64) for s in dataset.meta["user_items"]]
+        self.train_items = [s[:-2] for s in user_items]  # what a user did before the valid target
+        self.splits = {"train": dataset.train.to(device), "valid": dataset.valid.to(device),
+                       "test": dataset.test.to(device)}
+        self.train_users = dataset.train.columns["user"].cpu()
+        self.negative_gen = torch.Generator().manual_seed(config.seed + 1)
+        self.full = config.eval_negatives == "full"
+        if self.full:
+            self.seen = _padded(user_items).to(device)  # (U, L): masked out of the ranking
+            self.candidates = {}
+        else:
+            gen = torch.Generator().manual_seed(config.seed)
+            self.candidates = {
+                split: sample_negatives(user_items, int(config.eval_negatives), self.num_items,
+                                        gen, users=self.splits[split].columns["user"].cpu())
+                .to(device) for split in ("valid", "test")}
+
+    def steps_per_epoch(self) -> int:
+        return -(-len(self.splits["train"]) // self.config.batch)
+
+    def batches(self, shuffle: torch.Generator):
+        negatives = sample_negatives(self.train_items, self.config.negatives, self.num_items,
+                                     self.negative_gen, users=self.train_users)
+        table = TensorTable({**self.splits["train"].columns,
+                             "negatives": negatives.to(self.device)})
+        return table.batches(self.config.batch, shuffle=True, generator=shuffle)
+
+    def loss(self, model: nn.Module, batch: dict) -> tuple[Tensor, int]:
+        items = torch.cat([batch["target"][:, :1], batch["negatives"]], dim=1)
+        scores = item_scores(model(batch), item_table(model), items)
+        return sampled_bce(scores[:, 0], scores[:, 1:]), len(items)
+
+    @torch.no_grad()
+    def ranks(self, model: nn.Module, split: str) -> Tensor:
+        """0-based rank of each row's target among its candidates (ties pessimistic)."""
+        table, negatives = self.splits[split], self.candidates.get(split)
+        was_training = model.training
+        model.eval()
+        items = item_table(model)
+        width = items.shape[0] if self.full else negatives.shape[1] + 1
+        size = max(1, min(4096, 2 ** 22 // width))
+        out = []
+        try:
+            for start, batch in zip(range(0, len(table), size), table.batches(size)):
+                user, target = model(batch), batch["target"][:, :1]
+                if self.full:
+                    scores = user @ items.T  # (B, V)
+                    pos = scores.gather(1, target).squeeze(1)
+                    scores = scores.scatter(1, self.seen[batch["user"]], float("-inf"))
+                    scores[:, 0] = scores[:, -1] = float("-inf")  # padding and OOV rows
+                else:
+                    scores = item_scores(user, items, torch.cat(
+                        [target, negatives[start:start + size]], dim=1))
+                    pos, scores = scores[:, 0], scores[:, 1:]
+                out.append(rank_of_positive(pos, scores))
+        finally:
+            model.train(was_training)
+        return torch.cat(out).cpu() if out else torch.zeros(0, dtype=torch.long)
+
+    def evaluate(self, model: nn.Module, split: str) -> dict[str, float]:
+        return next_item_metrics(self.ranks(model, split))

@@ -9,6 +9,7 @@ index slices (no per-sample Python).
 """
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from dataclasses import asdict, dataclass, field
@@ -20,6 +21,9 @@ from nasc.compiler.program import OpUse
 from nasc.runtime import metrics
 from nasc.runtime.progress import Progress
 from nasc.runtime.rundir import RunDir
+
+# Training batches whose statistics refresh the batch-norm averages after each epoch.
+PRECISE_BN_BATCHES = 16
 
 
 @dataclass
@@ -120,6 +124,39 @@ def predict(model: nn.Module, table, batch_size: int = 65536,
     return torch.cat(out) if out else torch.zeros(0)
 
 
+def running_norms(model: nn.Module) -> list[nn.Module]:
+    """Modules that normalise with running averages at eval (BatchNorm, Dice)."""
+    return [m for m in model.modules()
+            if hasattr(m, "running_mean") and hasattr(m, "momentum")
+            and getattr(m, "running_mean", None) is not None]
+
+
+@torch.no_grad()
+def refresh_running_stats(model: nn.Module, forward, batches) -> None:
+    """Recompute the running averages of every batch-norm-like module as the exact mean over
+    ``batches`` under the current weights ("precise BN", Wu & Johnson 2021).
+
+    With momentum 0.1, a model trained for a handful of steps per epoch (AutoPI's batch 4096 on a
+    small dataset) is evaluated with averages still close to their initial 0/1, and its
+    validation logloss is far worse than its training logloss. Batch k is folded in with
+    momentum 1/k, so after K batches each average is the mean of K batch statistics."""
+    norms = running_norms(model)
+    if not norms:
+        return
+    saved = [m.momentum for m in norms]
+    was_training = model.training
+    model.train()
+    try:
+        for k, batch in enumerate(batches, 1):
+            for m in norms:
+                m.momentum = 1.0 / k
+            forward(batch)
+    finally:
+        for m, momentum in zip(norms, saved):
+            m.momentum = momentum
+        model.train(was_training)
+
+
 def evaluate(model: nn.Module, table, batch_size: int = 65536,
              bn_batch_stats: bool = False) -> dict[str, float]:
     prob = predict(model, table, batch_size, bn_batch_stats).cpu()
@@ -218,6 +255,9 @@ def fit(model: nn.Module, make_objective, config: TrainConfig, run: RunDir | Non
         elapsed = time.perf_counter() - start
         train_seconds += elapsed
         seen += count
+        refresh_running_stats(model, lambda batch: task.loss(model, batch), itertools.islice(
+            task.batches(torch.Generator().manual_seed(config.seed * 1000 + epoch)),
+            PRECISE_BN_BATCHES))
         scores = task.evaluate(model, "valid")
         row = {"epoch": epoch, f"train_{task.loss_name}": float(total) / max(count, 1),
                **{f"valid_{k}": v for k, v in scores.items()},

@@ -18,20 +18,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import time
 from pathlib import Path
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nasc.compiler.frontend import compile_text, load  # noqa: E402
-from nasc.compiler.printer import print_spec  # noqa: E402
 from nasc.runtime.session import search_spec, train_spec  # noqa: E402
+
+from benchkit import flops_per_sample, summarize  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 PAPER = {"AutoPI-D": (0.9827, 0.1426), "AutoPI-R": None}
@@ -47,19 +45,6 @@ def random_variant(tmp: Path, children: int, epochs: int) -> Path:
     path = tmp / "autopi_random.nas"
     path.write_text(spec)
     return path
-
-
-def flops_per_sample(arch: Path, data: str, split: str) -> tuple[int, int]:
-    from nasc.runtime.model import build_fixed
-    from nasc.runtime.session import open_dataset
-
-    _, _, program = load(arch)
-    dataset = open_dataset(program, data, split=split)
-    model = build_fixed(program, dataset.schema).eval()
-    batch = next(dataset.test.batches(64, shuffle=False))
-    with FlopCounterMode(display=False) as counter:
-        model(batch)
-    return counter.get_total_flops() // 64, sum(p.numel() for p in model.parameters())
 
 
 def main() -> None:
@@ -113,20 +98,10 @@ def main() -> None:
 
 
 def write(out: Path, rows: list[dict]) -> None:
-    groups: dict[tuple, list[dict]] = {}
-    for r in rows:
-        groups.setdefault((r["method"], r["split"]), []).append(r)
-    summary = []
-    for (method, split), runs in groups.items():
-        auc = [r["test_auc"] for r in runs]
-        loss = [r["test_logloss"] for r in runs]
-        summary.append({"method": method, "split": split, "seeds": [r["seed"] for r in runs],
-                        "test_auc_mean": statistics.mean(auc),
-                        "test_auc_std": statistics.stdev(auc) if len(auc) > 1 else 0.0,
-                        "test_logloss_mean": statistics.mean(loss),
-                        "test_logloss_std": statistics.stdev(loss) if len(loss) > 1 else 0.0,
-                        "search_seconds_mean": statistics.mean(r["search_seconds"] for r in runs),
-                        "search_epochs": runs[0]["search_epochs"], "device": runs[0]["device"]})
+    summary = summarize(rows, ("method", "split"), ("test_auc", "test_logloss", "search_seconds"))
+    for s in summary:
+        first = next(r for r in rows if (r["method"], r["split"]) == (s["method"], s["split"]))
+        s["search_epochs"], s["device"] = first["search_epochs"], first["device"]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"runs": rows, "summary": summary}, indent=2) + "\n")
     lines = ["# AutoPI on Frappe_x1", "",

@@ -2,7 +2,8 @@
 # Causal self-attention blocks over the item sequence; the last position's output is the user
 # state, scored against every item by its embedding (shared input/output item table).
 #
-# Differs from the paper: the train block monitors auc or logloss only, not HR@10 / NDCG@10.
+# Differs from the paper: a next-item head is always monitored by validation NDCG@5 (AMEIR's
+# protocol, docs/language.md §5.5), not NDCG@10; the `monitor` below is ignored for it.
 model sasrec {
   input history: sequence(max_len=50)
   # Item embeddings plus a learned embedding of each position slot.

@@ -1,0 +1,142 @@
+"""AMEIR from nasc specs: AMEIR-B and AMEIR-C on Frappe_x1, smoke runs elsewhere.
+
+    python benchmarks/ameir.py [--seeds 2021 2022 2023] [--variants B C] [--smoke]
+
+AMEIR-C is specs/ameir_ctr.nas (Step 2 interactions, then Step 3 MLP widths, activations and the
+SE shortcut); AMEIR-B is the same search with the MLP held at the pre-defined [200, 80] ReLU
+(only Step 2 searched). Each run: `nasc search` (one-shot random, seeded), then the derived model
+fine-tuned from the one-shot weights (`--retrain`, the paper's default) with the spec's train
+block; recorded: search wall time, the found interactions and MLP, test AUC/logloss, parameters
+and forward FLOPs per sample. `--smoke` adds one seed of AMEIR-C on the Criteo and Avazu samples
+and of the full three-step specs/ameir.nas (AMEIR-A/B/C) on the synthetic click log with
+behaviour sequences. Results: benchmarks/results/ameir.json (a rerun skips finished runs) and a
+markdown table beside AMEIR's Table 3 and the BARS Frappe_x1 numbers (ANCHORS.md).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from nasc.runtime.session import search_spec, train_spec  # noqa: E402
+
+from benchkit import flops_per_sample, summarize  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results"
+DATA = ROOT.parent / "shared" / "data"
+SPEC = ROOT / "specs" / "ameir_ctr.nas"
+# AMEIR Table 3 (full Criteo / Avazu, AUC): the reference points; Frappe is not in the paper.
+PAPER = {"AMEIR-C": {"criteo": 0.8034, "avazu": 0.7802},
+         "DeepFM": {"criteo": 0.801, "avazu": 0.7753}}
+BARS_FRAPPE = {"DeepFM": (0.9842, 0.1482), "best (FinalMLP)": (0.9861, 0.1484)}
+FIXED_MLP = """  mlp aggregate(concat(flatten(emb), flatten(cross))) {
+    layers 2
+    width 200
+    act relu
+    shortcut se(emb, cross, expansion=1.0)
+    layer 2 {
+      width 80
+    }
+  }
+"""
+
+
+def variant_b(tmp: Path) -> Path:
+    """specs/ameir_ctr.nas with the aggregation MLP fixed to [200, 80] ReLU (AMEIR-B)."""
+    text = SPEC.read_text()
+    start = text.index("  mlp aggregate(")
+    end = text.index("  head ctr(")
+    text = text[:start] + FIXED_MLP + text[end:]
+    text = text.replace("  stage aggregate {\n    epochs 2\n  }\n", "")
+    path = tmp / "ameir_b.nas"
+    path.write_text(text)
+    return path
+
+
+def one_run(method: str, spec: Path, data: str, split: str, seed: int, work: Path,
+            device: str) -> dict:
+    run = work / f"{method}-{Path(data).name}-{split}-{seed}"
+    start = time.perf_counter()
+    _, rundir = search_spec(str(spec), data=data, split=split, out=str(run), seed=seed,
+                            device=device, quiet=True)
+    search_s = time.perf_counter() - start
+    inherited = rundir.file("inherited.pt")
+    start = time.perf_counter()
+    train_spec(str(rundir.file("arch.nas")), data=data, split=split, out=str(run / "retrain"),
+               seed=seed, device=device, quiet=True,
+               init=str(inherited) if inherited.exists() else None)
+    train_s = time.perf_counter() - start
+    summary = json.loads((run / "retrain" / "summary.json").read_text())
+    flops, params = flops_per_sample(rundir.file("arch.nas"), data, split)
+    choices = json.loads(rundir.file("choices.json").read_text())
+    return {"method": method, "data": Path(data).name, "split": split, "seed": seed,
+            "device": device, "search_seconds": search_s, "finetune_seconds": train_s,
+            "test_auc": summary["test"]["auc"], "test_logloss": summary["test"]["logloss"],
+            "parameters": params, "flops_per_sample": flops, "choices": choices}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--seeds", nargs="*", type=int, default=[2021, 2022, 2023])
+    parser.add_argument("--variants", nargs="*", default=["B", "C"])
+    parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--out", default=str(RESULTS / "ameir.json"))
+    args = parser.parse_args()
+    out = Path(args.out)
+    rows = json.loads(out.read_text())["runs"] if out.exists() else []
+    work = Path("/tmp/nasc-ameir")
+    work.mkdir(parents=True, exist_ok=True)
+    plan = []
+    for v in args.variants:
+        spec = SPEC if v == "C" else variant_b(work)
+        plan += [(f"AMEIR-{v}", spec, str(DATA / "frappe_x1"), "files", s) for s in args.seeds]
+    if args.smoke:
+        plan += [("AMEIR-C", SPEC, str(DATA / "criteo_sample"), "random811", args.seeds[0]),
+                 ("AMEIR-C", SPEC, str(DATA / "avazu_sample"), "random811", args.seeds[0]),
+                 ("AMEIR-ABC", ROOT / "specs" / "ameir.nas", "synthetic", "files", args.seeds[0])]
+    for method, spec, data, split, seed in plan:
+        if any((r["method"], r["data"], r["split"], r["seed"]) == (method, Path(data).name, split, seed)
+               for r in rows):
+            continue
+        row = one_run(method, spec, data, split, seed, work, args.device)
+        rows.append(row)
+        print(f"{method} {row['data']} {split} seed {seed}: test AUC {row['test_auc']:.5f} "
+              f"logloss {row['test_logloss']:.5f}; search {row['search_seconds']:.0f} s", flush=True)
+        write(out, rows)
+
+
+def write(out: Path, rows: list[dict]) -> None:
+    summary = summarize(rows, ("method", "data", "split"),
+                        ("test_auc", "test_logloss", "search_seconds", "parameters"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"runs": rows, "summary": summary}, indent=2) + "\n")
+    lines = ["# AMEIR (nasc specs)", "",
+             f"torch {torch.__version__}; one-shot search then fine-tuning from the one-shot "
+             "weights; mean ± std over the seeds listed.", "",
+             "| method | data | split | seeds | test AUC | test logloss | search s | params | "
+             "reference (AUC / logloss) |", "|---|---|---|---|---|---|---|---|---|"]
+    for s in summary:
+        ref = "-"
+        if s["data"] == "frappe_x1":
+            ref = "; ".join(f"BARS {k} {a} / {b}" for k, (a, b) in BARS_FRAPPE.items())
+        for key in ("criteo", "avazu"):
+            if s["data"].startswith(key):
+                ref = (f"AMEIR Table 3 (full data): AMEIR-C {PAPER['AMEIR-C'][key]}, DeepFM "
+                       f"{PAPER['DeepFM'][key]}; this is a 10k-row sample (smoke run only)")
+        lines.append(f"| {s['method']} | {s['data']} | {s['split']} | {len(s['seeds'])} | "
+                     f"{s['test_auc_mean']:.4f} ± {s['test_auc_std']:.4f} | "
+                     f"{s['test_logloss_mean']:.4f} ± {s['test_logloss_std']:.4f} | "
+                     f"{s['search_seconds_mean']:.0f} | {s['parameters_mean']:,.0f} | {ref} |")
+    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""Pieces the search benchmarks share: model cost and per-group summaries of seeded runs."""
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+from torch.utils.flop_counter import FlopCounterMode
+
+from nasc.compiler.frontend import load
+
+
+def flops_per_sample(arch: Path, data: str, split: str) -> tuple[int, int]:
+    """Forward FLOPs per sample (a batch of 64 test rows) and the parameter count of a fixed spec."""
+    from nasc.runtime.model import build_fixed
+    from nasc.runtime.session import open_dataset
+
+    _, _, program = load(arch)
+    dataset = open_dataset(program, data, split=split)
+    model = build_fixed(program, dataset.schema).eval()
+    batch = next(dataset.test.batches(64, shuffle=False))
+    with FlopCounterMode(display=False) as counter:
+        model(batch)
+    return counter.get_total_flops() // 64, sum(p.numel() for p in model.parameters())
+
+
+def mean_std(values: list[float]) -> tuple[float, float]:
+    return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+def summarize(rows: list[dict], keys: tuple[str, ...], metrics: tuple[str, ...]) -> list[dict]:
+    """One row per group of ``keys``: the seeds, and mean/std of each metric."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault(tuple(r[k] for k in keys), []).append(r)
+    out = []
+    for group, runs in groups.items():
+        row = {**dict(zip(keys, group)), "seeds": [r["seed"] for r in runs]}
+        for m in metrics:
+            row[f"{m}_mean"], row[f"{m}_std"] = mean_std([r[m] for r in runs])
+        out.append(row)
+    return out

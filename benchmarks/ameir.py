@@ -1,8 +1,9 @@
 """AMEIR from nasc specs: AMEIR-B and AMEIR-C on Frappe_x1, smoke runs elsewhere.
 
-    python benchmarks/ameir.py [--seeds 2021 2022 2023] [--variants B C] [--smoke]
+    python benchmarks/ameir.py [--seeds 2021 2022 2023] [--variants A B C] [--smoke]
 
-AMEIR-C is specs/ameir_ctr.nas (Step 2 interactions, then Step 3 MLP widths, activations and the
+AMEIR-A is specs/ameir_seq.nas on the 5-core Beauty (Step 1 alone, next-item retrieval, scored
+leave-one-out against 100 sampled unseen items). AMEIR-C is specs/ameir_ctr.nas (Step 2 interactions, then Step 3 MLP widths, activations and the
 SE shortcut); AMEIR-B is the same search with the MLP held at the pre-defined [200, 80] ReLU
 (only Step 2 searched). Each run: `nasc search` (one-shot random, seeded), then the derived model
 fine-tuned from the one-shot weights (`--retrain`, the paper's default) with the spec's train
@@ -32,6 +33,9 @@ from benchkit import flops_per_sample, summarize  # noqa: E402
 RESULTS = ROOT / "benchmarks" / "results"
 DATA = ROOT.parent / "shared" / "data"
 SPEC = ROOT / "specs" / "ameir_ctr.nas"
+SEQ_SPEC = ROOT / "specs" / "ameir_seq.nas"
+# AMEIR Table 2, Beauty (HR@5 / NDCG@5); ranking protocol inferred in ANCHORS.md §6.
+BEAUTY = {"AMEIR-A": (0.341, 0.257), "BERT4Rec": (0.337, 0.252), "POP": (0.175, 0.114)}
 # AMEIR Table 3 (full Criteo / Avazu, AUC): the reference points; Frappe is not in the paper.
 PAPER = {"AMEIR-C": {"criteo": 0.8034, "avazu": 0.7802},
          "DeepFM": {"criteo": 0.801, "avazu": 0.7753}}
@@ -60,6 +64,12 @@ def variant_b(tmp: Path) -> Path:
     return path
 
 
+def data_name(data: str) -> str:
+    """A dataset's name in the results: its directory (frappe_x1), or a file's directory."""
+    path = Path(data)
+    return path.parent.name if path.suffix else path.name
+
+
 def one_run(method: str, spec: Path, data: str, split: str, seed: int, work: Path,
             device: str) -> dict:
     run = work / f"{method}-{Path(data).name}-{split}-{seed}"
@@ -76,9 +86,10 @@ def one_run(method: str, spec: Path, data: str, split: str, seed: int, work: Pat
     summary = json.loads((run / "retrain" / "summary.json").read_text())
     flops, params = flops_per_sample(rundir.file("arch.nas"), data, split)
     choices = json.loads(rundir.file("choices.json").read_text())
-    return {"method": method, "data": Path(data).name, "split": split, "seed": seed,
+    return {"method": method, "data": data_name(data), "split": split, "seed": seed,
             "device": device, "search_seconds": search_s, "finetune_seconds": train_s,
-            "test_auc": summary["test"]["auc"], "test_logloss": summary["test"]["logloss"],
+            **{f"test_{k}": v for k, v in summary["test"].items()},
+            **({"protocol": summary["protocol"]} if "protocol" in summary else {}),
             "parameters": params, "flops_per_sample": flops, "choices": choices}
 
 
@@ -96,14 +107,20 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     plan = []
     for v in args.variants:
+        if v == "A":  # Step 1 alone, next-item retrieval on the 5-core Beauty (AMEIR Table 2)
+            plan += [("AMEIR-A", SEQ_SPEC, str(DATA / "beauty_s3rec"), "files", s)
+                     for s in args.seeds]
+            continue
         spec = SPEC if v == "C" else variant_b(work)
         plan += [(f"AMEIR-{v}", spec, str(DATA / "frappe_x1"), "files", s) for s in args.seeds]
     if args.smoke:
-        plan += [("AMEIR-C", SPEC, str(DATA / "criteo_sample"), "random811", args.seeds[0]),
-                 ("AMEIR-C", SPEC, str(DATA / "avazu_sample"), "random811", args.seeds[0]),
+        plan += [("AMEIR-C", SPEC, str(DATA / "criteo_sample" / "train-10k.txt.gz"), "random811",
+                  args.seeds[0]),
+                 ("AMEIR-C", SPEC, str(DATA / "avazu_sample" / "train-10k.csv.gz"), "random811",
+                  args.seeds[0]),
                  ("AMEIR-ABC", ROOT / "specs" / "ameir.nas", "synthetic", "files", args.seeds[0])]
     for method, spec, data, split, seed in plan:
-        if any((r["method"], r["data"], r["split"], r["seed"]) == (method, Path(data).name, split, seed)
+        if any((r["method"], r["data"], r["split"], r["seed"]) == (method, data_name(data), split, seed)
                for r in rows):
             continue
         row = one_run(method, spec, data, split, seed, work, args.device)
@@ -114,8 +131,13 @@ def main() -> None:
 
 
 def write(out: Path, rows: list[dict]) -> None:
-    summary = summarize(rows, ("method", "data", "split"),
-                        ("test_auc", "test_logloss", "search_seconds", "parameters"))
+    ctr = [r for r in rows if "test_auc" in r]
+    ranking = [r for r in rows if "test_NDCG@5" in r]
+    summary = (summarize(ctr, ("method", "data", "split"),
+                         ("test_auc", "test_logloss", "search_seconds", "parameters"))
+               + summarize(ranking, ("method", "data", "split"),
+                           ("test_HR@1", "test_HR@5", "test_NDCG@5", "search_seconds",
+                            "parameters")))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"runs": rows, "summary": summary}, indent=2) + "\n")
     lines = ["# AMEIR (nasc specs)", "",
@@ -124,6 +146,8 @@ def write(out: Path, rows: list[dict]) -> None:
              "| method | data | split | seeds | test AUC | test logloss | search s | params | "
              "reference (AUC / logloss) |", "|---|---|---|---|---|---|---|---|---|"]
     for s in summary:
+        if "test_auc_mean" not in s:
+            continue
         ref = "-"
         if s["data"] == "frappe_x1":
             ref = "; ".join(f"BARS {k} {a} / {b}" for k, (a, b) in BARS_FRAPPE.items())
@@ -135,6 +159,19 @@ def write(out: Path, rows: list[dict]) -> None:
                      f"{s['test_auc_mean']:.4f} ± {s['test_auc_std']:.4f} | "
                      f"{s['test_logloss_mean']:.4f} ± {s['test_logloss_std']:.4f} | "
                      f"{s['search_seconds_mean']:.0f} | {s['parameters_mean']:,.0f} | {ref} |")
+    ranked = [s for s in summary if "test_NDCG@5_mean" in s]
+    if ranked:
+        protocol = next(r["protocol"] for r in ranking if "protocol" in r)
+        lines += ["", f"Next-item retrieval ({protocol}):", "",
+                  "| method | data | seeds | HR@1 | HR@5 | NDCG@5 | search s | params | "
+                  "AMEIR Table 2 (HR@5 / NDCG@5) |", "|---|---|---|---|---|---|---|---|---|"]
+        paper = "; ".join(f"{k} {a} / {b}" for k, (a, b) in BEAUTY.items())
+        for s in ranked:
+            lines.append(f"| {s['method']} | {s['data']} | {len(s['seeds'])} | "
+                         f"{s['test_HR@1_mean']:.4f} | "
+                         f"{s['test_HR@5_mean']:.4f} ± {s['test_HR@5_std']:.4f} | "
+                         f"{s['test_NDCG@5_mean']:.4f} ± {s['test_NDCG@5_std']:.4f} | "
+                         f"{s['search_seconds_mean']:.0f} | {s['parameters_mean']:,.0f} | {paper} |")
     out.with_suffix(".md").write_text("\n".join(lines) + "\n")
 
 

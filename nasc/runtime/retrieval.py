@@ -108,6 +108,13 @@ class NextItemObjective:
                                         gen, users=self.splits[split].columns["user"].cpu())
                 .to(device) for split in ("valid", "test")}
 
+    def add_subset(self, name: str, split: str, rows: Tensor) -> None:
+        """A split made of some rows of another, with the same ranking candidates (the
+        validation subset a one-shot search ranks its children on)."""
+        self.splits[name] = self.splits[split].subset(rows)
+        if not self.full:
+            self.candidates[name] = self.candidates[split][rows]
+
     def steps_per_epoch(self) -> int:
         return -(-len(self.splits["train"]) // self.config.batch)
 

@@ -223,7 +223,16 @@ def search_spec(spec_path: str, *, data: str = "synthetic", split: str = "files"
     options = {}
     if data == "synthetic" and synthetic_rows:
         options["n"] = synthetic_rows
+    if program.head.task == "next_item":
+        if program.strategy.name != "oneshot_random":
+            raise UsageError([Diagnostic(spec_path, 0, 0, f"`search {program.strategy.name}` "
+                                                          "trains click labels; a `head next_item` "
+                                                          "space is searched by oneshot_random only",
+                                         "use `search oneshot_random { ... }`")])
+        if is_sequence_log(data):
+            options = {"max_len": sequence_max_len(program), "train_positions": 5}
     dataset = open_dataset(program, data, seed=seed, split=split, **options)
+    check_task(program, dataset, data)
     run = RunDir(out or Path("runs") / f"search-{Path(spec_path).stem}-{seed}") if resume is None \
         else run
     if resume is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+from pathlib import Path
 
 import pytest
 import torch
@@ -15,7 +16,7 @@ from nasc.runtime.session import search_spec, train_spec
 from nasc.runtime.strategies import oneshot
 from nasc.runtime.strategies.common import build_supernet, generator
 
-from conftest import MINI_AMEIR, make_context
+from ameirkit import MINI_AMEIR, make_context
 
 
 def _dataset(n=2000, seed=3):
@@ -185,3 +186,79 @@ def test_candidate_projection_is_the_first_layer_over_the_concatenation():
     # no candidate: the first layer sees the embeddings alone
     plain = model.out(model.rest(model.first(e.flatten(1)))).squeeze(-1)
     torch.testing.assert_close(model(ids, None), plain)
+
+
+def successor_log(path: Path, users: int, items: int, seed: int = 0) -> Path:
+    """A behaviour log ('user item item ...') whose next item is a fixed permutation of the last."""
+    gen = torch.Generator().manual_seed(seed)
+    succ = torch.randperm(items, generator=gen) + 1
+    lines = []
+    for u in range(1, users + 1):
+        seq = [int(torch.randint(1, items + 1, (1,), generator=gen))]
+        for _ in range(int(torch.randint(5, 10, (1,), generator=gen))):
+            seq.append(int(succ[seq[-1] - 1]))
+        lines.append(" ".join(map(str, [u, *seq])))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+NEXT_ITEM_SPACE = """
+model seq_space {
+  input history: sequence(max_len=8)
+  seq = embed(history, dim=16)
+  blocks behavior(seq) {
+    depth 2
+    norm { layer_norm, none }
+    layer { conv(kernel=3), avg_pool(kernel=3), zero }
+    act { relu, identity }
+  }
+  user = last(behavior)
+  head next_item(user) {
+    items seq
+  }
+}
+
+search oneshot_random {
+  batch 64
+  epochs 3
+  children 12
+  top 3
+  valid_subset 100
+}
+
+train {
+  optimizer adam(lr=0.01)
+  batch 64
+  epochs 3
+}
+"""
+
+
+def test_next_item_search_ranks_by_ndcg_and_its_derived_model_trains(tmp_path, one_thread):
+    """AMEIR-A on a behaviour log: the one-shot stage trains with sampled BCE, ranks children by
+    validation NDCG@5, and `nasc search --retrain`'s path fine-tunes the derived model."""
+    log = successor_log(tmp_path / "log.txt", users=200, items=60)
+    spec = tmp_path / "seq_space.nas"
+    spec.write_text(NEXT_ITEM_SPACE)
+    message, run = search_spec(str(spec), data=str(log), out=str(tmp_path / "run"), quiet=True)
+    summary = run.read_json("summary.json")
+    stage = summary["stages"][0]
+    assert summary["monitor"] == "NDCG@5"
+    assert all("valid_NDCG@5" in r and "valid_HR@5" in r for r in stage["top"])
+    best = min(stage["top"], key=lambda r: -r["valid_NDCG@5"])
+    assert stage["best_child"] == best["child"]
+    assert summary["inherited_valid_NDCG@5"] > 5 / 101  # above chance on the successor rule
+    out = train_spec(str(run.file("arch.nas")), data=str(log), out=str(tmp_path / "ft"),
+                     quiet=True, init=str(run.file("inherited.pt")))
+    assert "HR@5" in out or "hr@5" in out.lower()
+
+
+def test_next_item_space_rejects_a_click_trained_strategy(tmp_path):
+    from nasc.errors import UsageError
+
+    log = successor_log(tmp_path / "log.txt", users=50, items=20)
+    spec = tmp_path / "seq_space.nas"
+    spec.write_text(NEXT_ITEM_SPACE.replace("search oneshot_random {", "search random {")
+                    .replace("  children 12\n  top 3\n  valid_subset 100\n", "  children 2\n"))
+    with pytest.raises(UsageError, match="oneshot_random only"):
+        search_spec(str(spec), data=str(log), out=str(tmp_path / "run"), quiet=True)

@@ -9,6 +9,8 @@ from torch import nn
 
 from nasc.runtime import factory
 
+REPO = Path(__file__).resolve().parents[2]
+
 
 def successor_log(path: Path, users: int = 300, items: int = 120, seed: int = 0,
                   lengths: tuple[int, int] = (6, 10)) -> Path:

@@ -15,7 +15,7 @@ from nasc.runtime.retrieval import NextItemObjective
 from nasc.runtime.train import TrainConfig
 from retrievalkit import successor_log
 
-from conftest import REPO
+from retrievalkit import REPO
 
 SASREC = str(REPO / "specs" / "sasrec.nas")
 

@@ -307,8 +307,8 @@ def expand(survivors: list[tuple[int, ...]], num_fields: int, order: int) -> lis
 
 # ------------------------------------------------------------------------------------ scores
 def _better(monitor: str):
-    """Sort key: smaller is better."""
-    return (lambda sc: -sc["auc"]) if monitor == "auc" else (lambda sc: sc["logloss"])
+    """Sort key: smaller is better (logloss down; AUC and ranking metrics up)."""
+    return (lambda sc: sc["logloss"]) if monitor == "logloss" else (lambda sc: -sc[monitor])
 
 
 def _scores(label: torch.Tensor, prob: torch.Tensor) -> dict[str, float]:
@@ -338,20 +338,49 @@ class OneShot:
         self.ctx = ctx
         s = ctx.settings
         self.batch, self.monitor = s["batch"], s["monitor"]
-        self.key = _better(self.monitor)
         self.stages = plan_stages(ctx)
         self.net = build_supernet(ctx)
         self.train = ctx.dataset.train.to(ctx.device)
         self.valid = ctx.dataset.valid.to(ctx.device)
         n = min(s["valid_subset"], len(self.valid))
         perm = torch.randperm(len(self.valid), generator=generator(ctx.seed, 7))[:n]
-        self.subset = self.valid.subset(perm.sort().values.to(ctx.device))
+        rows = perm.sort().values.to(ctx.device)
+        self.subset = self.valid.subset(rows)
+        # Next-item data (AMEIR-A on Beauty): sampled BCE and ranking metrics instead of clicks.
+        self.retrieval = None
+        if ctx.dataset.schema.task == "next_item":
+            from nasc.runtime.retrieval import MONITOR, NextItemObjective
+            from nasc.runtime.train import TrainConfig
+
+            config = TrainConfig.from_settings(ctx.program.train, seed=ctx.seed, batch=self.batch,
+                                               device=str(ctx.device), monitor=MONITOR)
+            self.retrieval = NextItemObjective(ctx.dataset, config, ctx.device)
+            self.retrieval.add_subset("subset", "valid", rows)
+            self.monitor = MONITOR
+        self.key = _better(self.monitor)
         self.assignment: dict = {}
         self.history: list[dict] = []   # one row per stage, for arch.nas's header
         self.rankings: dict[str, list] = {}  # step 2: every cycle's full ranking (interactions.json)
         self.optimizer_spec = ctx.program.train["optimizer"]
         self.clip = ctx.program.train.get("clip_grad") or 0.0
         self.loss = nn.BCEWithLogitsLoss()
+
+    def score(self, model: nn.Module, split: str) -> dict[str, float]:
+        """Validation scores of ``split`` ("subset" or "valid"); CTR with batch statistics."""
+        if self.retrieval is not None:
+            return self.retrieval.evaluate(model, split)
+        return evaluate(model, self.subset if split == "subset" else self.valid,
+                        bn_batch_stats=True)
+
+    def train_batches(self, g_data: torch.Generator):
+        if self.retrieval is not None:
+            return self.retrieval.batches(g_data)
+        return self.train.batches(self.batch, True, g_data)
+
+    def batch_loss(self, model: nn.Module, batch: dict) -> torch.Tensor:
+        if self.retrieval is not None:
+            return self.retrieval.loss(model, batch)[0]
+        return self.loss(model(batch), batch["label"])
 
     def say(self, text: str) -> None:
         if self.ctx.show_progress:
@@ -390,7 +419,8 @@ class OneShot:
         net, seed = self.net, self.ctx.seed
         params = [p for p in net.parameters() if p.requires_grad]
         opt = make_optimizer(self.optimizer_spec, params)
-        steps = math.ceil(len(self.train) / self.batch)
+        steps = (self.retrieval.steps_per_epoch() if self.retrieval is not None
+                 else math.ceil(len(self.train) / self.batch))
         total, base = stage.epochs * steps, [g["lr"] for g in opt.param_groups]
         progress = Progress(stage.epochs, steps, enabled=self.ctx.show_progress)
         net.train()
@@ -398,10 +428,10 @@ class OneShot:
         for epoch in range(1, stage.epochs + 1):
             g_data, g_path = generator(seed, 100 + si, epoch, 0), generator(seed, 100 + si, epoch, 1)
             run, count = torch.zeros((), device=self.ctx.device), 0
-            for step, batch in enumerate(self.train.batches(self.batch, True, g_data), 1):
+            for step, batch in enumerate(self.train_batches(g_data), 1):
                 _cosine(opt, base, done, total)
                 sample_path(net, stage.labels, g_path)
-                loss = self.loss(net(batch), batch["label"])
+                loss = self.batch_loss(net, batch)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 if self.clip:
@@ -426,20 +456,20 @@ class OneShot:
             if key in seen:
                 continue
             seen.add(key)
-            scores = evaluate(self.net, self.subset, bn_batch_stats=True)
+            scores = self.score(self.net, "subset")
             ranked.append((self.key(scores), n, path, scores))
         ranked.sort(key=lambda r: (r[0], r[1]))
         top = []
         for _, n, path, sub in ranked[: stage.top]:
             self.net.fix(path)
-            full = evaluate(self.net, self.valid, bn_batch_stats=True)
+            full = self.score(self.net, "valid")
             top.append({"child": n, "subset": sub, "valid": full, "choices": path})
         best = min(top, key=lambda r: (self.key(r["valid"]), r["child"]))
         info = {"children": stage.children, "distinct": len(ranked),
                 "top": [{"child": r["child"],
                          "subset_" + self.monitor: round(r["subset"][self.monitor], 6),
-                         "valid_auc": round(r["valid"]["auc"], 6),
-                         "valid_logloss": round(r["valid"]["logloss"], 6)} for r in top],
+                         **{"valid_" + k: round(v, 6) for k, v in r["valid"].items()}}
+                        for r in top],
                 "best_child": best["child"]}
         return best["choices"], info
 
@@ -608,10 +638,11 @@ class OneShot:
                 record[f"{row['stage']}_found"] = row["found"]
         if ctx.settings["finetune"] == "inherit":
             model = inherited_model(ctx, self.net, self.assignment)
-            scores = evaluate(model, self.valid)
+            scores = (self.retrieval.evaluate(model, "valid") if self.retrieval is not None
+                      else evaluate(model, self.valid))
             ctx.run.save_checkpoint("inherited.pt", model.state_dict())
             record["inherited"] = "inherited.pt"
-            record["inherited_valid_auc"] = round(scores["auc"], 6)
+            record[f"inherited_valid_{self.monitor}"] = round(scores[self.monitor], 6)
         ctx.record.update(record)
 
 

@@ -26,6 +26,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from nasc.runtime.rundir import RunDir  # noqa: E402
 from nasc.runtime.session import search_spec, train_spec  # noqa: E402
 
 from benchkit import flops_per_sample, summarize  # noqa: E402
@@ -73,17 +74,21 @@ def data_name(data: str) -> str:
 def one_run(method: str, spec: Path, data: str, split: str, seed: int, work: Path,
             device: str) -> dict:
     run = work / f"{method}-{Path(data).name}-{split}-{seed}"
-    start = time.perf_counter()
-    _, rundir = search_spec(str(spec), data=data, split=split, out=str(run), seed=seed,
-                            device=device, quiet=True)
-    search_s = time.perf_counter() - start
-    inherited = rundir.file("inherited.pt")
-    start = time.perf_counter()
-    train_spec(str(rundir.file("arch.nas")), data=data, split=split, out=str(run / "retrain"),
-               seed=seed, device=device, quiet=True,
-               init=str(inherited) if inherited.exists() else None)
-    train_s = time.perf_counter() - start
+    done = (run / "summary.json").exists() and (run / "retrain" / "summary.json").exists()
+    if done:  # finished before the results file recorded it: read it back
+        rundir = RunDir(run)
+        search_s = json.loads((run / "summary.json").read_text())["search_seconds"]
+    else:
+        start = time.perf_counter()
+        _, rundir = search_spec(str(spec), data=data, split=split, out=str(run), seed=seed,
+                                device=device, quiet=True)
+        search_s = time.perf_counter() - start
+        inherited = rundir.file("inherited.pt")
+        train_spec(str(rundir.file("arch.nas")), data=data, split=split, out=str(run / "retrain"),
+                   seed=seed, device=device, quiet=True,
+                   init=str(inherited) if inherited.exists() else None)
     summary = json.loads((run / "retrain" / "summary.json").read_text())
+    train_s = summary["train_seconds"]
     flops, params = flops_per_sample(rundir.file("arch.nas"), data, split)
     choices = json.loads(rundir.file("choices.json").read_text())
     return {"method": method, "data": data_name(data), "split": split, "seed": seed,
@@ -125,8 +130,10 @@ def main() -> None:
             continue
         row = one_run(method, spec, data, split, seed, work, args.device)
         rows.append(row)
-        print(f"{method} {row['data']} {split} seed {seed}: test AUC {row['test_auc']:.5f} "
-              f"logloss {row['test_logloss']:.5f}; search {row['search_seconds']:.0f} s", flush=True)
+        scores = ", ".join(f"{k[5:]} {v:.5f}" for k, v in row.items()
+                           if k.startswith("test_") and isinstance(v, float))
+        print(f"{method} {row['data']} {split} seed {seed}: test {scores}; "
+              f"search {row['search_seconds']:.0f} s", flush=True)
         write(out, rows)
 
 

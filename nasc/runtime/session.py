@@ -101,15 +101,11 @@ def train_spec(spec_path: str, *, data: str = "synthetic", split: str = "files",
     config = TrainConfig.from_settings(program.train, seed=seed, epochs=epochs, batch=batch,
                                        device=device, eval_negatives=eval_negatives,
                                        train_positions=train_positions)
-    options = {}
     if next_item:
         from nasc.runtime.retrieval import MONITOR
 
         config = replace(config, monitor=MONITOR)  # the train block's auc/logloss do not apply
-        if is_sequence_log(data):
-            options = {"max_len": sequence_max_len(program),
-                       "train_positions": None if config.train_positions == "all"
-                       else int(config.train_positions)}
+    options = log_options(program, data, config.train_positions)
     dataset = open_dataset(program, data, seed=config.seed, split=split, **options)
     check_task(program, dataset, data)
     torch.manual_seed(config.seed)
@@ -163,6 +159,22 @@ def sequence_max_len(program: Program) -> int:
     return 50
 
 
+def log_options(program: Program, data: str, train_positions: int | str) -> dict:
+    """How a behaviour log is read for this model: next-item rows for `head next_item`; DIN-style
+    CTR rows (next item vs one sampled unseen item) for a CTR head that reads a sequence and a
+    target item; nothing for other data."""
+    if not is_sequence_log(data):
+        return {}
+    positions = None if train_positions == "all" else int(train_positions)
+    if program.head.task == "next_item":
+        return {"max_len": sequence_max_len(program), "train_positions": positions}
+    kinds = {b.type for b in program.bindings if isinstance(b, InputDef)}
+    if {"sequence", "target"} <= kinds:
+        return {"task": "ctr", "max_len": sequence_max_len(program),
+                **({"train_positions": positions} if positions is not None else {})}
+    return {}
+
+
 def check_task(program: Program, dataset, data: str) -> None:
     """A CTR head needs labelled rows, a next-item head a behaviour log: say so, not a traceback."""
     want, have = program.head.task, dataset.schema.task
@@ -175,7 +187,8 @@ def check_task(program: Program, dataset, data: str) -> None:
     else:
         message = (f"model `{program.name}` has `head {want}`, which trains on labelled rows, "
                    f"but `{data}` is a next-item behaviour log")
-        hint = "train a `head next_item` model on it (e.g. specs/sasrec.nas), or pass CTR data"
+        hint = ("train a `head next_item` model on it (e.g. specs/sasrec.nas); a CTR model reads "
+                "it as DIN-style rows when it has a sequence and a target input (specs/din.nas)")
     raise UsageError([Diagnostic(program.path, 0, 0, message, hint)])
 
 
@@ -223,14 +236,12 @@ def search_spec(spec_path: str, *, data: str = "synthetic", split: str = "files"
     options = {}
     if data == "synthetic" and synthetic_rows:
         options["n"] = synthetic_rows
-    if program.head.task == "next_item":
-        if program.strategy.name != "oneshot_random":
-            raise UsageError([Diagnostic(spec_path, 0, 0, f"`search {program.strategy.name}` "
-                                                          "trains click labels; a `head next_item` "
-                                                          "space is searched by oneshot_random only",
-                                         "use `search oneshot_random { ... }`")])
-        if is_sequence_log(data):
-            options = {"max_len": sequence_max_len(program), "train_positions": 5}
+    if program.head.task == "next_item" and program.strategy.name != "oneshot_random":
+        raise UsageError([Diagnostic(spec_path, 0, 0, f"`search {program.strategy.name}` "
+                                                      "trains click labels; a `head next_item` "
+                                                      "space is searched by oneshot_random only",
+                                     "use `search oneshot_random { ... }`")])
+    options.update(log_options(program, data, 5))
     dataset = open_dataset(program, data, seed=seed, split=split, **options)
     check_task(program, dataset, data)
     run = RunDir(out or Path("runs") / f"search-{Path(spec_path).stem}-{seed}") if resume is None \

@@ -64,7 +64,6 @@ def test_cli_full_ranking_and_a_log_directory(tmp_path):
 @pytest.mark.parametrize("spec, data, words", [
     ("sasrec", "synthetic", "`head next_item`, which trains on a behaviour log"),
     ("deepfm", "LOG", "is a next-item behaviour log"),
-    ("din", "LOG", "is a next-item behaviour log"),
 ])
 def test_a_head_on_the_wrong_kind_of_data_is_a_user_error(tiny_log, tmp_path, spec, data, words):
     result = _train(str(REPO / "specs" / f"{spec}.nas"), "--out", str(tmp_path / "run"),
@@ -73,6 +72,26 @@ def test_a_head_on_the_wrong_kind_of_data_is_a_user_error(tiny_log, tmp_path, sp
     assert words in result.output and "error:" in result.output and "hint:" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "run" / "summary.json").exists()
+
+
+def test_a_ctr_model_with_a_sequence_and_a_target_reads_a_log_as_din_rows(tiny_log, tmp_path):
+    """AMEIR's CTR-with-behaviours task from a log: each target position gives the true next item
+    (label 1) and one sampled unseen item (label 0), so every split is half positives."""
+    run = tmp_path / "run"
+    result = _train(str(REPO / "specs" / "din.nas"), "--data", str(tiny_log), "--epochs", "1",
+                    "--out", str(run))
+    assert result.exit_code == 0, result.output
+    summary = json.loads((run / "summary.json").read_text())
+    assert set(summary["test"]) == {"auc", "logloss"}
+    from nasc.compiler.frontend import load
+    from nasc.runtime.session import log_options, open_dataset
+
+    _, _, program = load(REPO / "specs" / "din.nas")
+    options = log_options(program, str(tiny_log), 5)
+    assert options["task"] == "ctr"
+    dataset = open_dataset(program, str(tiny_log), **options)
+    for table in (dataset.train, dataset.valid, dataset.test):
+        assert float(table.columns["label"].mean()) == 0.5
 
 
 @pytest.mark.parametrize("flag, value", [("--eval-negatives", "0"), ("--eval-negatives", "some"),

@@ -116,6 +116,12 @@ def write(out: Path, rows: list[dict]) -> None:
                      f"{f'{paper[0]} / {paper[1]}' if paper else '-'} |")
     lines += ["", f"BARS best (FinalMLP): AUC {BARS_BEST[0]}, logloss {BARS_BEST[1]}. "
               "AutoPI-D's paper cost on Frappe: 0.1 GPU-hours."]
+    baselines = RESULTS / "baselines.json"
+    if baselines.exists():  # the hand-crafted models nasc trained on the same test rows
+        lines += ["", "Baselines measured by benchmarks/baselines.py (files split): " + "; ".join(
+            f"{model} {b['test_auc_mean']:.4f} / {b['test_logloss_mean']:.4f} "
+            f"({len(b['seeds'])} seeds)"
+            for model, b in json.loads(baselines.read_text())["summary"].items())]
     out.with_suffix(".md").write_text("\n".join(lines) + "\n")
 
 

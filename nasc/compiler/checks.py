@@ -757,7 +757,7 @@ class Checker:
                                 "name the sequence embedding whose table scores the items")
             sym = self.symbols.get(items)
             if sym is None or sym.kind != "sequence":
-                raise self.fail(found["items"].span, f"`items` must name a sequence embedding")
+                raise self.fail(found["items"].span, "`items` must name a sequence embedding")
             sym.used = True
         elif items is not None:
             self.error(found["items"].span, "`items` is only for `head next_item`")

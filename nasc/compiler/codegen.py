@@ -12,7 +12,7 @@ from pathlib import Path
 import jinja2
 
 from nasc.compiler.lower import (
-    Arg, Build, CallArg, Const, DictArg, Let, ListArg, Plan, Section, Step, Var,
+    Arg, CallArg, Const, DictArg, Let, ListArg, Plan, Section, Var,
 )
 from nasc.compiler.printer import float_text
 from nasc.compiler.space import choices, space_size

@@ -127,14 +127,15 @@ def predict(model: nn.Module, table, batch_size: int = 65536,
 def running_norms(model: nn.Module) -> list[nn.Module]:
     """Modules that normalise with running averages at eval (BatchNorm, Dice)."""
     return [m for m in model.modules()
-            if hasattr(m, "running_mean") and hasattr(m, "momentum")
-            and getattr(m, "running_mean", None) is not None]
+            if getattr(m, "running_mean", None) is not None and hasattr(m, "momentum")]
 
 
 @torch.no_grad()
 def refresh_running_stats(model: nn.Module, forward, batches) -> None:
     """Recompute the running averages of every batch-norm-like module as the exact mean over
-    ``batches`` under the current weights ("precise BN", Wu & Johnson 2021).
+    ``batches`` under the current weights ("precise BN", Wu & Johnson 2021). ``batches`` is an
+    iterable, or a callable that makes one: it is only called when the model has such modules,
+    so a model without them costs nothing (no batches drawn, no sampler advanced).
 
     With momentum 0.1, a model trained for a handful of steps per epoch (AutoPI's batch 4096 on a
     small dataset) is evaluated with averages still close to their initial 0/1, and its
@@ -143,6 +144,8 @@ def refresh_running_stats(model: nn.Module, forward, batches) -> None:
     norms = running_norms(model)
     if not norms:
         return
+    if callable(batches):
+        batches = batches()
     saved = [m.momentum for m in norms]
     was_training = model.training
     model.train()
@@ -255,9 +258,9 @@ def fit(model: nn.Module, make_objective, config: TrainConfig, run: RunDir | Non
         elapsed = time.perf_counter() - start
         train_seconds += elapsed
         seen += count
-        refresh_running_stats(model, lambda batch: task.loss(model, batch), itertools.islice(
-            task.batches(torch.Generator().manual_seed(config.seed * 1000 + epoch)),
-            PRECISE_BN_BATCHES))
+        refresh = torch.Generator().manual_seed(config.seed * 1000 + epoch)
+        refresh_running_stats(model, lambda batch: task.loss(model, batch),
+                              lambda: itertools.islice(task.batches(refresh), PRECISE_BN_BATCHES))
         scores = task.evaluate(model, "valid")
         row = {"epoch": epoch, f"train_{task.loss_name}": float(total) / max(count, 1),
                **{f"valid_{k}": v for k, v in scores.items()},

@@ -1,16 +1,12 @@
 """Fixtures of the next-item retrieval tests: one thread, a private cache, tiny behaviour logs."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 import torch
 
 from retrievalkit import successor_log
-
-REPO = Path(__file__).resolve().parents[2]
-SHARED_DATA = Path(os.environ.get("NASC_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -26,14 +22,6 @@ def _one_thread():
 def _private_cache(tmp_path, monkeypatch):
     """Never read or write the user's ~/.cache/nasc."""
     monkeypatch.setenv("NASC_CACHE", str(tmp_path / "nasc-cache"))
-
-
-@pytest.fixture
-def shared_data() -> Path:
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"shared data not found at {SHARED_DATA} (the real datasets live outside "
-                    "the repository, in ../shared/data)")
-    return SHARED_DATA
 
 
 @pytest.fixture

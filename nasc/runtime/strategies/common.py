@@ -75,18 +75,33 @@ def export_arch(ctx: SearchContext, assignment: dict) -> Path:
         if isinstance(value, (dict, list)):
             text = json.dumps(value, sort_keys=True, separators=(",", ":"))
             header.append(f"# {key}: {text}")
-    header.append(f"# choices: {json.dumps(_jsonable(assignment), sort_keys=True)}")
+    header.append(f"# choices: {json.dumps(jsonable(assignment), sort_keys=True)}")
     model = fixed.model.model_copy(update={"comments": tuple(header) + fixed.model.comments})
     text = print_spec(fixed.model_copy(update={"model": model}))
     path = ctx.run.file("arch.nas")
     ctx.run.write_text("arch.nas", text)
-    ctx.run.write_json("choices.json", _jsonable(assignment))
+    ctx.run.write_json("choices.json", jsonable(assignment))
     return path
 
 
-def _jsonable(value):
+def jsonable(value):
+    """An assignment (or any nest of dicts and tuples) with lists for tuples, for JSON."""
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     return value
+
+
+def from_json(value):
+    """The inverse of ``jsonable``: JSON lists back into the tuples an assignment holds."""
+    if isinstance(value, dict):
+        return {k: from_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return tuple(from_json(v) for v in value)
+    return value
+
+
+def sort_key(monitor: str):
+    """Scores -> a key where smaller is better (logloss down; AUC and ranking metrics up)."""
+    return (lambda sc: sc["logloss"]) if monitor == "logloss" else (lambda sc: -sc[monitor])

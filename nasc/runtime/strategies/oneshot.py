@@ -64,13 +64,14 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from nasc.compiler.program import InteractionsDef, MlpDef
+from nasc.compiler.program import InteractionsDef
 from nasc.compiler.space import choices
 from nasc.runtime import metrics, ops
 from nasc.runtime.choices import CellNode, OneOf, TupleChoice, WidthChoice
 from nasc.runtime.factory import DenseLayer
 from nasc.runtime.progress import Progress
-from nasc.runtime.strategies.common import SearchContext, build_supernet, generator
+from nasc.runtime.strategies.common import (SearchContext, build_supernet, from_json, generator,
+                                           jsonable, sort_key)
 from nasc.runtime.train import evaluate, make_optimizer
 
 DEFAULT_FIXED_MLP = (200, 80)  # AMEIR §3: the pre-defined MLP of Steps 1 and 2
@@ -306,30 +307,9 @@ def expand(survivors: list[tuple[int, ...]], num_fields: int, order: int) -> lis
 
 
 # ------------------------------------------------------------------------------------ scores
-def _better(monitor: str):
-    """Sort key: smaller is better (logloss down; AUC and ranking metrics up)."""
-    return (lambda sc: sc["logloss"]) if monitor == "logloss" else (lambda sc: -sc[monitor])
-
-
 def _scores(label: torch.Tensor, prob: torch.Tensor) -> dict[str, float]:
     label, prob = label.cpu(), prob.cpu()
     return {"auc": metrics.auc(label, prob), "logloss": metrics.logloss(label, prob)}
-
-
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
-
-
-def _tuples(value):
-    if isinstance(value, dict):
-        return {k: _tuples(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return tuple(_tuples(v) for v in value)
-    return value
 
 
 # ----------------------------------------------------------------------------------- search
@@ -357,7 +337,7 @@ class OneShot:
             self.retrieval = NextItemObjective(ctx.dataset, config, ctx.device)
             self.retrieval.add_subset("subset", "valid", rows)
             self.monitor = MONITOR
-        self.key = _better(self.monitor)
+        self.key = sort_key(self.monitor)
         self.assignment: dict = {}
         self.history: list[dict] = []   # one row per stage, for arch.nas's header
         self.rankings: dict[str, list] = {}  # step 2: every cycle's full ranking (interactions.json)
@@ -452,7 +432,7 @@ class OneShot:
         seen, ranked = set(), []
         for n in range(stage.children):
             path = sample_path(self.net, stage.labels, gen)
-            key = json.dumps(_jsonable(path), sort_keys=True)
+            key = json.dumps(jsonable(path), sort_keys=True)
             if key in seen:
                 continue
             seen.add(key)
@@ -586,7 +566,7 @@ class OneShot:
         """``done_stage``: stages 0..done_stage-1 are finished; ``partial``: a running step 2."""
         self.ctx.run.save_checkpoint(CHECKPOINT, {
             "stages_done": done_stage if partial is None else partial["stage"],
-            "assignment": _jsonable(self.assignment), "net": self.net.state_dict(),
+            "assignment": jsonable(self.assignment), "net": self.net.state_dict(),
             "history": json.dumps(self.history), "partial": partial,
         })
 
@@ -595,7 +575,7 @@ class OneShot:
             return 0, None
         state = self.ctx.run.load_checkpoint(CHECKPOINT, map_location=self.ctx.device)
         self.net.load_state_dict(state["net"])
-        self.assignment = _tuples(state["assignment"])
+        self.assignment = from_json(state["assignment"])
         if self.assignment:
             self.net.fix(self.assignment)
         self.history = json.loads(state["history"])
@@ -623,7 +603,7 @@ class OneShot:
                                  "seconds": round(time.perf_counter() - started, 1),
                                  "fixed_mlp": list(stage.fixed_mlp) if stage.fixed_mlp else None,
                                  **info})
-            self.say(f"stage {stage.name} fixed: {json.dumps(_jsonable(value))}")
+            self.say(f"stage {stage.name} fixed: {json.dumps(jsonable(value))}")
             self.checkpoint(si + 1)
         self.derive()
         return dict(self.assignment)

@@ -13,7 +13,7 @@ from nasc.compiler.frontend import compile_text
 from nasc.compiler.printer import print_spec
 from nasc.runtime.model import build_fixed
 from nasc.runtime.train import TrainConfig, train_model
-from nasc.runtime.strategies.common import SearchContext
+from nasc.runtime.strategies.common import SearchContext, from_json, sort_key
 
 
 def children(ctx: SearchContext) -> list[dict]:
@@ -43,19 +43,11 @@ def search(ctx: SearchContext) -> dict:
                      "seconds": result.train_seconds, "choices": assignment})
         ctx.run.write_json("children.json", done)
         if ctx.show_progress:
-            print(f"child {n + 1}/{len(done) if False else s['children']}: valid auc "
+            print(f"child {n + 1}/{s['children']}: valid auc "
                   f"{result.valid['auc']:.5f} logloss {result.valid['logloss']:.5f}", flush=True)
-    sign = -1 if monitor == "auc" else 1
-    best = min(done, key=lambda r: sign * r["valid"][monitor])
+    key = sort_key(monitor)
+    best = min(done, key=lambda r: key(r["valid"]))
     ctx.record.update({"strategy": "random", "children": len(done), "best_child": best["child"],
                        f"best_valid_{monitor}": round(best["valid"][monitor], 6)})
-    return _tuples(best["choices"])
+    return from_json(best["choices"])
 
-
-def _tuples(value):
-    """JSON turns tuples into lists; the IR operations take either, but keep them tidy."""
-    if isinstance(value, dict):
-        return {k: _tuples(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return tuple(_tuples(v) for v in value)
-    return value

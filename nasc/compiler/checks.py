@@ -17,7 +17,8 @@ from nasc.compiler.program import (
     MlpDef, NameRef, NodeDef, OpChoice, OpUse, Program, ShortcutDef, StrategyDef, WidthChoice,
 )
 from nasc.compiler.settings import (
-    CONSTRUCTS, HEAD_TASKS, INPUT_KINDS, INPUT_TYPES, REPEATABLE, STRATEGIES, TRAIN, SettingSig,
+    CONSTRUCTS, CTR_MONITORS, HEAD_TASKS, INPUT_KINDS, INPUT_TYPES, NEXT_ITEM_MONITORS, REPEATABLE,
+    STRATEGIES, TRAIN, SettingSig,
 )
 from nasc.errors import Diagnostic, SpecError
 
@@ -107,6 +108,8 @@ class Checker:
         strategy = self.strategy(self.spec.search) if self.spec.search else None
         train = self.settings_dict(self.spec.train.body, TRAIN, "train") if self.spec.train \
             else self.settings_dict(ir.Body(), TRAIN, "train")
+        if head is not None:
+            self.train_fits(train, head)
         if self.diagnostics:
             raise SpecError(self.diagnostics)
         program = Program(self.spec, self.path, model.name, tuple(bindings), head, strategy, train)
@@ -781,6 +784,25 @@ class Checker:
                                                            f"stage {item.arg}")
                 stages[str(item.arg)]["_span"] = item.span
         return StrategyDef(search.strategy, settings, stages)
+
+    def train_fits(self, train: dict, head: HeadDef) -> None:
+        """The monitor must be one the head's task reports (a next-item model defaults to
+        NDCG@5), and `lr_decay` belongs to the plateau schedule, `warmup` to the cosine one."""
+        written = {item.key: item for item in (self.spec.train.body.items if self.spec.train else ())
+                   if isinstance(item, ir.Setting)}
+        monitors = NEXT_ITEM_MONITORS if head.task == "next_item" else CTR_MONITORS
+        if "monitor" not in written:
+            train["monitor"] = monitors[0] if head.task == "next_item" else train.get("monitor")
+        elif train.get("monitor") not in monitors + (None,):  # None: already reported
+            self.error(written["monitor"].span,
+                       f"`monitor {train.get('monitor')}` is not reported by a `head {head.task}` "
+                       f"model", "use one of " + ", ".join(monitors))
+        schedule = train.get("schedule")
+        for key, belongs in (("lr_decay", "plateau"), ("warmup", "cosine")):
+            if key in written and schedule != belongs:
+                self.error(written[key].span, f"`{key}` only applies to `schedule {belongs}`, "
+                                              f"but this train block uses `schedule {schedule}`",
+                           f"remove `{key}`, or write `schedule {belongs}`")
 
     def strategy_fits(self, program: Program) -> None:
         from nasc.compiler.space import choices  # the space is computed from a checked program

@@ -156,14 +156,24 @@ STRATEGIES: dict[str, dict[str, SettingSig]] = {
 }
 IMPLEMENTED_STRATEGIES = ("darts", "random", "oneshot_random")
 
+# Early-stopping monitors of the train block, per head. Next-item names spell HR@k / NDCG@k
+# without the `@`, which is not part of a name.
+CTR_MONITORS = ("auc", "logloss")
+NEXT_ITEM_MONITORS = ("ndcg5", "hr5", "hr1")
+
 TRAIN: dict[str, SettingSig] = _table(
     SettingSig("optimizer", "optimizer", default=("adam", {"lr": 1e-3})),
     SettingSig("batch", "int", default=4096, min=1, max=10 ** 7),
     SettingSig("epochs", "int", default=100, min=1, max=100000),
-    SettingSig("monitor", "enum", default="auc", choices=("auc", "logloss")),
+    SettingSig("monitor", "enum", default="auc", choices=CTR_MONITORS + NEXT_ITEM_MONITORS,
+               doc="validation metric for early stopping"),
     SettingSig("patience", "int", default=2, min=0, max=1000, doc="early stopping"),
+    SettingSig("schedule", "enum", default="plateau", choices=("plateau", "cosine"),
+               doc="plateau: lr x lr_decay after a bad epoch; cosine: annealed to 0 over `epochs`"),
     SettingSig("lr_decay", "float", default=0.1, min=0.0, max=1.0,
                doc="learning rate x this after an epoch without improvement"),
+    SettingSig("warmup", "int", default=0, min=0, max=100000,
+               doc="epochs of linear warm-up before the cosine schedule"),
     SettingSig("embedding_l2", "float", default=0.0, min=0.0, max=100.0),
     SettingSig("net_l2", "float", default=0.0, min=0.0, max=100.0),
     SettingSig("clip_grad", "float", default=10.0, min=0.0, max=1e6),

@@ -28,9 +28,11 @@ from torch.nn import functional as F
 
 from nasc.runtime.data.sequences import sample_negatives
 from nasc.runtime.data.table import TensorTable
-from nasc.runtime.metrics import NEXT_ITEM_METRICS, next_item_metrics, rank_of_positive
+from nasc.runtime.metrics import next_item_metrics, rank_of_positive
 
 MONITOR = "NDCG@5"
+# The train block's `monitor` values for a next-item head (settings.NEXT_ITEM_MONITORS).
+MONITOR_NAMES = {"ndcg5": "NDCG@5", "hr5": "HR@5", "hr1": "HR@1"}
 
 
 def eval_protocol(eval_negatives: int | str, seed: int, num_items: int) -> str:
@@ -89,7 +91,7 @@ class NextItemObjective:
 
     def __init__(self, dataset, config, device: torch.device):
         self.config, self.device = config, device
-        self.monitor = config.monitor if config.monitor in NEXT_ITEM_METRICS else MONITOR
+        self.monitor = MONITOR_NAMES.get(config.monitor, MONITOR)
         self.num_items = int(dataset.meta["num_items"])
         user_items = [np.asarray(s, dtype=np.int64) for s in dataset.meta["user_items"]]
         self.train_items = [s[:-2] for s in user_items]  # what a user did before the valid target

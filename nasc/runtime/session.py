@@ -82,7 +82,6 @@ def train_spec(spec_path: str, *, data: str = "synthetic", split: str = "files",
     ``init``: a state_dict file to start from (``RUN/inherited.pt`` of a one-shot search).
     ``eval_negatives`` (an int or "full") and ``train_positions`` (an int or "all") are for
     ``head next_item`` models (``nasc.runtime.retrieval``)."""
-    from dataclasses import replace
     from pathlib import Path
 
     import torch
@@ -101,10 +100,6 @@ def train_spec(spec_path: str, *, data: str = "synthetic", split: str = "files",
     config = TrainConfig.from_settings(program.train, seed=seed, epochs=epochs, batch=batch,
                                        device=device, eval_negatives=eval_negatives,
                                        train_positions=train_positions)
-    if next_item:
-        from nasc.runtime.retrieval import MONITOR
-
-        config = replace(config, monitor=MONITOR)  # the train block's auc/logloss do not apply
     options = log_options(program, data, config.train_positions)
     dataset = open_dataset(program, data, seed=config.seed, split=split, **options)
     check_task(program, dataset, data)
@@ -116,13 +111,13 @@ def train_spec(spec_path: str, *, data: str = "synthetic", split: str = "files",
     parameters = sum(p.numel() for p in model.parameters())
     protocol = {}
     if next_item:
-        from nasc.runtime.retrieval import eval_protocol, train_protocol
+        from nasc.runtime.retrieval import MONITOR_NAMES, eval_protocol, train_protocol
 
         protocol = {"protocol": eval_protocol(config.eval_negatives, config.seed,
                                               dataset.meta["num_items"]),
                     "train_protocol": train_protocol(config.train_positions, config.negatives,
                                                      config.seed),
-                    "monitor": f"valid {config.monitor}"}
+                    "monitor": f"valid {MONITOR_NAMES[config.monitor]}"}
     run.write_text("spec.nas", text)
     run.write_json("config.json", {"spec": spec_path, "data": data, "split": split,
                                    "train": config.to_json(),

@@ -2,8 +2,8 @@
 and next-item retrieval models (whose objective lives in ``nasc.runtime.retrieval``).
 
 FuxiCTR/BARS conventions: monitor validation AUC (or logloss), multiply the learning rate by
-``lr_decay`` after an epoch without improvement, stop after ``patience`` such epochs, reload the
-best checkpoint, evaluate on test. L2 on the embedding tables and on the dense weights is added to
+``lr_decay`` after an epoch without improvement (or anneal it per step on a cosine, ``schedule
+cosine``), stop after ``patience`` such epochs, reload the best checkpoint, evaluate on test. L2 on the embedding tables and on the dense weights is added to
 the loss as (lambda / 2) * ||W||^2, as FuxiCTR does. Whole splits live on the device; batches are
 index slices (no per-sample Python).
 """
@@ -33,7 +33,9 @@ class TrainConfig:
     epochs: int = 100
     monitor: str = "auc"
     patience: int = 2
+    schedule: str = "plateau"
     lr_decay: float = 0.1
+    warmup: int = 0
     embedding_l2: float = 0.0
     net_l2: float = 0.0
     clip_grad: float = 10.0
@@ -72,6 +74,18 @@ def make_optimizer(spec: OpUse, params) -> torch.optim.Optimizer:
         return torch.optim.RMSprop(params, lr=p.get("lr", 1e-2), momentum=p.get("momentum", 0.0),
                                    weight_decay=p.get("weight_decay", 0.0))
     raise ValueError(f"unknown optimizer {spec.name}")
+
+
+def cosine_schedule(optimizer: torch.optim.Optimizer, total_steps: int,
+                    warmup_steps: int) -> torch.optim.lr_scheduler.LambdaLR:
+    """Per-step learning-rate factor: linear warm-up from 0, then half a cosine from 1 to 0
+    at ``total_steps`` (SGDR without restarts, Loshchilov & Hutter 2017)."""
+    def factor(step: int) -> float:
+        if step < warmup_steps:
+            return (step + 1) / warmup_steps
+        progress = (step - warmup_steps) / max(total_steps - warmup_steps, 1)
+        return 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
 def split_parameters(model: nn.Module) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
@@ -233,11 +247,14 @@ def fit(model: nn.Module, make_objective, config: TrainConfig, run: RunDir | Non
     model.to(device)
     task = make_objective(device)
     optimizer = make_optimizer(config.optimizer, model.parameters())
+    steps = task.steps_per_epoch()
+    scheduler = cosine_schedule(optimizer, config.epochs * steps, config.warmup * steps) \
+        if config.schedule == "cosine" else None
     shuffle = torch.Generator(device="cpu").manual_seed(config.seed)
     best, best_epoch, bad_epochs, history = None, 0, 0, []
     best_state = None
     seen, train_seconds = 0, 0.0
-    progress = Progress(config.epochs, task.steps_per_epoch(), enabled=show_progress)
+    progress = Progress(config.epochs, steps, enabled=show_progress)
     for epoch in range(1, config.epochs + 1):
         model.train()
         start = time.perf_counter()
@@ -250,6 +267,8 @@ def fit(model: nn.Module, make_objective, config: TrainConfig, run: RunDir | Non
             if config.clip_grad:
                 nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad)
             optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
             total += loss.detach() * n
             count += n
             progress.step(epoch, step, lambda: float(total) / count)
@@ -275,8 +294,9 @@ def fit(model: nn.Module, make_objective, config: TrainConfig, run: RunDir | Non
                 run.save_checkpoint("best.pt", {"model": best_state, "epoch": epoch})
         else:
             bad_epochs += 1
-            for group in optimizer.param_groups:
-                group["lr"] *= config.lr_decay
+            if scheduler is None:
+                for group in optimizer.param_groups:
+                    group["lr"] *= config.lr_decay
         if run is not None:
             run.write_metrics(history)
         if bad_epochs > config.patience:

@@ -33,6 +33,15 @@ CELL = ("  opset ops = { skip, fm }",  # 4
         "  }",                         # 8
         "  head ctr(c)")               # 9
 
+NEXT_ITEM = ("model m {",                               # 1
+             "  input history: sequence(max_len=5)",    # 2
+             "  seq = embed(history, dim=8)",           # 3
+             "  user = last(seq)",                      # 4
+             "  head next_item(user) {",                # 5
+             "    items seq",                           # 6
+             "  }",                                     # 7
+             "}")                                       # 8
+
 CASES = [
     # ------------------------------------------------------------------------------ syntax
     pytest.param(src(*HEAD, "  head ctr(emb)"), 1, 9, "this `{` is never closed",
@@ -218,6 +227,21 @@ CASES = [
                  "a spec holds one `model` block; this is a second", None, id="two-models"),
     pytest.param(src(model("  head ctr(emb)"), "train {", "  epochs 3", "}", "train {", "}"), 9, 1,
                  "a spec holds one `train` block; this is a second", None, id="two-trains"),
+    # ------------------------------------------------------------------------- train block
+    pytest.param(src(model("  head ctr(emb)"), "train {", "  monitor ndcg5", "}"), 7, 3,
+                 "`monitor ndcg5` is not reported by a `head ctr` model", "auc, logloss",
+                 id="ranking-monitor-on-ctr"),
+    pytest.param(src(*NEXT_ITEM, "train {", "  monitor auc", "}"), 10, 3,
+                 "`monitor auc` is not reported by a `head next_item` model", "ndcg5, hr5, hr1",
+                 id="ctr-monitor-on-next-item"),
+    pytest.param(src(model("  head ctr(emb)"), "train {", "  schedule cosine", "  lr_decay 0.5",
+                     "}"), 8, 3, "`lr_decay` only applies to `schedule plateau`",
+                 "remove `lr_decay`", id="lr-decay-with-cosine"),
+    pytest.param(src(model("  head ctr(emb)"), "train {", "  warmup 2", "}"), 7, 3,
+                 "`warmup` only applies to `schedule cosine`", "write `schedule cosine`",
+                 id="warmup-without-cosine"),
+    pytest.param(src(model("  head ctr(emb)"), "train {", "  schedule step", "}"), 7, 12,
+                 "`schedule` must be one of plateau, cosine", None, id="unknown-schedule"),
 ]
 
 LOCATED = re.compile(r"^t\.nas:(\d+):(\d+): error: (.+)$")
@@ -326,7 +350,7 @@ def test_independent_errors_are_all_reported():
         (3, 23, "`embed` has no option `dimm`"),
         (4, 7, "unknown operator `sennet`"),
         (8, 5, "unknown setting `widht` in mlp `d`"),
-        (13, 11, "`monitor` must be one of auc, logloss"),
+        (13, 11, "`monitor` must be one of auc, logloss, ndcg5, hr5, hr1"),
     }
     assert expected <= found, info.value.render()
     # one line per diagnostic header in the rendered text, in the order they were found
@@ -394,3 +418,10 @@ def test_empty_file_has_no_model():
     with pytest.raises(SpecError) as info:
         compile_text("", "t.nas")
     assert info.value.render().startswith("t.nas:1:1: error: the spec has no `model` block")
+
+
+def test_next_item_models_monitor_ndcg5_unless_told_otherwise():
+    assert compile_text(src(*NEXT_ITEM), "t.nas")[1].train["monitor"] == "ndcg5"
+    told = compile_text(src(*NEXT_ITEM, "train {", "  monitor hr1", "}"), "t.nas")[1]
+    assert told.train["monitor"] == "hr1"
+    assert compile_text(model("  head ctr(emb)"), "t.nas")[1].train["monitor"] == "auc"

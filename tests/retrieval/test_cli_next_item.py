@@ -39,7 +39,7 @@ def test_cli_trains_sasrec_on_a_tiny_log(tiny_log, tmp_path):
     for name in ("spec.nas", "config.json", "metrics.json", "metrics.csv", "best.pt"):
         assert (run / name).is_file(), name
     config = json.loads((run / "config.json").read_text())
-    assert config["train"]["monitor"] == "NDCG@5" and config["train"]["eval_negatives"] == 100
+    assert config["train"]["monitor"] == "ndcg5" and config["train"]["eval_negatives"] == 100
     assert config["schema"]["task"] == "next_item" and config["schema"]["max_len"] == 50
     rows = json.loads((run / "metrics.json").read_text())
     assert [r["epoch"] for r in rows] == list(range(1, summary["epochs_run"] + 1))

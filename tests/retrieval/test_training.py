@@ -76,3 +76,15 @@ def test_training_learns_a_planted_successor_rule(tmp_path):
     assert history[-1]["train_sampled_bce"] < history[0]["train_sampled_bce"]
     assert summary["best_epoch"] == max(history, key=lambda r: r["valid_NDCG@5"])["epoch"]
     assert "HR@5" in message and "100 sampled unseen negatives" in message
+
+
+def test_the_train_block_monitor_picks_the_best_epoch(tmp_path):
+    spec = tmp_path / "tiny_rec.nas"
+    spec.write_text(TINY_REC.replace("  patience 6\n", "  patience 6\n  monitor hr1\n"))
+    log = successor_log(tmp_path / "log.txt", users=300, items=120)
+    train_spec(str(spec), data=str(log), out=str(tmp_path / "run"), device="cpu", quiet=True)
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    history = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["monitor"] == "valid HR@1" and config["train"]["monitor"] == "hr1"
+    assert summary["best_epoch"] == max(history, key=lambda r: r["valid_HR@1"])["epoch"]

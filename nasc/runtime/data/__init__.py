@@ -6,17 +6,17 @@ from pathlib import Path
 from typing import Callable
 
 from ...errors import DataError, Diagnostic, UsageError, data_error
-from . import avazu, cache, criteo, libfm, sequences, synthetic, tabular
+from . import alimama, avazu, cache, criteo, libfm, sequences, synthetic, tabular
 from .table import Dataset, FieldInfo, Schema, TensorTable
 from .textio import head_lines
 
 __all__ = ["load_dataset", "detect_format", "data_format", "resolve_path", "Dataset", "FieldInfo",
            "Schema", "TensorTable", "FORMATS"]
 
-FORMATS = ("synthetic", "libfm", "criteo", "avazu", "tabular", "sequence")
+FORMATS = ("synthetic", "libfm", "criteo", "avazu", "alimama", "tabular", "sequence")
 SPLITS = ("files", "random811")
 ACCEPTED = ("'synthetic'; a directory of *.libfm(.gz) train/validation/test files (Frappe_x1); "
-            "a Criteo TSV/CSV(.gz); an Avazu CSV(.gz); a CSV/TSV/Parquet file with schema=...; "
+            "a Criteo TSV/CSV(.gz); an Avazu CSV(.gz); an Alimama CSV(.gz) in DMR's layout; a CSV/TSV/Parquet file with schema=...; "
             "a 'user item item …' sequence log (Beauty); a directory holding one such file and "
             "a README; or pass format= one of " + ", ".join(FORMATS))
 
@@ -36,6 +36,8 @@ def detect_format(path: Path) -> str:
         return "criteo"
     if avazu.is_avazu_header(first):
         return "avazu"
+    if alimama.is_alimama_header(first) or alimama.is_alimama_row(first):
+        return "alimama"
     if len(tokens) >= 2 and all(":" in t for t in tokens[1:]):
         return "libfm"
     if len(tokens) >= 2 and all(t.isdigit() for t in tokens):
@@ -113,9 +115,10 @@ def load_dataset(name_or_path: str, *, seed: int = 2021, split: str = "files",
     if fmt == "libfm":
         sources = list(libfm.find_split_files(path).values()) if path.is_dir() else [path]
         loader = libfm.load_libfm
-    elif fmt in ("criteo", "avazu"):
+    elif fmt in ("criteo", "avazu", "alimama"):
         sources = [path]
-        loader = criteo.load_criteo if fmt == "criteo" else avazu.load_avazu
+        loader = {"criteo": criteo.load_criteo, "avazu": avazu.load_avazu,
+                  "alimama": alimama.load_alimama}[fmt]
     elif fmt == "tabular":
         if "schema" not in options:
             raise data_error(where, 1, "a CSV/Parquet file needs a schema",

@@ -77,11 +77,14 @@ def data_name(data: str) -> str:
 
 
 def din_variant(tmp: Path) -> Path:
-    """specs/din.nas with histories of specs/ameir_din.nas's length (15 on Beauty)."""
-    length = re.search(r"sequence\(max_len=(\d+)\)", DIN_STYLE_SPEC.read_text()).group(1)
+    """specs/din.nas with specs/ameir_din.nas's history length and embedding width (15 and 16
+    on Beauty), so that the two train on the same inputs."""
+    ours = DIN_STYLE_SPEC.read_text()
+    length = re.search(r"sequence\(max_len=(\d+)\)", ours).group(1)
+    width = re.search(r"embed\(history, dim=(\d+)", ours).group(1)
+    text = re.sub(r"sequence\(max_len=\d+\)", f"sequence(max_len={length})", DIN_SPEC.read_text())
     path = tmp / "din_beauty.nas"
-    path.write_text(re.sub(r"sequence\(max_len=\d+\)", f"sequence(max_len={length})",
-                           DIN_SPEC.read_text()))
+    path.write_text(re.sub(r"dim=\d+", f"dim={width}", text))
     return path
 
 

@@ -2,15 +2,18 @@
 # and Step 3 (MLP) of AMEIR's three-step search (§2.3), for DIN-style rows built from a
 # behaviour log (the 5-core Beauty: the history before a target position, the true next item as
 # a click and one sampled unseen item as a non-click). The user id is the only categorical field,
-# so Step 2 has nothing to cross and is left out. Embedding width 4 as specs/din.nas; histories
-# cut to the last 15 items as AMEIR does for Beauty (5-core users have 8.9 items on average).
+# so Step 2 has nothing to cross and is left out. Histories are cut to the last 15 items as AMEIR
+# does for Beauty (5-core users have 8.9 items on average). Embedding width 16, not DIN's 4:
+# measured on these rows, a one-shot supernet whose blocks use layer_norm over 4-wide features
+# does not learn (training logloss 0.6913 after 100 steps, 0.6356 with norm none); at width 16
+# it does (0.6452).
 model ameir_din {
   input fields: categorical
   input history: sequence(max_len=15)
   input item: target
-  emb = embed(fields, dim=4)
-  seq = embed(history, dim=4)
-  target = embed(item, dim=4)
+  emb = embed(fields, dim=16)
+  seq = embed(history, dim=16)
+  target = embed(item, dim=16)
   # The layer set of §2.2, with attention from the target since a target item exists.
   opset behavior_layers = {
     conv(kernel=1),

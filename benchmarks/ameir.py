@@ -88,26 +88,33 @@ def din_variant(tmp: Path) -> Path:
     return path
 
 
-def baseline_run(method: str, spec: Path, data: str, split: str, seed: int, work: Path,
+def result_row(method: str, data: str, split: str, seed: int, device: str, search_s: float,
+               summary: dict, arch: Path, choices: dict) -> dict:
+    """One results row: the trained model's test scores (``summary``) and its cost."""
+    flops, params = flops_per_sample(arch, data, split)
+    return {"method": method, "data": data_name(data), "split": split, "seed": seed,
+            "device": device, "search_seconds": search_s,
+            "finetune_seconds": summary["train_seconds"],
+            **{f"test_{k}": v for k, v in summary["test"].items()},
+            **({"protocol": summary["protocol"]} if "protocol" in summary else {}),
+            "parameters": params, "flops_per_sample": flops, "choices": choices}
+
+
+def baseline_run(method: str, spec: Path, data: str, split: str, seed: int, run: Path,
                  device: str) -> dict:
     """A fixed baseline spec trained on the same rows (no search)."""
-    run = work / f"{method}-{Path(data).name}-{split}-{seed}"
     if not (run / "summary.json").exists():
         train_spec(str(spec), data=data, split=split, out=str(run), seed=seed, device=device,
                    quiet=True)
     summary = json.loads((run / "summary.json").read_text())
-    flops, params = flops_per_sample(spec, data, split)
-    return {"method": method, "data": data_name(data), "split": split, "seed": seed,
-            "device": device, "search_seconds": 0.0, "finetune_seconds": summary["train_seconds"],
-            **{f"test_{k}": v for k, v in summary["test"].items()},
-            "parameters": params, "flops_per_sample": flops, "choices": {}}
+    return result_row(method, data, split, seed, device, 0.0, summary, spec, {})
 
 
 def one_run(method: str, spec: Path, data: str, split: str, seed: int, work: Path,
             device: str) -> dict:
-    if method == "DIN":
-        return baseline_run(method, spec, data, split, seed, work, device)
     run = work / f"{method}-{Path(data).name}-{split}-{seed}"
+    if method == "DIN":
+        return baseline_run(method, spec, data, split, seed, run, device)
     done = (run / "summary.json").exists() and (run / "retrain" / "summary.json").exists()
     if done:  # finished before the results file recorded it: read it back
         rundir = RunDir(run)
@@ -122,14 +129,9 @@ def one_run(method: str, spec: Path, data: str, split: str, seed: int, work: Pat
                    seed=seed, device=device, quiet=True,
                    init=str(inherited) if inherited.exists() else None)
     summary = json.loads((run / "retrain" / "summary.json").read_text())
-    train_s = summary["train_seconds"]
-    flops, params = flops_per_sample(rundir.file("arch.nas"), data, split)
     choices = json.loads(rundir.file("choices.json").read_text())
-    return {"method": method, "data": data_name(data), "split": split, "seed": seed,
-            "device": device, "search_seconds": search_s, "finetune_seconds": train_s,
-            **{f"test_{k}": v for k, v in summary["test"].items()},
-            **({"protocol": summary["protocol"]} if "protocol" in summary else {}),
-            "parameters": params, "flops_per_sample": flops, "choices": choices}
+    return result_row(method, data, split, seed, device, search_s, summary,
+                      rundir.file("arch.nas"), choices)
 
 
 def main() -> None:

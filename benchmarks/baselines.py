@@ -35,6 +35,7 @@ from nasc.runtime.model import build_fixed  # noqa: E402
 from nasc.runtime.rundir import RunDir  # noqa: E402
 from nasc.runtime.train import TrainConfig, make_optimizer, regularization, train_model  # noqa: E402
 import reference_deepfm  # noqa: E402
+from benchkit import summarize  # noqa: E402
 
 MODELS = ["lr", "fm", "deepfm", "dcn", "xdeepfm", "autoint_plus", "afn_plus", "nfm", "pnn",
           "wide_deep", "fibinet"]
@@ -128,16 +129,10 @@ def throughput(dataset, epochs: int, seed: int = 2021) -> dict:
 
 def summarise(rows: list[dict]) -> dict:
     out = {}
-    for name in dict.fromkeys(r["model"] for r in rows):
+    for group in summarize(rows, ("model",), ("test_auc", "test_logloss")):
+        name = group.pop("model")
         runs = [r for r in rows if r["model"] == name]
-        aucs = [r["test_auc"] for r in runs]
-        losses = [r["test_logloss"] for r in runs]
-        out[name] = {"seeds": [r["seed"] for r in runs],
-                     "test_auc_mean": statistics.mean(aucs),
-                     "test_auc_std": statistics.stdev(aucs) if len(aucs) > 1 else 0.0,
-                     "test_logloss_mean": statistics.mean(losses),
-                     "test_logloss_std": statistics.stdev(losses) if len(losses) > 1 else 0.0,
-                     "parameters": runs[0]["parameters"],
+        out[name] = {**group, "parameters": runs[0]["parameters"],
                      "train_samples_per_s": statistics.mean(r["train_samples_per_s"] for r in runs),
                      "wall_s": sum(r["wall_s"] for r in runs),
                      "commits": sorted({r.get("commit", "unknown") for r in runs})}

@@ -16,7 +16,7 @@ def flops_per_sample(arch: Path, data: str, split: str) -> tuple[int, int]:
 
     _, _, program = load(arch)
     # a behaviour log is read as the model reads it (next-item or DIN-style CTR rows)
-    dataset = open_dataset(program, data, split=split, **log_options(program, data, 5))
+    dataset = open_dataset(program, data, split=split, **log_options(program, data))
     model = build_fixed(program, dataset.schema).eval()
     batch = next(dataset.test.batches(64, shuffle=False))
     with FlopCounterMode(display=False) as counter:

@@ -792,7 +792,8 @@ class Checker:
                    if isinstance(item, ir.Setting)}
         monitors = NEXT_ITEM_MONITORS if head.task == "next_item" else CTR_MONITORS
         if "monitor" not in written:
-            train["monitor"] = monitors[0] if head.task == "next_item" else train.get("monitor")
+            if head.task == "next_item":  # the table's default (auc) is a CTR metric
+                train["monitor"] = NEXT_ITEM_MONITORS[0]
         elif train.get("monitor") not in monitors + (None,):  # None: already reported
             self.error(written["monitor"].span,
                        f"`monitor {train.get('monitor')}` is not reported by a `head {head.task}` "

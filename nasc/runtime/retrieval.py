@@ -21,6 +21,8 @@ Metrics: HR@1, HR@5, NDCG@5; the monitor is validation NDCG@5.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 from torch import Tensor, nn
@@ -118,7 +120,7 @@ class NextItemObjective:
             self.candidates[name] = self.candidates[split][rows]
 
     def steps_per_epoch(self) -> int:
-        return -(-len(self.splits["train"]) // self.config.batch)
+        return math.ceil(len(self.splits["train"]) / self.config.batch)
 
     def batches(self, shuffle: torch.Generator):
         negatives = sample_negatives(self.train_items, self.config.negatives, self.num_items,

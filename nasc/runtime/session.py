@@ -154,7 +154,7 @@ def sequence_max_len(program: Program) -> int:
     return 50
 
 
-def log_options(program: Program, data: str, train_positions: int | str) -> dict:
+def log_options(program: Program, data: str, train_positions: int | str = 5) -> dict:
     """How a behaviour log is read for this model: next-item rows for `head next_item`; DIN-style
     CTR rows (next item vs one sampled unseen item) for a CTR head that reads a sequence and a
     target item; nothing for other data."""
@@ -236,7 +236,7 @@ def search_spec(spec_path: str, *, data: str = "synthetic", split: str = "files"
                                                       "trains click labels; a `head next_item` "
                                                       "space is searched by oneshot_random only",
                                      "use `search oneshot_random { ... }`")])
-    options.update(log_options(program, data, 5))
+    options.update(log_options(program, data))
     dataset = open_dataset(program, data, seed=seed, split=split, **options)
     check_task(program, dataset, data)
     run = RunDir(out or Path("runs") / f"search-{Path(spec_path).stem}-{seed}") if resume is None \

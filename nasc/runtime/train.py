@@ -3,8 +3,9 @@ and next-item retrieval models (whose objective lives in ``nasc.runtime.retrieva
 
 FuxiCTR/BARS conventions: monitor validation AUC (or logloss), multiply the learning rate by
 ``lr_decay`` after an epoch without improvement (or anneal it per step on a cosine, ``schedule
-cosine``), stop after ``patience`` such epochs, reload the best checkpoint, evaluate on test. L2 on the embedding tables and on the dense weights is added to
-the loss as (lambda / 2) * ||W||^2, as FuxiCTR does. Whole splits live on the device; batches are
+cosine``), stop after ``patience`` such epochs, reload the best checkpoint, evaluate on test.
+L2 on the embedding tables and on the dense weights is added to the loss as
+(lambda / 2) * ||W||^2, as FuxiCTR does. Whole splits live on the device; batches are
 index slices (no per-sample Python).
 """
 from __future__ import annotations
@@ -76,16 +77,20 @@ def make_optimizer(spec: OpUse, params) -> torch.optim.Optimizer:
     raise ValueError(f"unknown optimizer {spec.name}")
 
 
+def cosine_factor(step: int, total_steps: int, warmup_steps: int = 0) -> float:
+    """The learning-rate factor at ``step``: linear warm-up from 0, then half a cosine from 1 to
+    0 at ``total_steps`` (SGDR without restarts, Loshchilov & Hutter 2017)."""
+    if step < warmup_steps:
+        return (step + 1) / warmup_steps
+    progress = (step - warmup_steps) / max(total_steps - warmup_steps, 1)
+    return 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
+
+
 def cosine_schedule(optimizer: torch.optim.Optimizer, total_steps: int,
                     warmup_steps: int) -> torch.optim.lr_scheduler.LambdaLR:
-    """Per-step learning-rate factor: linear warm-up from 0, then half a cosine from 1 to 0
-    at ``total_steps`` (SGDR without restarts, Loshchilov & Hutter 2017)."""
-    def factor(step: int) -> float:
-        if step < warmup_steps:
-            return (step + 1) / warmup_steps
-        progress = (step - warmup_steps) / max(total_steps - warmup_steps, 1)
-        return 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+    """``cosine_factor`` applied per optimizer step."""
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: cosine_factor(step, total_steps, warmup_steps))
 
 
 def split_parameters(model: nn.Module) -> tuple[list[nn.Parameter], list[nn.Parameter]]:

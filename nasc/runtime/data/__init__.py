@@ -16,7 +16,8 @@ __all__ = ["load_dataset", "detect_format", "data_format", "resolve_path", "Data
 FORMATS = ("synthetic", "libfm", "criteo", "avazu", "alimama", "tabular", "sequence")
 SPLITS = ("files", "random811")
 ACCEPTED = ("'synthetic'; a directory of *.libfm(.gz) train/validation/test files (Frappe_x1); "
-            "a Criteo TSV/CSV(.gz); an Avazu CSV(.gz); an Alimama CSV(.gz) in DMR's layout; a CSV/TSV/Parquet file with schema=...; "
+            "a Criteo TSV/CSV(.gz); an Avazu CSV(.gz); an Alimama CSV(.gz) in DMR's layout; "
+            "a CSV/TSV/Parquet file with schema=...; "
             "a 'user item item …' sequence log (Beauty); a directory holding one such file and "
             "a README; or pass format= one of " + ", ".join(FORMATS))
 

@@ -72,7 +72,7 @@ from nasc.runtime.factory import DenseLayer
 from nasc.runtime.progress import Progress
 from nasc.runtime.strategies.common import (SearchContext, build_supernet, from_json, generator,
                                            jsonable, sort_key)
-from nasc.runtime.train import evaluate, make_optimizer
+from nasc.runtime.train import cosine_factor, evaluate, make_optimizer
 
 DEFAULT_FIXED_MLP = (200, 80)  # AMEIR §3: the pre-defined MLP of Steps 1 and 2
 EMBED_INIT = 0.05              # step 2 embeddings ~ U(-0.05, 0.05) (AMEIR App. D.1)
@@ -628,7 +628,7 @@ class OneShot:
 
 def _cosine(opt, base: list[float], step: int, total: int) -> None:
     """One cosine schedule over the stage (AMEIR §3: a single cosine decay for one-shot training)."""
-    factor = 0.5 * (1 + math.cos(math.pi * step / max(total, 1)))
+    factor = cosine_factor(step, total)
     for group, lr in zip(opt.param_groups, base):
         group["lr"] = lr * factor
 

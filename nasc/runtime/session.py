@@ -123,7 +123,8 @@ def train_spec(spec_path: str, *, data: str = "synthetic", split: str = "files",
                                    "train": config.to_json(),
                                    "schema": dataset.schema.to_json(),
                                    "parameters": parameters, **protocol})
-    result = train_model(model, dataset, config, run, show_progress=not quiet)
+    result = train_model(model, dataset, config, run, show_progress=not quiet,
+                         score_initial=init is not None)
     summary = {"best_epoch": result.best_epoch, "valid": result.valid, "test": result.test,
                "epochs_run": result.epochs_run, "train_seconds": result.train_seconds,
                "samples_per_second": result.samples_per_second, "device": device,

@@ -231,22 +231,26 @@ class CTRObjective:
 
 
 def train_model(model: nn.Module, dataset, config: TrainConfig, run: RunDir | None = None,
-                show_progress: bool = True) -> TrainResult:
+                show_progress: bool = True, score_initial: bool = False) -> TrainResult:
     """Train on a dataset with the objective of its task: CTR, or next-item retrieval
-    (sampled BCE, ranking metrics; ``nasc.runtime.retrieval``)."""
+    (sampled BCE, ranking metrics; ``nasc.runtime.retrieval``). ``score_initial``: see ``fit``."""
     if dataset.schema.task == "next_item":
         from nasc.runtime.retrieval import NextItemObjective as objective
     else:
         objective = CTRObjective
     return fit(model, lambda device: objective(dataset, config, device), config, run,
-               show_progress)
+               show_progress, score_initial)
 
 
 def fit(model: nn.Module, make_objective, config: TrainConfig, run: RunDir | None = None,
-        show_progress: bool = True) -> TrainResult:
+        show_progress: bool = True, score_initial: bool = False) -> TrainResult:
     """The epoch loop every task shares: train, score validation, keep the best state (by the
     objective's monitor), decay the learning rate after a bad epoch, stop after ``patience``
-    of them, reload the best state and score validation and test with it."""
+    of them, reload the best state and score validation and test with it.
+
+    ``score_initial`` (fine-tuning given weights, e.g. a one-shot search's inherited ones): the
+    weights as given are scored first, as epoch 0, and compete for best like any epoch, so
+    fine-tuning never hands back a model worse on validation than the one it started from."""
     device = torch.device(config.device)
     torch.manual_seed(config.seed)
     model.to(device)
@@ -260,6 +264,15 @@ def fit(model: nn.Module, make_objective, config: TrainConfig, run: RunDir | Non
     best_state = None
     seen, train_seconds = 0, 0.0
     progress = Progress(config.epochs, steps, enabled=show_progress)
+    if score_initial:
+        scores = task.evaluate(model, "valid")
+        history.append({"epoch": 0, f"train_{task.loss_name}": None,
+                        **{f"valid_{k}": v for k, v in scores.items()},
+                        "lr": optimizer.param_groups[0]["lr"], "seconds": 0.0})
+        best = scores[task.monitor]
+        best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        if run is not None:
+            run.save_checkpoint("best.pt", {"model": best_state, "epoch": 0})
     for epoch in range(1, config.epochs + 1):
         model.train()
         start = time.perf_counter()
@@ -307,7 +320,8 @@ def fit(model: nn.Module, make_objective, config: TrainConfig, run: RunDir | Non
         if bad_epochs > config.patience:
             break
     model.load_state_dict(best_state)
+    epochs_run = sum(1 for row in history if row["epoch"] > 0)
     result = TrainResult(best_epoch, task.evaluate(model, "valid"), task.evaluate(model, "test"),
-                         len(history), train_seconds, seen / max(train_seconds, 1e-9), history)
+                         epochs_run, train_seconds, seen / max(train_seconds, 1e-9), history)
     progress.close()
     return result

@@ -12,7 +12,7 @@ fine-tuned from the one-shot weights (`--retrain`, the paper's default) with the
 block; recorded: search wall time, the found interactions and MLP, test AUC/logloss, parameters
 and forward FLOPs per sample. `--smoke` adds one seed of AMEIR-C on the Criteo and Avazu samples
 and of the full three-step specs/ameir.nas (AMEIR-A/B/C) on the synthetic click log with
-behaviour sequences and on the Alimama sample (DMR layout, 500 rows: a format smoke run). Results: benchmarks/results/ameir.json (a rerun skips finished runs) and a
+behaviour sequences (beside specs/din.nas on the same rows) and on the Alimama sample (DMR layout, 500 rows: a format smoke run). Results: benchmarks/results/ameir.json (a rerun skips finished runs) and a
 markdown table beside AMEIR's Table 3 and the BARS Frappe_x1 numbers (ANCHORS.md).
 """
 from __future__ import annotations
@@ -164,6 +164,7 @@ def main() -> None:
                  ("AMEIR-C", SPEC, str(DATA / "avazu_sample" / "train-10k.csv.gz"), "random811",
                   args.seeds[0]),
                  ("AMEIR-ABC", ROOT / "specs" / "ameir.nas", "synthetic", "files", args.seeds[0]),
+                 ("DIN", DIN_SPEC, "synthetic", "files", args.seeds[0]),
                  ("AMEIR-ABC", ROOT / "specs" / "ameir.nas",
                   str(DATA / "alimama_dmr_sample" / "alimama_sampled_train.txt.gz"), "random811",
                   args.seeds[0])]
@@ -205,6 +206,9 @@ def write(out: Path, rows: list[dict]) -> None:
             if s["data"].startswith(key):
                 ref = (f"AMEIR Table 3 (full data): AMEIR-C {PAPER['AMEIR-C'][key]}, DeepFM "
                        f"{PAPER['DeepFM'][key]}; this is a 10k-row sample (smoke run only)")
+        if s["data"] == "synthetic":
+            ref = ("the synthetic click log with behaviour sequences (16,000 training rows): "
+                   "compare with the DIN row")
         if s["data"] == "beauty_s3rec":
             ref = ("DIN-style rows from the 5-core Beauty log (next item vs one sampled unseen "
                    "item); not in the paper: compare with the DIN row")

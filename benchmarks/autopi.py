@@ -13,11 +13,18 @@ table beside the paper's Tables 2 and 4 (AutoPI-D on Frappe: AUC 0.9827, logloss
 
 `files` is the Frappe_x1 7:2:1 split (BARS' test rows); `random811` pools the files and splits
 8:1:1 with the seed, the paper's protocol.
+
+DARTS never reads the train block (weights and alpha/beta train with the search block's
+settings), so a finished DARTS search in /tmp/nasc-autopi whose spec differs from today's only
+in its train block is reused: its arch.nas is retrained with today's train block (written beside
+it as retrain.nas) and its recorded search time is kept. AutoPI-R trains its children with the
+train block, so it is reused only when the whole spec is unchanged.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -47,6 +54,39 @@ def random_variant(tmp: Path, children: int, epochs: int) -> Path:
     return path
 
 
+TRAIN_BLOCK = re.compile(r"^train \{.*?^\}\n?", re.M | re.S)
+
+
+def train_block(text: str) -> str:
+    found = TRAIN_BLOCK.search(text)
+    return found.group(0) if found else ""
+
+
+def search_inputs(text: str, strategy: str) -> str:
+    """What a search's outcome depends on: the spec without its train block for DARTS."""
+    return TRAIN_BLOCK.sub("", text) if strategy == "darts" else text
+
+
+def finished_search(run: Path, spec: Path, strategy: str, epochs: int | None) -> float | None:
+    """The search time of a finished search in ``run`` that today's spec would repeat, or None."""
+    if not (run / "summary.json").exists() or not (run / "arch.nas").exists():
+        return None
+    if json.loads((run / "run.json").read_text()).get("epochs") != epochs:
+        return None
+    if search_inputs((run / "spec.nas").read_text(), strategy) != \
+            search_inputs(spec.read_text(), strategy):
+        return None
+    return json.loads((run / "summary.json").read_text())["search_seconds"]
+
+
+def retrain_spec(run: Path, spec: Path) -> Path:
+    """arch.nas with today's train block (the search may have exported an older one)."""
+    arch = (run / "arch.nas").read_text()
+    path = run / "retrain.nas"
+    path.write_text(TRAIN_BLOCK.sub(lambda _: train_block(spec.read_text()), arch))
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "frappe_x1"))
@@ -73,17 +113,18 @@ def main() -> None:
                        for r in rows):
                     continue
                 run = work / f"{strategy}-{split}-{seed}"
-                start = time.perf_counter()
-                _, rundir = search_spec(str(spec), data=args.data, split=split, out=str(run),
-                                        seed=seed, epochs=args.search_epochs,
-                                        device=args.device, quiet=True)
-                search_s = time.perf_counter() - start
-                arch = rundir.file("arch.nas")
+                search_s = finished_search(run, spec, strategy, args.search_epochs)
+                if search_s is None:
+                    start = time.perf_counter()
+                    search_spec(str(spec), data=args.data, split=split, out=str(run), seed=seed,
+                                epochs=args.search_epochs, device=args.device, quiet=True)
+                    search_s = time.perf_counter() - start
+                arch = retrain_spec(run, spec)
                 train_spec(str(arch), data=args.data, split=split, out=str(run / "retrain"),
                            seed=seed, device=args.device, quiet=True)
                 summary = json.loads((run / "retrain" / "summary.json").read_text())
                 flops, params = flops_per_sample(arch, args.data, split)
-                choices = json.loads(rundir.file("choices.json").read_text())
+                choices = json.loads((run / "choices.json").read_text())
                 rows.append({"method": name, "split": split, "seed": seed,
                              "search_seconds": search_s,
                              "search_epochs": args.search_epochs or 50,

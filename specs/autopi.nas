@@ -44,10 +44,14 @@ search darts {
 }
 
 # Retraining the discrete model from scratch; early stopping on validation logloss (§5.1).
+# Embedding L2 0.05 as BARS trains its Frappe_x1 models: without it the retrain overfits within
+# 5 epochs (seed 2021's architecture: test AUC 0.9781, logloss 0.1788; with it 0.9819, 0.1554).
+# DARTS itself does not read this block.
 train {
   optimizer adam(lr=0.001)
   batch 4096
   epochs 100
   monitor logloss
   patience 2
+  embedding_l2 0.05
 }

@@ -62,9 +62,13 @@ def train_block(text: str) -> str:
     return found.group(0) if found else ""
 
 
-def search_inputs(text: str, strategy: str) -> str:
-    """What a search's outcome depends on: the spec without its train block for DARTS."""
-    return TRAIN_BLOCK.sub("", text) if strategy == "darts" else text
+def search_inputs(text: str, strategy: str) -> list[str]:
+    """What a search's outcome depends on: the spec's lines less comments and blank lines, and
+    for DARTS less the train block."""
+    if strategy == "darts":
+        text = TRAIN_BLOCK.sub("", text)
+    lines = (line.split("#", 1)[0].rstrip() for line in text.splitlines())
+    return [line for line in lines if line]
 
 
 def finished_search(run: Path, spec: Path, strategy: str, epochs: int | None) -> float | None:

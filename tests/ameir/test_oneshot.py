@@ -59,6 +59,50 @@ def test_inherited_weights_match_the_supernet(tmp_path, one_thread):
         torch.testing.assert_close(model(batch), search.net(batch), rtol=1e-4, atol=1e-5)
 
 
+STEP2_ONLY = """
+model step2_only {
+  input fields: categorical
+  emb = embed(fields, dim=4)
+  interactions cross(emb) {
+    cycles 1
+    survivors 4
+    keep 2
+  }
+  mlp agg(concat(flatten(emb), flatten(cross))) {
+    layers 1
+    width 16
+  }
+  head ctr(agg)
+}
+search oneshot_random {
+  batch 512
+  epochs 1
+  valid_subset 300
+  finetune inherit
+  stage cross {
+    fixed_mlp [16]
+  }
+}
+train {
+  optimizer adam(lr=0.01)
+}
+"""
+
+
+def test_step_2_alone_has_no_weights_to_inherit(tmp_path, one_thread):
+    """Step 2 trains its own one-shot model, so a search of Step 2 alone (AMEIR-B) leaves the
+    supernet untrained: no inherited.pt (a stale one is removed), and the run says why."""
+    ctx = make_context(STEP2_ONLY, make_synthetic(seed=3, n=2000, num_fields=4, vocab=6,
+                                                    planted=((0, 1),)),
+                       tmp_path)
+    ctx.run.file("inherited.pt").write_bytes(b"an earlier run's weights")
+    oneshot.search(ctx)
+    assert not ctx.run.file("inherited.pt").exists()
+    assert ctx.record["finetune"] == "scratch" and "interactions" in ctx.record["finetune_why"]
+    # with a stage that trains the supernet the weights are inherited (MINI_AMEIR above)
+    assert "inherited" not in ctx.record
+
+
 def test_sampling_is_fair(tmp_path):
     """Over many steps every option of a choice is drawn about equally often."""
     ctx = make_context(MINI_AMEIR, _dataset(400), tmp_path)

@@ -48,7 +48,10 @@ pairs itself, after which their projections count them twice.
 Derivation: with ``finetune inherit`` the fixed model of the found architecture is built and
 initialised from the one-shot weights (``load_from_supernet``), and its state_dict is written to
 ``RUN/inherited.pt``; ``nasc search --retrain`` fine-tunes from it. With ``scratch`` nothing is
-written and the retrain starts from scratch.
+written and the retrain starts from scratch. So it is too when every stage was an interactions
+stage (AMEIR-B: Step 2 alone): Step 2 trains its own one-shot model, not the supernet, so the
+supernet holds no trained weight to inherit (measured on Frappe_x1: the "inherited" model scored
+validation AUC 0.49); the run records ``finetune scratch`` and why.
 
 Resume: a checkpoint is written atomically after every stage and after every cycle of an
 interactions stage; every random source is salted by (stage, epoch/cycle), so a resumed run ends
@@ -616,7 +619,15 @@ class OneShot:
         for row in self.history:
             if row["construct"] == "interactions":
                 record[f"{row['stage']}_found"] = row["found"]
-        if ctx.settings["finetune"] == "inherit":
+        trained = any(st.construct != "interactions" for st in self.stages)
+        if ctx.settings["finetune"] == "inherit" and not trained:
+            record["finetune"] = "scratch"
+            record["finetune_why"] = ("every stage was an interactions stage, which trains its "
+                                      "own one-shot model: the supernet has no trained weights")
+            self.say(f"no inherited weights: {record['finetune_why']}; the retrain starts "
+                     "from scratch")
+            ctx.run.file("inherited.pt").unlink(missing_ok=True)  # an earlier run's, if any
+        elif ctx.settings["finetune"] == "inherit":
             model = inherited_model(ctx, self.net, self.assignment)
             scores = (self.retrieval.evaluate(model, "valid") if self.retrieval is not None
                       else evaluate(model, self.valid))

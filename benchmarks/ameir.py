@@ -193,7 +193,8 @@ def write(out: Path, rows: list[dict]) -> None:
     out.write_text(json.dumps({"runs": rows, "summary": summary}, indent=2) + "\n")
     lines = ["# AMEIR (nasc specs)", "",
              f"torch {torch.__version__}; one-shot search then fine-tuning from the one-shot "
-             "weights; mean ± std over the seeds listed.", "",
+             "weights (AMEIR-B, Step 2 alone, leaves none and retrains from scratch); mean ± std "
+             "over the seeds listed.", "",
              "| method | data | split | seeds | test AUC | test logloss | search s | params | "
              "reference (AUC / logloss) |", "|---|---|---|---|---|---|---|---|---|"]
     for s in summary:

@@ -71,11 +71,13 @@ def search_inputs(text: str, strategy: str) -> list[str]:
     return [line for line in lines if line]
 
 
-def finished_search(run: Path, spec: Path, strategy: str, epochs: int | None) -> float | None:
+def finished_search(run: Path, spec: Path, strategy: str, data: str,
+                    epochs: int | None) -> float | None:
     """The search time of a finished search in ``run`` that today's spec would repeat, or None."""
     if not (run / "summary.json").exists() or not (run / "arch.nas").exists():
         return None
-    if json.loads((run / "run.json").read_text()).get("epochs") != epochs:
+    saved = json.loads((run / "run.json").read_text())
+    if saved.get("epochs") != epochs or Path(saved["data"]).resolve() != Path(data).resolve():
         return None
     if search_inputs((run / "spec.nas").read_text(), strategy) != \
             search_inputs(spec.read_text(), strategy):
@@ -117,7 +119,7 @@ def main() -> None:
                        for r in rows):
                     continue
                 run = work / f"{strategy}-{split}-{seed}"
-                search_s = finished_search(run, spec, strategy, args.search_epochs)
+                search_s = finished_search(run, spec, strategy, args.data, args.search_epochs)
                 if search_s is None:
                     start = time.perf_counter()
                     search_spec(str(spec), data=args.data, split=split, out=str(run), seed=seed,

@@ -264,15 +264,20 @@ def fit(model: nn.Module, make_objective, config: TrainConfig, run: RunDir | Non
     best_state = None
     seen, train_seconds = 0, 0.0
     progress = Progress(config.epochs, steps, enabled=show_progress)
+
+    def snapshot(epoch: int) -> dict:
+        """The model's state as the best so far, also written to RUN/best.pt."""
+        state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        if run is not None:
+            run.save_checkpoint("best.pt", {"model": state, "epoch": epoch})
+        return state
+
     if score_initial:
         scores = task.evaluate(model, "valid")
         history.append({"epoch": 0, f"train_{task.loss_name}": None,
                         **{f"valid_{k}": v for k, v in scores.items()},
                         "lr": optimizer.param_groups[0]["lr"], "seconds": 0.0})
-        best = scores[task.monitor]
-        best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        if run is not None:
-            run.save_checkpoint("best.pt", {"model": best_state, "epoch": 0})
+        best, best_state = scores[task.monitor], snapshot(0)
     for epoch in range(1, config.epochs + 1):
         model.train()
         start = time.perf_counter()
@@ -307,9 +312,7 @@ def fit(model: nn.Module, make_objective, config: TrainConfig, run: RunDir | Non
         value = scores[task.monitor]
         if improved(task.monitor, value, best):
             best, best_epoch, bad_epochs = value, epoch, 0
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            if run is not None:
-                run.save_checkpoint("best.pt", {"model": best_state, "epoch": epoch})
+            best_state = snapshot(epoch)
         else:
             bad_epochs += 1
             if scheduler is None:
@@ -320,7 +323,7 @@ def fit(model: nn.Module, make_objective, config: TrainConfig, run: RunDir | Non
         if bad_epochs > config.patience:
             break
     model.load_state_dict(best_state)
-    epochs_run = sum(1 for row in history if row["epoch"] > 0)
+    epochs_run = len(history) - score_initial  # epoch 0 trains nothing
     result = TrainResult(best_epoch, task.evaluate(model, "valid"), task.evaluate(model, "test"),
                          epochs_run, train_seconds, seen / max(train_seconds, 1e-9), history)
     progress.close()

@@ -50,10 +50,10 @@ def trained(tiny):
 
 def finetune(tiny, trained, score_initial: bool, run=None):
     """Fine-tune the trained weights at a destructive rate (Adam at 3.0 on an FM)."""
-    p, state = trained
-    model = build_fixed(program(3.0, 3), tiny.schema)
-    model.load_state_dict(state)
-    config = TrainConfig.from_settings(program(3.0, 3).train, seed=1)
+    destructive = program(3.0, 3)
+    model = build_fixed(destructive, tiny.schema)
+    model.load_state_dict(trained[1])
+    config = TrainConfig.from_settings(destructive.train, seed=1)
     return model, train_model(model, tiny, config, run, show_progress=False,
                               score_initial=score_initial)
 
@@ -64,7 +64,7 @@ def test_a_fine_tune_that_only_hurts_returns_the_given_weights(tiny, trained):
     given.load_state_dict(state)
     given_valid = evaluate(given, tiny.valid)
 
-    blind_model, blind = finetune(tiny, trained, score_initial=False)
+    _, blind = finetune(tiny, trained, score_initial=False)
     assert blind.valid["logloss"] > given_valid["logloss"] + 0.01, \
         "the destructive rate did not hurt: this case does not exercise epoch 0"
 

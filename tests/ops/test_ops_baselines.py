@@ -105,16 +105,40 @@ def test_cin_second_layer_reads_the_kept_half():
 
 def test_log_transform_by_hand_in_eval():
     x = small_matrix()
-    x[0, 1, 0] = 0.0  # clamped to 1e-7 before the log
-    op = LogTransformLayer(3, 2, neurons=2).double().eval()  # BN with fresh running stats (0, 1)
+    x[0, 1, 0] = 0.0  # clamped to 1e-5 before the log
+    op = LogTransformLayer(3, 2, neurons=2).double().eval()
+    with torch.no_grad():  # running stats that make both batch norms do visible work
+        op.log_norm.running_mean.copy_(torch.tensor([0.5, -1.0, 0.25]))
+        op.log_norm.running_var.copy_(torch.tensor([4.0, 1.0, 0.25]))
+        op.exp_norm.running_mean.copy_(torch.tensor([1.0, 2.0]))
+        op.exp_norm.running_var.copy_(torch.tensor([9.0, 0.5]))
     w = op.weight.detach()
     out = op(x)
     assert out.shape == (2, 4) and op.out_dim == 4
+    log_mean, log_var = [0.5, -1.0, 0.25], [4.0, 1.0, 0.25]
+    exp_mean, exp_var = [1.0, 2.0], [9.0, 0.5]
+    eps = 1e-5
     for b in range(2):
-        for d in range(2):
-            for n in range(2):
-                y = math.exp(sum(w[i, n].item() * math.log(max(abs(x[b, i, d].item()), 1e-7)) for i in range(3)))
-                assert out[b, d * 2 + n].item() == pytest.approx(y / math.sqrt(1 + 1e-5), rel=1e-10)
+        for n in range(2):
+            for d in range(2):
+                logs = [(math.log(max(abs(x[b, i, d].item()), 1e-5)) - log_mean[i])
+                        / math.sqrt(log_var[i] + eps) for i in range(3)]
+                y = math.exp(sum(w[i, n].item() * logs[i] for i in range(3)))
+                expected = (y - exp_mean[n]) / math.sqrt(exp_var[n] + eps)
+                assert out[b, n * 2 + d].item() == pytest.approx(expected, rel=1e-10)
+
+
+def test_log_transform_normalizes_logs_in_training():
+    # Tiny embeddings (ln ~ -9) must not reach exp unnormalized: in training mode each field's
+    # logs are standardized over the batch, so the outputs stay finite and O(1).
+    torch.manual_seed(0)
+    op = LogTransformLayer(10, 4, neurons=50).train()
+    x = torch.randn(64, 10, 4) * 1e-4
+    out = op(x)
+    assert torch.isfinite(out).all()
+    assert out.abs().max() < 50
+    per_neuron = out.reshape(64, 50, 4).transpose(0, 1).reshape(50, -1)
+    torch.testing.assert_close(per_neuron.mean(1), torch.zeros(50), atol=1e-4, rtol=0)
 
 
 @pytest.mark.parametrize("kind", ["field_all", "field_each", "field_interaction"])

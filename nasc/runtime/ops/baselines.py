@@ -160,22 +160,27 @@ class CIN(nn.Module):
 
 
 class LogTransformLayer(nn.Module):
-    """AFN's logarithmic transformation layer -> (B, neurons k).
+    """AFN's logarithmic transformation layer -> (B, neurons N * k).
 
-    y_n = exp(sum_i w_in ln|x_i|) per embedding coordinate, then batch norm over the k coordinates.
-    |x| is clamped at 1e-7 so ln stays finite.
+    y_n = exp(sum_i w_in ln|x_i|) per embedding coordinate (AFN eq. 4). As in the authors' code and
+    FuxiCTR (which BARS' AFN numbers come from), ln|x| is batch-normalized per field before the
+    weighted sum and y per neuron after the exp: without the first, ln of the small initial
+    embeddings (about -9) times the weights overflows exp, and training crawls. |x| is clamped at
+    1e-5 so ln stays finite.
     """
 
     def __init__(self, num_fields: int, dim: int, neurons: int = 1500):
         super().__init__()
-        self.weight = nn.Parameter(torch.randn(num_fields, neurons) * 0.1)  # (m, N)
-        self.norm = nn.BatchNorm1d(dim)
+        self.weight = nn.Parameter(torch.empty(num_fields, neurons))  # (m, N)
+        nn.init.xavier_normal_(self.weight)
+        self.log_norm = nn.BatchNorm1d(num_fields)
+        self.exp_norm = nn.BatchNorm1d(neurons)
         self.out_dim = neurons * dim
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        logs = torch.log(x.abs().clamp(min=1e-7)).transpose(1, 2)  # (B, k, m)
-        y = torch.exp(logs @ self.weight)  # (B, k, N)
-        return self.norm(y).flatten(1)  # (B, k N)
+        logs = self.log_norm(torch.log(x.abs().clamp(min=1e-5)))  # (B, m, k)
+        y = torch.exp(logs.transpose(1, 2) @ self.weight).transpose(1, 2)  # (B, N, k)
+        return self.exp_norm(y).flatten(1)  # (B, N k)
 
 
 class BilinearInteraction(nn.Module):

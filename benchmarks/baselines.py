@@ -172,6 +172,10 @@ def markdown(summary: dict, tp: dict | None, env: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def recorded_runs(out: Path) -> list[dict]:
+    return json.loads(out.read_text()).get("runs", []) if out.exists() else []
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "frappe_x1"))
@@ -197,6 +201,8 @@ def main() -> None:
             if any(r["model"] == name and r["seed"] == seed for r in rows):
                 continue
             row = run_model(name, seed, dataset, Path("/tmp/nasc-baselines"))
+            # Seeds may run as parallel processes: merge with what they wrote since we started.
+            rows = [r for r in recorded_runs(out) if (r["model"], r["seed"]) != (name, seed)]
             rows.append(row)
             print(f"{name} seed {seed}: test AUC {row['test_auc']:.5f} logloss "
                   f"{row['test_logloss']:.5f} ({row['epochs']} epochs, {row['wall_s']:.0f} s)",
@@ -204,7 +210,9 @@ def main() -> None:
             result = {"dataset": "frappe_x1 (files' own 7:2:1 split)", "environment": env,
                       "throughput": tp, "runs": rows, "summary": summarise(rows)}
             out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(json.dumps(result, indent=2) + "\n")
+            partial = out.with_suffix(".json.partial")
+            partial.write_text(json.dumps(result, indent=2) + "\n")
+            partial.replace(out)
             out.with_suffix(".md").write_text(markdown(result["summary"], tp, env))
 
 

@@ -141,7 +141,8 @@ def main() -> None:
                 rows.append({"method": name, "split": split, "seed": seed,
                              "search_seconds": search_s,
                              **search_budget(strategy, args),
-                             "device": args.device, "test_auc": summary["test"]["auc"],
+                             "device": args.device, "threads": torch.get_num_threads(),
+                             "test_auc": summary["test"]["auc"],
                              "test_logloss": summary["test"]["logloss"],
                              "parameters": params, "flops_per_sample": flops,
                              "choices": choices})
@@ -169,6 +170,8 @@ def write(out: Path, rows: list[dict]) -> None:
     for s in summary:
         first = next(r for r in rows if (r["method"], r["split"]) == (s["method"], s["split"]))
         s["search"], s["device"] = budget_label(first), first["device"]
+        if first["device"] == "cpu" and "threads" in first:
+            s["device"] += f", {first['threads']} thread{'s' * (first['threads'] > 1)}"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"runs": rows, "summary": summary}, indent=2) + "\n")
     lines = ["# AutoPI on Frappe_x1", "",
@@ -180,15 +183,17 @@ def write(out: Path, rows: list[dict]) -> None:
                      f"{s['test_auc_mean']:.4f} ± {s['test_auc_std']:.4f} | "
                      f"{s['test_logloss_mean']:.4f} ± {s['test_logloss_std']:.4f} | "
                      f"{s['search_seconds_mean']:.0f} ({s['device']}) | "
-                     f"{paper[0]} / {paper[1]} | {paper[2]} |")
+                     f"{paper[0]:.4f} / {paper[1]:.4f} | {paper[2]} |")
     lines += ["", "Each found architecture is retrained from scratch with specs/autopi.nas's train "
               "block (Adam 1e-3, embedding L2 0.05, early stopping on validation logloss). `files` "
               "tests on BARS' rows; `random811` on a seeded tenth of the pooled rows (the paper's "
               "protocol), which only the paper's numbers share. Search seconds are wall time on "
-              "the device named (a CPU run here shared its 2 cores with other jobs).",
+              "the device named; the CPU runs here shared the 2 cores with other jobs (a thread count "
+              "is given where it was recorded).",
               "", f"BARS best (FinalMLP): AUC {BARS_BEST[0]}, logloss {BARS_BEST[1]}. "
-              "AutoPI-R trains each sampled child for one epoch with the train block and keeps the best by "
-              "validation logloss, as the paper's AutoPI-R does."]
+              "AutoPI-R samples children uniformly from the same space, trains each for one epoch with "
+              "the train block and keeps the best by validation logloss; the paper does not state "
+              "its AutoPI-R budget beyond the 1.2 GPU-hours of its Table 4."]
     baselines = RESULTS / "baselines.json"
     if baselines.exists():  # the hand-crafted models nasc trained on the same test rows
         lines += ["", "Baselines measured by benchmarks/baselines.py (files split): " + "; ".join(

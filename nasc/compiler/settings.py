@@ -168,6 +168,8 @@ TRAIN: dict[str, SettingSig] = _table(
     SettingSig("monitor", "enum", default="auc", choices=CTR_MONITORS + NEXT_ITEM_MONITORS,
                doc="validation metric for early stopping"),
     SettingSig("patience", "int", default=2, min=0, max=1000, doc="early stopping"),
+    SettingSig("min_delta", "float", default=0.0, min=0.0, max=1.0,
+               doc="an epoch improves only if the monitor beats the best by more than this"),
     SettingSig("schedule", "enum", default="plateau", choices=("plateau", "cosine"),
                doc="plateau: lr x lr_decay after a bad epoch; cosine: annealed to 0 over `epochs`"),
     SettingSig("lr_decay", "float", default=0.1, min=0.0, max=1.0,

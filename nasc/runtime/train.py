@@ -34,6 +34,7 @@ class TrainConfig:
     epochs: int = 100
     monitor: str = "auc"
     patience: int = 2
+    min_delta: float = 0.0
     schedule: str = "plateau"
     lr_decay: float = 0.1
     warmup: int = 0
@@ -186,11 +187,12 @@ def evaluate(model: nn.Module, table, batch_size: int = 65536,
     return {"auc": metrics.auc(label, prob), "logloss": metrics.logloss(label, prob)}
 
 
-def improved(monitor: str, value: float, best: float | None) -> bool:
-    """Logloss improves downwards; every other monitored metric (AUC, NDCG@5, ...) upwards."""
+def improved(monitor: str, value: float, best: float | None, min_delta: float = 0.0) -> bool:
+    """Logloss improves downwards; every other monitored metric (AUC, NDCG@5, ...) upwards; by
+    more than ``min_delta`` (a gain at most that small counts as a bad epoch, as in Keras)."""
     if best is None:
         return True
-    return value < best if monitor == "logloss" else value > best
+    return value < best - min_delta if monitor == "logloss" else value > best + min_delta
 
 
 @dataclass
@@ -310,7 +312,7 @@ def fit(model: nn.Module, make_objective, config: TrainConfig, run: RunDir | Non
         history.append(row)
         progress.epoch_done(epoch, scores)
         value = scores[task.monitor]
-        if improved(task.monitor, value, best):
+        if improved(task.monitor, value, best, config.min_delta):
             best, best_epoch, bad_epochs = value, epoch, 0
             best_state = snapshot(epoch)
         else:

@@ -15,7 +15,7 @@ from torch import nn
 from nasc.compiler.frontend import compile_text
 from nasc.runtime.data.synthetic import make_synthetic
 from nasc.runtime.model import build_fixed
-from nasc.runtime.train import TrainConfig, cosine_schedule, train_model
+from nasc.runtime.train import TrainConfig, cosine_schedule, improved, train_model
 
 
 def learning_rates(steps: int, total: int, warmup: int) -> list[float]:
@@ -98,3 +98,27 @@ def test_plateau_decays_only_after_a_bad_epoch(tiny):
     assert rates == pytest.approx(expected)
     assert min(rates) < 0.3, "no bad epoch happened: this data does not exercise the decay"
 
+
+
+def test_improved_needs_more_than_min_delta():
+    assert improved("auc", 0.9, None, 0.5)                 # the first epoch always improves
+    assert improved("auc", 0.9011, 0.9, 0.001) and not improved("auc", 0.9010, 0.9, 0.001)
+    assert improved("logloss", 0.2989, 0.3, 0.001) and not improved("logloss", 0.2990, 0.3, 0.001)
+    assert improved("auc", 0.90001, 0.9) and not improved("auc", 0.9, 0.9)
+
+
+def test_min_delta_counts_small_gains_as_bad_epochs(tiny):
+    delta = 0.01  # this run gains 0.034, 0.022, 0.014, then under 0.01 per epoch
+    result = fit(tiny, f"  monitor logloss\n  lr_decay 0.5\n  min_delta {delta}", epochs=8)
+    rates = [row["lr"] for row in result.history]
+    losses = [row["valid_logloss"] for row in result.history]
+    expected, lr, best, small_gains = [], 0.01, math.inf, 0
+    for loss in losses:
+        expected.append(lr)
+        if loss < best - delta:
+            best = loss
+        else:
+            small_gains += loss < best
+            lr *= 0.5
+    assert rates == pytest.approx(expected)
+    assert small_gains, "no epoch gained less than min_delta: this run does not exercise it"

@@ -108,8 +108,7 @@ def adopt_stopped(name: str, seed: int, dataset, out_dir: Path) -> dict:
     row says so (`stopped_by_hand`) and the table lists it apart."""
     run = RunDir(out_dir / f"{name}-{seed}")
     _, _, program = load(ROOT / "specs" / f"{name}.nas")
-    torch.manual_seed(seed)
-    model = build_fixed(program, dataset.schema)
+    model = build_fixed(program, dataset.schema)  # every weight comes from the checkpoint
     checkpoint = run.load_checkpoint("best.pt")
     model.load_state_dict(checkpoint["model"])
     with run.file("metrics.csv").open() as f:

@@ -99,7 +99,6 @@ def test_plateau_decays_only_after_a_bad_epoch(tiny):
     assert min(rates) < 0.3, "no bad epoch happened: this data does not exercise the decay"
 
 
-
 def test_improved_needs_more_than_min_delta():
     assert improved("auc", 0.9, None, 0.5)                 # the first epoch always improves
     assert improved("auc", 0.9011, 0.9, 0.001) and not improved("auc", 0.9010, 0.9, 0.001)

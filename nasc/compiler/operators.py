@@ -150,6 +150,9 @@ _SIGNATURES: list[OpSig] = [
         params=[_enum("type", "field_all", ("field_all", "field_each", "field_interaction"))],
         doc="FiBiNET's bilinear interaction (one row per field pair)"),
     _op("flatten", "node", [M], output="vector", doc="(B, m, k) -> (B, m k)"),
+    _op("logit", "node", [V], output="logit",
+        doc="w . x + b: one learned logit from a vector; over `concat` of logits, a learned "
+            "weighting of them (FuxiCTR's AFN+ head)"),
     _op("add", "node", [("matrix", "vector", "logit")], variadic=True,
         doc="elementwise sum of inputs of one shape"),
     _op("sum_pool", "node", [S], output="vector", doc="masked sum over time"),

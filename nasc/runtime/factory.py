@@ -148,6 +148,8 @@ def op(spec, shapes: list[Shape], **params) -> nn.Module:
         return _shaped(module, Shape("vector", 0, module.out_dim))
     if name == "flatten":
         return _shaped(cls(), Shape("vector", 0, x.flat))
+    if name == "logit":
+        return _shaped(cls(x.flat), Shape("logit"))
     if name == "concat":
         return _shaped(cls(), Shape("vector", 0, sum(s.flat for s in shapes)))
     if name == "add":

@@ -8,8 +8,10 @@ import torch
 import torch.fx
 from click.testing import CliRunner
 
-from codegenkit import FIXED_NAMES, REPO, dataset_for, first_batch, load_spec, spec_rel
+from codegenkit import (FIXED_NAMES, REPO, dataset, dataset_for, first_batch, load_spec,
+                        spec_rel)
 from nasc.cli import main
+from nasc.compiler.frontend import compile_text
 from nasc.compiler.space import choices
 from nasc.runtime.model import build_fixed
 
@@ -123,3 +125,32 @@ def test_fx_model_pickles_and_state_dict_loads_weights_only(name):
     fresh.eval()
     with torch.no_grad():
         assert torch.equal(fresh(batch), want)
+
+
+WEIGHTED_BRANCHES = """model two_branch {
+  input fields: categorical
+  emb = embed(fields, dim=4)
+  deep = logit(flatten(emb))
+  pairwise = fm_logit(emb)
+  head ctr(logit(concat(deep, pairwise)))
+}
+"""
+
+
+def test_logit_over_branch_logits_is_their_learned_weighting():
+    """`logit(concat(l1, l2))`, FuxiCTR's AFN+ head, gives w1 l1 + w2 l2 + b in the fx model."""
+    _, program = compile_text(WEIGHTED_BRANCHES)
+    ds = dataset(False)
+    torch.manual_seed(0)
+    model = build_fixed(program, ds.schema).eval()
+    with torch.no_grad():
+        model.head_in0.linear.weight.copy_(torch.tensor([[0.5, -2.0]]))
+        model.head_in0.linear.bias.fill_(0.25)
+        model.head.bias.fill_(0.125)
+    batch = first_batch(ds, B)
+    with torch.no_grad():
+        emb = model.emb(batch["fields"])
+        deep = emb.flatten(1) @ model.deep.linear.weight[0] + model.deep.linear.bias
+        pairwise = model.pairwise(emb)
+        expected = 0.5 * deep - 2.0 * pairwise + 0.25 + 0.125
+        assert torch.allclose(model(batch), expected, atol=1e-6)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 
 from nasc.runtime.ops import (CIN, MLP, Add, BiGRU, BiInteraction, BilinearInteraction,
-                              BiSelfAttention, Concat, CrossNet, Dice, DilatedSeqConv,
+                              BiSelfAttention, Concat, CrossNet, DenseLogit, Dice, DilatedSeqConv,
                               FieldBatchNorm, FieldConv1d, FieldEmbedding, Flatten, FMAligned,
                               FMLogit, HadamardInteractions, InnerProduct, LastPool, LinearLogit,
                               LogTransformLayer, MeanPool, NoNorm, OuterProduct, SelfAttention,
@@ -118,6 +118,7 @@ OTHER_CASES = {
     "mlp_dice": (lambda: MLP(3 * K, [5], act="dice"), _vector),
     "sliced_linear": (lambda: _SlicedCall(), lambda: _vector(7)),
     "dice_logit": (lambda: Dice(1), lambda: (rand(B),)),
+    "logit": (lambda: DenseLogit(3 * K), _vector),
     "concat": (lambda: Concat(), lambda: (rand(B, M, K), rand(B, 3), rand(B, seed=3))),
     "add": (lambda: Add(), lambda: (rand(B, 3), rand(B, 3, seed=4))),
     "embed": (lambda: FieldEmbedding([3, 5, 4], K), _ids),
@@ -135,7 +136,7 @@ EXPECTED_SHAPES = {
     "se_shortcut": (B, K), "sum_pool": (B, D), "mean_pool": (B, D), "last": (B, D),
     "target_attention_pool": (B, D), "crossnet": (B, 3 * K), "mlp": (B, 4), "mlp_dice": (B, 5),
     "sliced_linear": (B, 3), "dice_logit": (B,), "concat": (B, M * K + 3 + 1), "add": (B, 3),
-    "embed": (B, 3, K), "lr": (B,), "fm_one_field": (B, 1, K),
+    "embed": (B, 3, K), "lr": (B,), "logit": (B,), "fm_one_field": (B, 1, K),
 }
 
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from nasc.runtime.ops import (CIN, MLP, BiInteraction, BilinearInteraction, Concat, CrossNet,
-                              Dice, FieldEmbedding, FMLogit, InnerProduct, LinearLogit,
+                              DenseLogit, Dice, FieldEmbedding, FMLogit, InnerProduct, LinearLogit,
                               LogTransformLayer, OuterProduct)
 from opskit import rand
 
@@ -193,6 +193,18 @@ def test_linear_logit_sums_one_weight_per_id_plus_bias():
         lr.bias.fill_(0.5)
     ids = torch.tensor([[2, 1], [0, 3]])
     assert lr(ids).tolist() == [2 + (3 + 1) + 0.5, 0 + (3 + 3) + 0.5]
+
+
+def test_logit_over_concatenated_logits_weights_them_plus_bias():
+    """FuxiCTR's AFN+ head: fc(2 -> 1) over the two branches' logits is w1 l1 + w2 l2 + b."""
+    fc = DenseLogit(2).double()
+    with torch.no_grad():
+        fc.linear.weight.copy_(torch.tensor([[0.5, -2.0]]))
+        fc.linear.bias.fill_(0.25)
+    l1, l2 = torch.tensor([1.0, -3.0], dtype=torch.float64), torch.tensor([2.0, 0.5], dtype=torch.float64)
+    out = fc(Concat()(l1, l2))
+    assert out.shape == (2,)
+    assert out.tolist() == [0.5 * 1.0 - 2.0 * 2.0 + 0.25, 0.5 * -3.0 - 2.0 * 0.5 + 0.25]
 
 
 def test_concat_flattens_each_input():

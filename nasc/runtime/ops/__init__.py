@@ -13,7 +13,7 @@ from .activations import (ACTIVATIONS, GELU, Dice, Identity, ReLU, Sigmoid, Swis
 from .autopi import (FieldBatchNorm, FieldConv1d, FMAligned, SelfAttention, SENetLayer,
                      SingleLayerPerceptron, Skip, pair_indices)
 from .baselines import (CIN, MLP, Add, BiInteraction, BilinearInteraction, Concat, CrossNet,
-                        FieldEmbedding, Flatten, FMLogit, InnerProduct, LinearLogit,
+                        DenseLogit, FieldEmbedding, Flatten, FMLogit, InnerProduct, LinearLogit,
                         LogTransformLayer, OuterProduct, PointWiseFeedForward, TransformerBlock)
 from .interactions import HadamardInteractions, SEShortcut, SlicedLinear
 from .pooling import LastPool, MeanPool, SumPool, TargetAttentionPool
@@ -61,6 +61,7 @@ OPS: dict[str, type[nn.Module]] = {
     "mlp": MLP,
     "transformer": TransformerBlock,
     "flatten": Flatten,
+    "logit": DenseLogit,
     "concat": Concat,
     "add": Add,
 }
@@ -76,5 +77,5 @@ __all__ = [
     "HadamardInteractions", "SEShortcut", "SlicedLinear",
     "FieldEmbedding", "LinearLogit", "FMLogit", "BiInteraction", "InnerProduct", "OuterProduct",
     "CrossNet", "CIN", "LogTransformLayer", "BilinearInteraction", "MLP", "PointWiseFeedForward",
-    "TransformerBlock", "Flatten", "Concat", "Add",
+    "TransformerBlock", "Flatten", "DenseLogit", "Concat", "Add",
 ]

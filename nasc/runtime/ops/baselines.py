@@ -300,6 +300,18 @@ class Flatten(nn.Module):
         return x.flatten(1)
 
 
+class DenseLogit(nn.Module):
+    """w . x + b -> (B,): one learned logit from a vector. Over ``concat`` of logits it weights
+    them, as FuxiCTR's AFN+ ends: fc(2 -> 1) over the logits of its two branches."""
+
+    def __init__(self, in_dim: int):
+        super().__init__()
+        self.linear = nn.Linear(in_dim, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(x).squeeze(-1)
+
+
 class Concat(nn.Module):
     """Flatten every input beyond the batch axis ((B,) logits become (B, 1)) and concatenate."""
 

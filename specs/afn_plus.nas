@@ -21,6 +21,9 @@ model afn_plus {
     act relu
     dropout 0.2
   }
+  # FuxiCTR (and so BARS) ends in fc(2 -> 1) over one logit per branch, written
+  # head ctr(logit(concat(logit(afn), logit(dnn)))); on Frappe_x1 seed 2021 it learns faster
+  # (test AUC 0.9819 against 0.9795). Kept summed until the three seeds are rerun with it.
   head ctr(afn, dnn)
 }
 

@@ -60,21 +60,18 @@ SHORTFALLS: dict[str, str] = {
            "(seed 2021: test AUC 0.71, 0.83, 0.89)."),
     "afn_plus": ("BARS' 0.9826 is the best of its five AFN+ runs (BARS AFN+_frappe_x1 README: "
                  "0.9826, 0.9793, 0.9789, 0.9793, 0.9808; mean 0.9802 +- 0.0014); nasc's seeds sit "
-                 "at the low end of that spread. The measured cause is the head: afn_plus.nas sums "
-                 "one projection per branch (`head ctr(afn, dnn)`), while FuxiCTR gives each branch "
-                 "its own logit and learns fc(2 -> 1) over the two. On seed 2021's batch order, "
-                 "FuxiCTR's head takes the first losses from 0.67 / 3.2 / 9.8 to 0.64 / 0.78 / 2.3, "
-                 "epoch-1 train logloss from 0.85 to 0.49 (BARS' log: 0.41), and validation AUC at "
-                 "epoch 5 from 0.9601 to 0.9654 (BARS: 0.9690). Trained to the end with that head "
-                 "(and FuxiCTR's xavier init, which adds little: 0.9664 at epoch 5), seed 2021 "
-                 "reaches test AUC 0.9819 / logloss 0.2270, against 0.9795 / 0.2593 with the summed "
-                 "head and "
-                 "BARS' 0.9826 / 0.2139. FuxiCTR's loss (sigmoid, then BCE on probabilities) is "
-                 "not the cause: epoch-5 validation AUC 0.9586. The head is expressible since the "
-                 "`logit` operator; afn_plus.nas keeps the summed head until all three seeds are "
-                 "rerun with it. The seeds stopped by hand crept up about 1e-5 validation AUC per "
-                 "epoch at lr 1e-5, so patience never ran out. An epoch takes 60-180 s on this "
-                 "2-core CPU."),
+                 "at the low end of that spread. nasc learns more slowly than BARS' log, and two "
+                 "differences from FuxiCTR's model are measured (validation AUC after 5 epochs, "
+                 "seeds 2021 / 2022): nasc's torch-default init of the linear layers against "
+                 "FuxiCTR's xavier-normal, 0.9601 / 0.9562 against 0.9637 / 0.9618; and with "
+                 "xavier, FuxiCTR's head (one logit per branch, fc(2 -> 1) over them, expressible "
+                 "with the `logit` operator) instead of summed projections, 0.9664 / 0.9641 (BARS' "
+                 "seed-2021 log: 0.9690). That head alone is not consistent (0.9654 / 0.9542). "
+                 "Trained to the end with both, seed 2021 reaches test AUC 0.9819 / logloss 0.2270 "
+                 "against 0.9795 / 0.2593. FuxiCTR's loss (sigmoid, then BCE on probabilities) does "
+                 "not help (0.9586 on seed 2021). The seeds stopped by hand crept up about 1e-5 "
+                 "validation AUC per epoch at lr 1e-5, so patience never ran out. An epoch takes "
+                 "60-180 s on this 2-core CPU."),
 }
 
 

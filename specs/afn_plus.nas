@@ -22,8 +22,9 @@ model afn_plus {
     dropout 0.2
   }
   # FuxiCTR (and so BARS) ends in fc(2 -> 1) over one logit per branch, written
-  # head ctr(logit(concat(logit(afn), logit(dnn)))); on Frappe_x1 seed 2021 it learns faster
-  # (test AUC 0.9819 against 0.9795). Kept summed until the three seeds are rerun with it.
+  # head ctr(logit(concat(logit(afn), logit(dnn)))), and inits linear layers xavier-normal.
+  # Both together reached test AUC 0.9819 against 0.9795 on Frappe_x1 seed 2021 (see
+  # benchmarks/results/baselines.md); not adopted until all three seeds are rerun with them.
   head ctr(afn, dnn)
 }
 

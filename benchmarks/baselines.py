@@ -67,11 +67,11 @@ SHORTFALLS: dict[str, str] = {
                  "xavier, FuxiCTR's head (one logit per branch, fc(2 -> 1) over them, expressible "
                  "with the `logit` operator) instead of summed projections, 0.9664 / 0.9641 (BARS' "
                  "seed-2021 log: 0.9690). That head alone is not consistent (0.9654 / 0.9542). "
-                 "Trained to the end with both, seed 2021 reaches test AUC 0.9819 / logloss 0.2270 "
-                 "against 0.9795 / 0.2593. FuxiCTR's loss (sigmoid, then BCE on probabilities) does "
-                 "not help (0.9586 on seed 2021). The seeds stopped by hand crept up about 1e-5 "
-                 "validation AUC per epoch at lr 1e-5, so patience never ran out. An epoch takes "
-                 "60-180 s on this 2-core CPU."),
+                 "Trained to the end with both, seed 2021 reaches test AUC 0.9819 / logloss "
+                 "0.2270 against 0.9795 / 0.2593. FuxiCTR's loss (sigmoid, then BCE on "
+                 "probabilities) does not help (0.9586 on seed 2021). The seeds stopped by hand "
+                 "crept up about 1e-5 validation AUC per epoch at lr 1e-5, so patience never ran "
+                 "out. An epoch takes 60-180 s on this 2-core CPU."),
 }
 
 
@@ -89,6 +89,15 @@ def environment() -> dict:
             "commit": commit()}
 
 
+def run_row(name: str, seed: int, model, test: dict, valid: dict, best_epoch: int, epochs: int,
+            samples_per_s: float, wall_s: float) -> dict:
+    """One (model, seed) row of the results JSON."""
+    return {"model": name, "seed": seed, "test_auc": test["auc"], "test_logloss": test["logloss"],
+            "valid_auc": valid["auc"], "best_epoch": best_epoch, "epochs": epochs,
+            "parameters": sum(p.numel() for p in model.parameters()),
+            "train_samples_per_s": samples_per_s, "wall_s": wall_s, "commit": commit()}
+
+
 def run_model(name: str, seed: int, dataset, out_dir: Path) -> dict:
     _, _, program = load(ROOT / "specs" / f"{name}.nas")
     config = TrainConfig.from_settings(program.train, seed=seed)
@@ -97,12 +106,8 @@ def run_model(name: str, seed: int, dataset, out_dir: Path) -> dict:
     start = time.perf_counter()
     result = train_model(model, dataset, config, RunDir(out_dir / f"{name}-{seed}"),
                          show_progress=False)
-    return {"model": name, "seed": seed, "test_auc": result.test["auc"],
-            "test_logloss": result.test["logloss"], "valid_auc": result.valid["auc"],
-            "best_epoch": result.best_epoch, "epochs": result.epochs_run,
-            "parameters": sum(p.numel() for p in model.parameters()),
-            "train_samples_per_s": result.samples_per_second,
-            "wall_s": time.perf_counter() - start, "commit": commit()}
+    return run_row(name, seed, model, result.test, result.valid, result.best_epoch,
+                   result.epochs_run, result.samples_per_second, time.perf_counter() - start)
 
 
 def adopt_stopped(name: str, seed: int, dataset, out_dir: Path) -> dict:
@@ -119,13 +124,10 @@ def adopt_stopped(name: str, seed: int, dataset, out_dir: Path) -> dict:
     with run.file("metrics.csv").open() as f:
         history = list(csv.DictReader(f))
     seconds = sum(float(h["seconds"]) for h in history)
-    test = evaluate(model, dataset.test)
-    return {"model": name, "seed": seed, "test_auc": test["auc"], "test_logloss": test["logloss"],
-            "valid_auc": evaluate(model, dataset.valid)["auc"],
-            "best_epoch": checkpoint["epoch"], "epochs": len(history),
-            "parameters": sum(p.numel() for p in model.parameters()),
-            "train_samples_per_s": len(dataset.train) * len(history) / seconds,
-            "wall_s": seconds, "commit": commit(), "stopped_by_hand": True}
+    row = run_row(name, seed, model, evaluate(model, dataset.test), evaluate(model, dataset.valid),
+                  checkpoint["epoch"], len(history), len(dataset.train) * len(history) / seconds,
+                  seconds)
+    return {**row, "stopped_by_hand": True}
 
 
 def throughput(dataset, epochs: int, seed: int = 2021) -> dict:

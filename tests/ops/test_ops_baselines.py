@@ -201,7 +201,8 @@ def test_logit_over_concatenated_logits_weights_them_plus_bias():
     with torch.no_grad():
         fc.linear.weight.copy_(torch.tensor([[0.5, -2.0]]))
         fc.linear.bias.fill_(0.25)
-    l1, l2 = torch.tensor([1.0, -3.0], dtype=torch.float64), torch.tensor([2.0, 0.5], dtype=torch.float64)
+    l1 = torch.tensor([1.0, -3.0], dtype=torch.float64)
+    l2 = torch.tensor([2.0, 0.5], dtype=torch.float64)
     out = fc(Concat()(l1, l2))
     assert out.shape == (2,)
     assert out.tolist() == [0.5 * 1.0 - 2.0 * 2.0 + 0.25, 0.5 * -3.0 - 2.0 * 0.5 + 0.25]

@@ -8,6 +8,7 @@ hint ("did you mean `senet`?"); the pass keeps going so a run reports as many as
 from __future__ import annotations
 
 import difflib
+import sys
 from dataclasses import dataclass
 
 from nasc.compiler import ir
@@ -21,6 +22,7 @@ from nasc.compiler.settings import (
     STRATEGIES, TRAIN, SettingSig,
 )
 from nasc.errors import Diagnostic, SpecError
+from nasc.quoting import GENERATED_NAMES, class_name, is_reserved
 
 _ROLE_WORDS = {
     "node": "as a node", "edge": "on a cell edge", "layer": "as a block layer",
@@ -73,6 +75,10 @@ class Checker:
             self.error(ir.Span(line=1, column=1), "the spec has no `model` block",
                        "every spec needs `model NAME { ... }`")
             raise SpecError(self.diagnostics)
+        if is_reserved(class_name(model.name)):
+            self.error(model.span, f"model `{model.name}` would name its generated class "
+                                   f"`{class_name(model.name)}`, a Python keyword",
+                       f"rename the model, e.g. `{model.name}_model`")
         for stmt in model.statements:
             self.later.setdefault(stmt.name, stmt.span)
         bindings, head, head_seen = [], None, False
@@ -87,6 +93,7 @@ class Checker:
                     head_seen = True
                     head = self.head(stmt)
                     continue
+                self._reserved(stmt)
                 if self._duplicate(stmt):
                     continue
                 if isinstance(stmt, ir.OpSet):
@@ -118,6 +125,14 @@ class Checker:
             if self.diagnostics:
                 raise SpecError(self.diagnostics)
         return program
+
+    def _reserved(self, stmt) -> None:
+        """A name generated Python cannot bind is reported, and the statement checked as usual."""
+        if is_reserved(stmt.name):
+            what = ("a Python keyword" if stmt.name not in GENERATED_NAMES
+                    else "a name the generated module uses itself")
+            self.error(stmt.span, f"`{stmt.name}` cannot name a statement: it is {what}",
+                       f"choose another name, e.g. `{stmt.name}_out`")
 
     def _duplicate(self, stmt) -> bool:
         earlier = self.symbols.get(stmt.name) or (self.opsets.get(stmt.name) and
@@ -398,6 +413,10 @@ class Checker:
         else:
             if not isinstance(value, (ir.Int, ir.Float)):
                 raise self.fail(value.span, f"{what} must be a number")
+            # parse() refuses literals past the float range; an IR built in code may still hold one
+            if not abs(value.value) <= sys.float_info.max:
+                raise self.fail(value.span, f"{what} is too large for a number",
+                                "a number must lie between -1.8e308 and 1.8e308 (a 64-bit float)")
             number = float(value.value)
         if (lo is not None and number < lo) or (hi is not None and number > hi):
             bounds = f"between {_num(lo)} and {_num(hi)}" if hi is not None else f"at least {_num(lo)}"

@@ -1,11 +1,14 @@
 """Codegen: a Plan rendered as a readable Python module (jinja2, logic-free template).
 
 Output is deterministic (same spec text -> byte-identical file) and stamped with the spec path
-and the sha256 of its text. Identifiers come from the grammar's NAME rule and literals are
-rendered with ``repr`` of checked Python values: nothing from a spec is pasted unchecked.
+and the sha256 of its text. Every piece of text reaches the source through ``nasc.quoting``
+(literals, docstring lines, comments, identifiers), and the rendered module is parsed back and
+checked to hold exactly the statements the template writes: nothing from a spec, a path or a run
+directory becomes code.
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 from pathlib import Path
 
@@ -14,8 +17,8 @@ import jinja2
 from nasc.compiler.lower import (
     Arg, CallArg, Const, DictArg, Let, ListArg, Plan, Section, Var,
 )
-from nasc.compiler.printer import float_text
 from nasc.compiler.space import choices, space_size
+from nasc.quoting import class_name, comment_text, docstring_text, identifier, py_literal
 
 _ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
@@ -28,30 +31,21 @@ LINE = 100
 
 def render_arg(arg: Arg) -> str:
     if isinstance(arg, Var):
-        return arg.name
+        return ".".join(identifier(part) for part in arg.name.split("."))
     if isinstance(arg, Const):
-        return _literal(arg.value)
+        return py_literal(arg.value)
     if isinstance(arg, ListArg):
         return "[" + ", ".join(render_arg(a) for a in arg.items) + "]"
     if isinstance(arg, DictArg):
-        return "{" + ", ".join(f"{_literal(k)}: {render_arg(v)}" for k, v in arg.items) + "}"
+        return "{" + ", ".join(f"{py_literal(k)}: {render_arg(v)}" for k, v in arg.items) + "}"
     if isinstance(arg, CallArg):
-        parts = [render_arg(a) for a in arg.args] + [f"{k}={render_arg(v)}" for k, v in arg.kwargs]
-        return f"nx.{arg.factory}(" + ", ".join(parts) + ")"
+        return f"nx.{identifier(arg.factory)}(" + ", ".join(_call_parts(arg)) + ")"
     raise TypeError(arg)
 
 
-def _literal(value) -> str:
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, float):
-        return float_text(value)
-    if isinstance(value, tuple):
-        inner = ", ".join(_literal(v) for v in value)
-        return f"({inner},)" if len(value) == 1 else f"({inner})"
-    if isinstance(value, (bool, int, str)) or value is None:
-        return repr(value)
-    raise TypeError(f"not a literal: {value!r}")
+def _call_parts(arg: CallArg) -> list[str]:
+    return ([render_arg(a) for a in arg.args]
+            + [f"{identifier(k)}={render_arg(v)}" for k, v in arg.kwargs])
 
 
 def _wrap(head: str, arg: CallArg, indent: int) -> list[str]:
@@ -59,9 +53,8 @@ def _wrap(head: str, arg: CallArg, indent: int) -> list[str]:
     flat = head + render_arg(arg)
     if len(flat) + indent <= LINE:
         return [flat]
-    lines = [f"{head}nx.{arg.factory}("]
-    parts = [render_arg(a) for a in arg.args] + [f"{k}={render_arg(v)}" for k, v in arg.kwargs]
-    for part in parts:
+    lines = [f"{head}nx.{identifier(arg.factory)}("]
+    for part in _call_parts(arg):
         if len(part) + indent + 4 > LINE and part.startswith(("[", "{")) and part[1:2] != "]":
             lines.extend(_split_container(part, indent + 4))
         else:
@@ -91,14 +84,14 @@ def init_lines(plan: Plan) -> list[str]:
     lines: list[str] = []
     for item in plan.init:
         if isinstance(item, Section):
-            lines.append(f"# -- {item.title}")
+            lines.append(f"# -- {comment_text(item.title)}")
             continue
         if isinstance(item, Let):
-            lines.append(f"{item.name} = {render_arg(item.value)}")
+            lines.append(f"{identifier(item.name)} = {render_arg(item.value)}")
             continue
         if item.comment:
-            lines.append(f"# {item.comment}")
-        lines.extend(_wrap(f"self.{item.attr} = ", item.value, 8))
+            lines.append(f"# {comment_text(item.comment)}")
+        lines.extend(_wrap(f"self.{identifier(item.attr)} = ", item.value, 8))
     return lines
 
 
@@ -106,8 +99,8 @@ def constant_lines(plan: Plan) -> list[str]:
     """Option tables, one line per operator: ``("senet", (("reduction", 3),)),``."""
     lines = []
     for name, specs in plan.constants.items():
-        lines.append(f"{name} = (")
-        lines.extend(f"    {_literal(spec)}," for spec in specs)
+        lines.append(f"{identifier(name)} = (")
+        lines.extend(f"    {py_literal(spec)}," for spec in specs)
         lines.append(")")
     return lines
 
@@ -116,20 +109,23 @@ def forward_lines(plan: Plan) -> list[str]:
     lines: list[str] = []
     for step in plan.forward:
         if isinstance(step, Section):
-            lines.append(f"# -- {step.title}")
+            lines.append(f"# -- {comment_text(step.title)}")
             continue
+        out = identifier(step.out)
         if step.key is not None:
-            code = f'{step.out} = batch["{step.key}"]'
+            code = f"{out} = batch[{_key_literal(step.key)}]"
         elif step.module is None:
-            code = f"{step.out} = {step.args[0]}"
+            code = f"{out} = {identifier(step.args[0])}"
         else:
-            code = f"{step.out} = self.{step.module}({', '.join(step.args)})"
-        lines.append(f"{code}  # {step.comment}" if step.comment else code)
+            args = ", ".join(identifier(a) for a in step.args)
+            code = f"{out} = self.{identifier(step.module)}({args})"
+        lines.append(f"{code}  # {comment_text(step.comment)}" if step.comment else code)
     return lines
 
 
-def class_name(name: str) -> str:
-    return "".join(part[:1].upper() + part[1:] for part in name.split("_") if part) or "Model"
+def _key_literal(key: str) -> str:
+    """A batch key as a double-quoted literal, as a person would write ``batch["fields"]``."""
+    return '"' + docstring_text(key) + '"'
 
 
 def render(plan: Plan, program, spec_text: str, spec_path: str) -> str:
@@ -142,18 +138,46 @@ def render(plan: Plan, program, spec_text: str, spec_path: str) -> str:
         summary += [f"  {c.label}: {', '.join(c.options) or c.detail}" for c in found]
     else:
         summary = ["A fixed architecture: no choice left."]
-    return _ENV.get_template("model.py.j2").render(
-        spec_path=spec_path,
-        spec_path_literal=repr(spec_path),
-        spec_hash=hashlib.sha256(spec_text.encode()).hexdigest(),
-        title=f"{'Supernet' if found else 'Model'} `{program.name}`.",
-        summary=summary,
-        class_name=class_name(program.name),
+    digest = hashlib.sha256(spec_text.encode()).hexdigest()
+    docstring = [
+        f"@generated by nasc from {spec_path} (sha256 {digest}).",
+        f"Do not edit: change the spec and run `nasc compile {spec_path}`.",
+        "",
+        f"{'Supernet' if found else 'Model'} `{program.name}`.",
+        "",
+        *summary,
+    ]
+    name = identifier(class_name(program.name))
+    source = _ENV.get_template("model.py.j2").render(
+        docstring=[docstring_text(line) for line in docstring],
+        class_name=name,
         base="Supernet",
-        task_literal=repr(plan.task),
-        items_literal=repr(plan.items),
+        spec_path_literal=py_literal(spec_path),
+        task_literal=py_literal(plan.task),
+        items_literal=py_literal(plan.items),
         constants=constant_lines(plan),
         init=init_lines(plan),
         forward=forward_lines(plan),
-        output=plan.output,
+        output=identifier(plan.output),
     )
+    _check_shape(source, "\n".join(docstring) + "\n", name, tuple(plan.constants))
+    return source
+
+
+def _check_shape(source: str, docstring: str, name: str, constants: tuple[str, ...]) -> None:
+    """The rendered module holds exactly what the template writes: the docstring (with the text
+    it was given), the factory import, the option tables and one class of two methods. Anything
+    else means outside text escaped its quoting; refuse to hand such code to Python."""
+    body = ast.parse(source).body
+    doc, imp, *tables, cls = body
+    ok = (isinstance(doc, ast.Expr) and isinstance(doc.value, ast.Constant)
+          and doc.value.value == docstring
+          and isinstance(imp, ast.ImportFrom) and imp.module == "nasc.runtime"
+          and [a.name for a in imp.names] == ["factory"]
+          and tuple(t.targets[0].id for t in tables if isinstance(t, ast.Assign)) == constants
+          and len(tables) == len(constants)
+          and all(isinstance(t.value, ast.Tuple) for t in tables)
+          and isinstance(cls, ast.ClassDef) and cls.name == name
+          and [type(s).__name__ for s in cls.body] == ["Assign"] * 3 + ["FunctionDef"] * 2)
+    if not ok:
+        raise AssertionError("generated module does not have the template's shape")

@@ -7,6 +7,7 @@ and a set or list broken one item a line only when it would not fit in ``WIDTH``
 from __future__ import annotations
 
 from nasc.compiler import ir
+from nasc.quoting import comment_text, nas_string
 
 INDENT = "  "
 WIDTH = 100
@@ -28,24 +29,24 @@ def print_spec(spec: ir.Spec) -> str:
     if spec.end_comments:
         if lines:
             lines.append("")
-        lines.extend(spec.end_comments)
+        lines.extend(comment_text(c) for c in spec.end_comments)
     return "\n".join(lines) + "\n"
 
 
 # ------------------------------------------------------------------------------------ statements
 def _lead(stmt: ir.Stmt, depth: int) -> list[str]:
-    return [INDENT * depth + c for c in stmt.comments]
+    return [INDENT * depth + comment_text(c) for c in stmt.comments]
 
 
 def _with_note(line: str, stmt: ir.Stmt) -> str:
-    return f"{line}  {stmt.note}" if stmt.note else line
+    return f"{line}  {comment_text(stmt.note)}" if stmt.note else line
 
 
 def _model(model: ir.Model) -> list[str]:
     lines = _lead(model, 0) + [_with_note(f"model {model.name} {{", model)]
     for stmt in model.statements:
         lines.extend(_statement(stmt, 1))
-    lines.extend(INDENT + c for c in model.end_comments)
+    lines.extend(INDENT + comment_text(c) for c in model.end_comments)
     lines.append("}")
     return lines
 
@@ -76,7 +77,7 @@ def _block(stmt: ir.Stmt, header: str, body: ir.Body, depth: int) -> list[str]:
     lines.append(_with_note(f"{pad}{header} {{", stmt))
     for item in body.items:
         lines.extend(_setting(item, depth + 1))
-    lines.extend(INDENT * (depth + 1) + c for c in body.end_comments)
+    lines.extend(INDENT * (depth + 1) + comment_text(c) for c in body.end_comments)
     lines.append(pad + "}")
     return lines
 
@@ -115,7 +116,7 @@ def value_text(value: ir.Value) -> str:
     if isinstance(value, ir.Float):
         return float_text(value.value)
     if isinstance(value, ir.Str):
-        return f'"{value.value}"'
+        return nas_string(value.value)
     if isinstance(value, ir.Bool):
         return "true" if value.value else "false"
     if isinstance(value, ir.Ref):

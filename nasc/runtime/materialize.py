@@ -11,6 +11,7 @@ from torch import nn
 
 from nasc.compiler.fx import build_graph
 from nasc.compiler.lower import Build, CallArg, Const, DictArg, Let, ListArg, Plan, Var
+from nasc.quoting import class_name
 from nasc.runtime import factory
 
 
@@ -55,11 +56,7 @@ class FixedModel(torch.fx.GraphModule):
 
 def build_fx_model(plan: Plan, schema) -> torch.fx.GraphModule:
     root = materialize(plan, schema)
-    model = FixedModel(root, build_graph(plan), class_name=_class_name(plan.name))
+    model = FixedModel(root, build_graph(plan), class_name=class_name(plan.name))
     model.task = plan.task
     model.items = plan.items
     return model
-
-
-def _class_name(name: str) -> str:
-    return "".join(p[:1].upper() + p[1:] for p in name.split("_") if p) or "Model"

@@ -1,9 +1,9 @@
 """From a checked program to runnable models: the generated supernet, and fixed fx models."""
 from __future__ import annotations
 
-import importlib.util
 import re
 import sys
+import types
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,21 +21,42 @@ from nasc.runtime.materialize import build_fx_model
 
 def generate(program: Program, spec_text: str, spec_path: str, out: Path) -> Path:
     """Write the supernet module of a spec; unchanged files are not rewritten."""
-    source = render(lower(program, "supernet"), program, spec_text, spec_path)
+    return _write_source(_render(program, spec_text, spec_path), out)
+
+
+def compile_supernet(program: Program, spec_text: str, spec_path: str,
+                     out: Path) -> type[nn.Module]:
+    """Write the supernet module to ``out`` for a reader, and run the source just rendered: never
+    the file read back, which anyone who can write into a run directory could have changed."""
+    source = _render(program, spec_text, spec_path)
+    return _model_class(source, _write_source(source, out))
+
+
+def load_generated(path: Path) -> type[nn.Module]:
+    """Import a generated module by path (a file of the repo's generated/) and return its class."""
+    path = Path(path).resolve()
+    return _model_class(path.read_text(), path)
+
+
+def _render(program: Program, spec_text: str, spec_path: str) -> str:
+    return render(lower(program, "supernet"), program, spec_text, spec_path)
+
+
+def _write_source(source: str, out: Path) -> Path:
     out = Path(out)
     if not out.exists() or out.read_text() != source:
         write_atomic(out, source)
     return out
 
 
-def load_generated(path: Path) -> type[nn.Module]:
-    """Import a generated module by path and return its model class."""
+def _model_class(source: str, path: Path) -> type[nn.Module]:
+    """Run a generated module's source as a module named after its file; its model class."""
     path = Path(path).resolve()
     name = "nasc_generated_" + re.sub(r"\W", "_", str(path))
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
+    module = types.ModuleType(name)
+    module.__file__ = str(path)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    exec(compile(source, str(path), "exec"), module.__dict__)  # noqa: S102 -- nasc's own codegen
     classes = [v for v in vars(module).values()
                if isinstance(v, type) and issubclass(v, nn.Module) and v.__module__ == name]
     return classes[-1]

@@ -13,7 +13,7 @@ from nasc.compiler import ir
 from nasc.compiler.fix import fix_spec
 from nasc.compiler.printer import print_spec
 from nasc.compiler.program import Program
-from nasc.runtime.model import building, generate, load_generated
+from nasc.runtime.model import building, compile_supernet
 from nasc.runtime.rundir import RunDir
 
 
@@ -47,8 +47,7 @@ def generator(seed: int, *salt: int) -> torch.Generator:
 
 def build_supernet(ctx: SearchContext) -> torch.nn.Module:
     """Generate the supernet module into the run directory, import it from there, build it."""
-    path = generate(ctx.program, ctx.spec_text, ctx.spec_path, ctx.run.file("supernet.py"))
-    cls = load_generated(path)
+    cls = compile_supernet(ctx.program, ctx.spec_text, ctx.spec_path, ctx.run.file("supernet.py"))
     torch.manual_seed(ctx.seed)
     with building(ctx.program, ctx.dataset.schema):
         net = cls(ctx.dataset.schema)

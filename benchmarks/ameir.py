@@ -105,7 +105,7 @@ def baseline_run(method: str, spec: Path, data: str, split: str, seed: int, run:
     """A fixed baseline spec trained on the same rows (no search)."""
     if not (run / "summary.json").exists():
         train_spec(str(spec), data=data, split=split, out=str(run), seed=seed, device=device,
-                   quiet=True)
+                   quiet=True, overwrite=True)
     summary = json.loads((run / "summary.json").read_text())
     return result_row(method, data, split, seed, device, 0.0, summary, spec, {})
 
@@ -122,11 +122,11 @@ def one_run(method: str, spec: Path, data: str, split: str, seed: int, work: Pat
     else:
         start = time.perf_counter()
         _, rundir = search_spec(str(spec), data=data, split=split, out=str(run), seed=seed,
-                                device=device, quiet=True)
+                                device=device, quiet=True, overwrite=True)
         search_s = time.perf_counter() - start
         inherited = rundir.file("inherited.pt")
         train_spec(str(rundir.file("arch.nas")), data=data, split=split, out=str(run / "retrain"),
-                   seed=seed, device=device, quiet=True,
+                   seed=seed, device=device, quiet=True, overwrite=True,
                    init=str(inherited) if inherited.exists() else None)
     summary = json.loads((run / "retrain" / "summary.json").read_text())
     choices = json.loads(rundir.file("choices.json").read_text())

@@ -130,11 +130,11 @@ def main() -> None:
                 if search_s is None:
                     start = time.perf_counter()
                     search_spec(str(spec), data=args.data, split=split, out=str(run), seed=seed,
-                                epochs=epochs, device=args.device, quiet=True)
+                                epochs=epochs, device=args.device, quiet=True, overwrite=True)
                     search_s = time.perf_counter() - start
                 arch = retrain_spec(run, spec)
                 train_spec(str(arch), data=args.data, split=split, out=str(run / "retrain"),
-                           seed=seed, device=args.device, quiet=True)
+                           seed=seed, device=args.device, quiet=True, overwrite=True)
                 summary = json.loads((run / "retrain" / "summary.json").read_text())
                 flops, params = flops_per_sample(arch, args.data, split)
                 choices = json.loads((run / "choices.json").read_text())

@@ -24,6 +24,13 @@ def _user_errors(fn):
         except NascError as err:
             click.echo(err.render(), err=True)
             sys.exit(EXIT_USER_ERROR)
+        except OSError as err:
+            if err.filename is None:
+                raise
+            # A file the user named that cannot be read or written (permissions, a full disk):
+            # where and why, not a traceback. Writes nasc makes itself say so more precisely.
+            click.echo(f"{err.filename}: error: {err.strerror or err}", err=True)
+            sys.exit(EXIT_USER_ERROR)
     return wrapper
 
 
@@ -169,17 +176,20 @@ class _CountOr(click.ParamType):
                    "against the full catalogue.")
 @click.option("--train-positions", type=_CountOr("all"), default=5, show_default=True,
               help="head next_item: train on each user's last N next items (AMEIR), or all.")
+@click.option("--overwrite", is_flag=True,
+              help="Start over in a run directory that holds an earlier run (else refused).")
 @click.option("--quiet", is_flag=True, help="No progress line.")
 @_user_errors
 def train(spec: str, data: str, split: str, out: str | None, seed: int | None,
           epochs: int | None, batch: int | None, device: str, eval_negatives: int | str,
-          train_positions: int | str, quiet: bool) -> None:
+          train_positions: int | str, overwrite: bool, quiet: bool) -> None:
     """Train the fixed architecture in SPEC (a baseline, or an arch.nas a search wrote)."""
     from nasc.runtime.session import train_spec
 
     result = train_spec(spec, data=data, split=split, out=out, seed=seed, epochs=epochs,
                         batch=batch, device=_device(device), quiet=quiet,
-                        eval_negatives=eval_negatives, train_positions=train_positions)
+                        eval_negatives=eval_negatives, train_positions=train_positions,
+                        overwrite=overwrite)
     click.echo(result)
 
 
@@ -199,10 +209,13 @@ def train(spec: str, data: str, split: str, out: str | None, seed: int | None,
 @click.option("--retrain", is_flag=True,
               help="Then train the found architecture (from RUN/inherited.pt when the search "
                    "wrote one, else from scratch).")
+@click.option("--overwrite", is_flag=True,
+              help="Start over in a run directory that holds an earlier run (else refused).")
 @click.option("--quiet", is_flag=True, help="No progress line.")
 @_user_errors
 def search(spec: str | None, data: str, split: str, out: str | None, seed: int | None,
-           epochs: int | None, device: str, resume: str | None, retrain: bool, quiet: bool) -> None:
+           epochs: int | None, device: str, resume: str | None, retrain: bool, overwrite: bool,
+           quiet: bool) -> None:
     """Search SPEC with its strategy; write RUN/arch.nas (and retrain it with --retrain)."""
     from nasc.runtime.session import search_spec, train_spec
 
@@ -211,7 +224,8 @@ def search(spec: str | None, data: str, split: str, out: str | None, seed: int |
     dev = _device(device)
     try:
         message, run = search_spec(spec, data=data, split=split, out=out, seed=seed,
-                                   epochs=epochs, device=dev, resume=resume, quiet=quiet)
+                                   epochs=epochs, device=dev, resume=resume, quiet=quiet,
+                                   overwrite=overwrite)
     except KeyboardInterrupt:
         click.echo("\ninterrupted: continue with `nasc search --resume <run directory>`", err=True)
         sys.exit(130)
@@ -221,7 +235,8 @@ def search(spec: str | None, data: str, split: str, out: str | None, seed: int |
         inherited = run.file("inherited.pt")
         click.echo(train_spec(str(run.file("arch.nas")), data=saved["data"], split=saved["split"],
                               out=str(run.file("retrain")), seed=saved["seed"], device=dev,
-                              quiet=quiet, init=str(inherited) if inherited.exists() else None))
+                              quiet=quiet, overwrite=overwrite,
+                              init=str(inherited) if inherited.exists() else None))
 
 
 if __name__ == "__main__":

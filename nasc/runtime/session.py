@@ -75,11 +75,12 @@ def describe_model(program: Program, data: str, want_fx: bool) -> ModelReport:
 def train_spec(spec_path: str, *, data: str = "synthetic", split: str = "files",
                out: str | None = None, seed: int | None = None, epochs: int | None = None,
                batch: int | None = None, device: str = "cpu", quiet: bool = False,
-               run_dir=None, init: str | None = None, eval_negatives: int | str | None = None,
-               train_positions: int | str | None = None) -> str:
+               init: str | None = None, eval_negatives: int | str | None = None,
+               train_positions: int | str | None = None, overwrite: bool = False) -> str:
     """``nasc train``: build the fx model of a fixed spec, train it, write the run directory.
 
     ``init``: a state_dict file to start from (``RUN/inherited.pt`` of a one-shot search).
+    ``overwrite``: start over in a run directory that holds an earlier run (else refused).
     ``eval_negatives`` (an int or "full") and ``train_positions`` (an int or "all") are for
     ``head next_item`` models (``nasc.runtime.retrieval``)."""
     from pathlib import Path
@@ -89,6 +90,7 @@ def train_spec(spec_path: str, *, data: str = "synthetic", split: str = "files",
     from nasc.compiler.frontend import load
     from nasc.runtime.model import build_fixed
     from nasc.runtime.rundir import RunDir
+    from nasc.runtime.runlock import exclusive
     from nasc.runtime.train import TrainConfig, train_model
 
     text, _, program = load(spec_path)
@@ -107,37 +109,39 @@ def train_spec(spec_path: str, *, data: str = "synthetic", split: str = "files",
     model = build_fixed(program, dataset.schema)
     if init is not None:
         model.load_state_dict(torch.load(init, map_location="cpu", weights_only=True))
-    run = run_dir or RunDir(out or Path("runs") / f"train-{Path(spec_path).stem}-{config.seed}")
-    parameters = sum(p.numel() for p in model.parameters())
-    protocol = {}
-    if next_item:
-        from nasc.runtime.retrieval import MONITOR_NAMES, eval_protocol, train_protocol
+    run = RunDir(out or Path("runs") / f"train-{Path(spec_path).stem}-{config.seed}")
+    with exclusive(run.path):
+        claim_new_run(run.path, overwrite, "train")
+        parameters = sum(p.numel() for p in model.parameters())
+        protocol = {}
+        if next_item:
+            from nasc.runtime.retrieval import MONITOR_NAMES, eval_protocol, train_protocol
 
-        protocol = {"protocol": eval_protocol(config.eval_negatives, config.seed,
-                                              dataset.meta["num_items"]),
-                    "train_protocol": train_protocol(config.train_positions, config.negatives,
-                                                     config.seed),
-                    "monitor": f"valid {MONITOR_NAMES[config.monitor]}"}
-    run.write_text("spec.nas", text)
-    run.write_json("config.json", {"spec": spec_path, "data": data, "split": split,
-                                   "train": config.to_json(),
-                                   "schema": dataset.schema.to_json(),
-                                   "parameters": parameters, **protocol})
-    result = train_model(model, dataset, config, run, show_progress=not quiet,
-                         score_initial=init is not None)
-    summary = {"best_epoch": result.best_epoch, "valid": result.valid, "test": result.test,
-               "epochs_run": result.epochs_run, "train_seconds": result.train_seconds,
-               "samples_per_second": result.samples_per_second, "device": device,
-               "parameters": parameters, **protocol}
-    run.write_json("summary.json", summary)
-    done = (f"best epoch {result.best_epoch} of {result.epochs_run}; "
-            f"{result.samples_per_second:,.0f} samples/s on {device}")
-    if next_item:
-        scores = ", ".join(f"{k} {result.test[k]:.4f}" for k in ("HR@1", "HR@5", "NDCG@5"))
-        return (f"{Path(spec_path).name} on {data}: test {scores} ({done}; "
-                f"{protocol['protocol']}); run in {run.path}")
-    return (f"{Path(spec_path).name} on {data}: test AUC {result.test['auc']:.5f}, "
-            f"logloss {result.test['logloss']:.5f} ({done}); run in {run.path}")
+            protocol = {"protocol": eval_protocol(config.eval_negatives, config.seed,
+                                                  dataset.meta["num_items"]),
+                        "train_protocol": train_protocol(config.train_positions, config.negatives,
+                                                         config.seed),
+                        "monitor": f"valid {MONITOR_NAMES[config.monitor]}"}
+        run.write_text("spec.nas", text)
+        run.write_json("config.json", {"spec": spec_path, "data": data, "split": split,
+                                       "train": config.to_json(),
+                                       "schema": dataset.schema.to_json(),
+                                       "parameters": parameters, **protocol})
+        result = train_model(model, dataset, config, run, show_progress=not quiet,
+                             score_initial=init is not None)
+        summary = {"best_epoch": result.best_epoch, "valid": result.valid, "test": result.test,
+                   "epochs_run": result.epochs_run, "train_seconds": result.train_seconds,
+                   "samples_per_second": result.samples_per_second, "device": device,
+                   "parameters": parameters, **protocol}
+        run.write_json("summary.json", summary)
+        done = (f"best epoch {result.best_epoch} of {result.epochs_run}; "
+                f"{result.samples_per_second:,.0f} samples/s on {device}")
+        if next_item:
+            scores = ", ".join(f"{k} {result.test[k]:.4f}" for k in ("HR@1", "HR@5", "NDCG@5"))
+            return (f"{Path(spec_path).name} on {data}: test {scores} ({done}; "
+                    f"{protocol['protocol']}); run in {run.path}")
+        return (f"{Path(spec_path).name} on {data}: test AUC {result.test['auc']:.5f}, "
+                f"logloss {result.test['logloss']:.5f} ({done}); run in {run.path}")
 
 
 def is_sequence_log(data: str) -> bool:
@@ -191,73 +195,151 @@ def check_task(program: Program, dataset, data: str) -> None:
 def search_spec(spec_path: str, *, data: str = "synthetic", split: str = "files",
                 out: str | None = None, seed: int | None = None, epochs: int | None = None,
                 device: str = "cpu", resume: str | None = None, quiet: bool = False,
-                synthetic_rows: int | None = None) -> tuple[str, "RunDir"]:
-    """``nasc search``: run the spec's strategy; write the run directory and arch.nas."""
-    from pathlib import Path
+                synthetic_rows: int | None = None,
+                overwrite: bool = False) -> tuple[str, "RunDir"]:
+    """``nasc search``: run the spec's strategy; write the run directory and arch.nas.
 
-    import torch
+    One process writes a run directory at a time; a new search refuses a directory that already
+    holds a run unless ``overwrite`` (resume continues one instead)."""
+    from pathlib import Path
 
     from nasc.compiler.frontend import compile_text, load
     from nasc.runtime.rundir import RunDir
-    from nasc.runtime.strategies import strategy_module
-    from nasc.runtime.strategies.common import SearchContext, export_arch
+    from nasc.runtime.runlock import exclusive
+    from nasc.runtime.runrecord import check_spec_unchanged, read_search_record, spec_digest
 
     if resume is not None:
-        run = RunDir(resume)
-        if not run.file("run.json").exists():
-            raise UsageError([Diagnostic(resume, 0, 0, "this is not a search run directory "
-                                                       "(it has no run.json)",
-                                         "pass the directory an earlier `nasc search` wrote")])
-        saved = run.read_json("run.json")
-        spec_path, data, split, seed = saved["spec_path"], saved["data"], saved["split"], saved["seed"]
-        epochs, synthetic_rows = saved["epochs"], saved.get("synthetic_rows")
-        text = run.file("spec.nas").read_text()
-        spec, program = compile_text(text, spec_path)
+        record = read_search_record(Path(resume))
+        spec_path, data, split, seed = record.spec_path, record.data, record.split, record.seed
+        epochs, synthetic_rows = record.epochs, record.synthetic_rows
+        spec_file = Path(resume) / "spec.nas"
+        try:
+            text = spec_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise UsageError([Diagnostic(str(spec_file), 0, 0, f"cannot read the run's spec: {err}",
+                                         "the run directory is damaged: start a new search")]) \
+                from None
+        check_spec_unchanged(Path(resume), record, text)
+        spec, program = compile_text(text, str(spec_file))
     else:
         text, spec, program = load(spec_path)
     if program.strategy is None:
-        raise UsageError([Diagnostic(spec_path, 0, 0, "the spec has no `search` block",
-                                     "add e.g. `search darts { epochs 50 }`")])
+        where = program.spec.model.span
+        raise UsageError([Diagnostic(spec_path, where.line, where.column,
+                                     f"model `{program.name}` has no `search` block, so there is "
+                                     "nothing to search",
+                                     "add a strategy after the model, e.g. "
+                                     "`search darts { epochs 50 }`, or train a fixed model with "
+                                     "`nasc train`")])
+    seed = program.strategy.settings["seed"] if seed is None else seed
+    plan = _prepare_search(spec_path, program, data=data, split=split, seed=seed, epochs=epochs,
+                           synthetic_rows=synthetic_rows)
+    # The run directory is made only once the spec, the strategy and the data are known good.
+    run = RunDir(resume if resume is not None
+                 else out or Path("runs") / f"search-{Path(spec_path).stem}-{seed}")
+    with exclusive(run.path):
+        if resume is None:
+            claim_new_run(run.path, overwrite, "search")
+            run.write_text("spec.nas", text)
+            run.write_json("run.json", {"spec_path": spec_path, "data": data, "split": split,
+                                        "seed": seed, "epochs": epochs,
+                                        "synthetic_rows": synthetic_rows,
+                                        "strategy": program.strategy.name,
+                                        "spec_sha256": spec_digest(text),
+                                        "settings": {k: getattr(v, "text", lambda: v)()
+                                                     for k, v in plan.settings.items()
+                                                     if k != "stages"},
+                                        "schema": plan.dataset.schema.to_json()})
+        return _run_search(plan, spec_path, text, spec, program, run, data=data, seed=seed,
+                           device=device, resume=resume is not None, quiet=quiet)
+
+
+def claim_new_run(path, overwrite: bool, command: str) -> None:
+    """A new run starts in an empty directory. One that holds an earlier nasc run is refused
+    (the user resumes it, or asks to overwrite it); one that holds other files always is, since
+    overwriting them would delete what nasc did not write."""
+    from pathlib import Path
+    import shutil
+
+    from nasc.runtime.runlock import LOCK_FILE
+
+    entries = [e for e in Path(path).iterdir() if e.name != LOCK_FILE]
+    if not entries:
+        return
+    ours = any((Path(path) / name).is_file() for name in ("run.json", "config.json"))
+    if not ours:
+        raise UsageError([Diagnostic(str(path), 0, 0, "the run directory is not empty and holds "
+                                                      "no nasc run",
+                                     "choose a new or empty directory with --out")])
+    if not overwrite:
+        finished = (Path(path) / "summary.json").is_file()
+        state = "a finished" if finished else "an unfinished"
+        hint = ("pass --overwrite to start it over, or choose another --out" if command == "train"
+                else f"continue it with `nasc search --resume {path}`, pass --overwrite to start "
+                     "over, or choose another --out")
+        raise UsageError([Diagnostic(str(path), 0, 0, f"the run directory already holds {state} "
+                                                      f"{'run' if command == 'train' else 'search'}",
+                                     hint)])
+    for entry in entries:
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+@dataclass
+class SearchPlan:
+    """What a search runs with, known before anything is written: its strategy, the strategy's
+    settings (command-line overrides applied) and the dataset."""
+
+    module: object
+    settings: dict
+    dataset: object
+
+
+def _prepare_search(spec_path, program, *, data, split, seed, epochs,
+                    synthetic_rows) -> SearchPlan:
+    from nasc.runtime.strategies import strategy_module
+
     module = strategy_module(program.strategy.name)
     if module is None:
         raise UsageError([Diagnostic(spec_path, 0, 0, f"strategy `{program.strategy.name}` is part "
                                                       "of the language but not implemented in "
                                                       "this version of nasc",
                                      "use darts, random or oneshot_random")])
-    settings = dict(program.strategy.settings)
-    settings["stages"] = program.strategy.stages
-    seed = settings["seed"] if seed is None else seed
-    if epochs is not None:
-        settings["epochs"] = epochs
-    options = {}
-    if data == "synthetic" and synthetic_rows:
-        options["n"] = synthetic_rows
     if program.head.task == "next_item" and program.strategy.name != "oneshot_random":
         raise UsageError([Diagnostic(spec_path, 0, 0, f"`search {program.strategy.name}` "
                                                       "trains click labels; a `head next_item` "
                                                       "space is searched by oneshot_random only",
                                      "use `search oneshot_random { ... }`")])
+    settings = dict(program.strategy.settings)
+    settings["stages"] = program.strategy.stages
+    if epochs is not None:
+        settings["epochs"] = epochs
+    options = {"n": synthetic_rows} if data == "synthetic" and synthetic_rows else {}
     options.update(log_options(program, data))
     dataset = open_dataset(program, data, seed=seed, split=split, **options)
     check_task(program, dataset, data)
-    run = RunDir(out or Path("runs") / f"search-{Path(spec_path).stem}-{seed}") if resume is None \
-        else run
-    if resume is None:
-        run.write_text("spec.nas", text)
-        run.write_json("run.json", {"spec_path": spec_path, "data": data, "split": split,
-                                    "seed": seed, "epochs": epochs,
-                                    "synthetic_rows": synthetic_rows,
-                                    "strategy": program.strategy.name,
-                                    "settings": {k: getattr(v, "text", lambda: v)()
-                                                 for k, v in settings.items() if k != "stages"},
-                                    "schema": dataset.schema.to_json()})
-    ctx = SearchContext(program, spec, text, spec_path, dataset, data, run, torch.device(device),
-                        seed, settings, resume=resume is not None, show_progress=not quiet)
+    return SearchPlan(module, settings, dataset)
+
+
+def _run_search(plan: SearchPlan, spec_path, text, spec, program, run, *, data, seed, device,
+                resume, quiet) -> tuple[str, "RunDir"]:
     import time
+
+    import torch
+
+    from nasc.runtime.strategies.common import SearchContext, export_arch
+
+    ctx = SearchContext(program, spec, text, spec_path, plan.dataset, data, run,
+                        torch.device(device), seed, plan.settings, resume=resume,
+                        show_progress=not quiet)
     start = time.perf_counter()
-    assignment = module.search(ctx)
-    ctx.record["search_seconds"] = round(time.perf_counter() - start, 1)
+    assignment = plan.module.search(ctx)
+    seconds = round(time.perf_counter() - start, 1)
     ctx.record["device"] = device
     path = export_arch(ctx, assignment)
-    run.write_json("summary.json", {"choices": assignment, **ctx.record})
-    return f"search finished in {ctx.record['search_seconds']} s; wrote {path}", run
+    # Wall time goes to the summary, not arch.nas: the same seed writes the same arch.nas.
+    run.write_json("summary.json", {"choices": assignment, **ctx.record,
+                                    "search_seconds": seconds})
+    return f"search finished in {seconds} s; wrote {path}", run

@@ -9,6 +9,7 @@ from ...errors import DataError, Diagnostic, UsageError, data_error
 from . import alimama, avazu, cache, criteo, libfm, sequences, synthetic, tabular
 from .table import Dataset, FieldInfo, Schema, TensorTable
 from .textio import head_lines
+from .vocab import MIN_COUNT_HINT, is_count
 
 __all__ = ["load_dataset", "detect_format", "data_format", "resolve_path", "Dataset", "FieldInfo",
            "Schema", "TensorTable", "FORMATS"]
@@ -83,6 +84,8 @@ def _call(loader: Callable, where: str, *args, **kwargs) -> Dataset:
     if unknown:
         known = ", ".join(k for k in params if k not in ("path", "seed"))
         raise _usage(where, f"unknown option {unknown[0]!r} for this dataset", f"options: {known}")
+    if kwargs.get("min_count") is not None and not is_count(kwargs["min_count"]):
+        raise _usage(where, f"min_count is {kwargs['min_count']!r}", MIN_COUNT_HINT)
     return loader(*args, **kwargs)
 
 

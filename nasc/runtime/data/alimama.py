@@ -11,8 +11,8 @@ The behaviours are the positions whose ``mask`` is 1, kept in column order; each
 and a brand, which share their vocabularies with the ad's ``cate_id`` and ``brand`` (the target
 of a DIN-style model). ``cont_btag`` (the behaviour type, id 1 on 95% of positions) and
 ``match_mask`` (DMR's user-to-item network) are not used. ``price`` comes scaled to [0, 1] and
-becomes 10 quantile buckets of the training rows. No split files exist, so rows are split 8:1:1
-with the seed.
+becomes 10 quantile buckets of the training rows (a price that is empty, NaN or infinite is
+refused at its row). No split files exist, so rows are split 8:1:1 with the seed.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ import numpy as np
 
 from ...errors import data_error
 from .build import Ragged, RawTable, build_dataset
-from .delimited import first_bad, parse_numbers, read_columns
+from .delimited import first_bad, parse_numbers, read_columns, require_rows
 from .splits import random_split
 from .table import Dataset
 from .textio import dataset_name, head_lines
@@ -57,6 +57,7 @@ def load_alimama(path: str | Path, *, seed: int = 2021, min_count: int = 1,
         cols = {k: v[1:] for k, v in cols.items()}
     line = (lambda row: row + 1 + header)  # noqa: E731 - data row -> 1-based file line
     n = len(cols["target"])
+    require_rows(path, n)
     for name in ("target", *(f"mask_{i}" for i in range(SEQ_LEN))):
         i = first_bad(np.isin(cols[name], ("0", "1")))
         if i is not None:

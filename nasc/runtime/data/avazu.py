@@ -13,7 +13,7 @@ import numpy as np
 from ...errors import data_error
 from .build import RawTable, build_dataset
 from .criteo import auto_min_count
-from .delimited import first_bad, read_columns, require_columns
+from .delimited import first_bad, read_columns, require_columns, require_rows
 from .splits import random_split
 from .table import Dataset
 from .textio import dataset_name
@@ -49,6 +49,7 @@ def load_avazu(path: str | Path, *, seed: int = 2021, min_count: int | None = No
     cols = read_columns(path, delimiter=",", header=True)
     require_columns(path, list(cols), REQUIRED)
     n = len(cols["click"])
+    require_rows(path, n)
     i = first_bad(np.isin(cols["click"], ("0", "1")))
     if i is not None:
         raise data_error(str(path), i + 2, f"bad click label {str(cols['click'][i])!r}",

@@ -2,8 +2,9 @@
 
 Accepts the raw tab-separated, headerless file (plain or gzip) and DeepCTR's comma-separated
 sample with a ``label,I1,…`` header. Integer features are bucketised with the competition
-winners' trick: v > 2 -> int(log(v)^2), v <= 2 -> its own small-value token, missing -> its own
-token. No split files exist, so rows are split 8:1:1 with the seed.
+winners' trick: v > 2 -> int(log(v)^2), v <= 2 -> its own small-value token, missing (an empty
+cell) -> its own token; NaN, inf or a value beyond float64 is refused at its row. A header with
+no rows under it is refused. No split files exist, so rows are split 8:1:1 with the seed.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import numpy as np
 
 from ...errors import data_error
 from .build import RawTable, build_dataset
-from .delimited import first_bad, parse_numbers, read_columns, require_columns
+from .delimited import first_bad, parse_numbers, read_columns, require_columns, require_rows
 from .splits import random_split
 from .table import Dataset
 from .textio import dataset_name, head_lines
@@ -51,6 +52,7 @@ def load_criteo(path: str | Path, *, seed: int = 2021, min_count: int | None = N
     if header:
         require_columns(path, list(cols), COLUMNS)
     n = len(cols["label"])
+    require_rows(path, n)
     skip = 1 if header else 0
     labels, _ = parse_numbers(path, "label", cols["label"], skip, missing=())
     i = first_bad(np.isin(labels, (0.0, 1.0)))

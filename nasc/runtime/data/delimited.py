@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from ...errors import data_error
-from .textio import open_bytes
+from .textio import read_bytes
 
 
 def read_columns(path: str | Path, *, delimiter: str, header: bool,
@@ -26,8 +26,7 @@ def read_columns(path: str | Path, *, delimiter: str, header: bool,
                              block_size=1 << 24)
     parse = pacsv.ParseOptions(delimiter=delimiter, quote_char='"' if delimiter == "," else False,
                                ignore_empty_lines=False)
-    with open_bytes(path) as fh:
-        data = fh.read()
+    data = read_bytes(path)
     try:
         probe = pacsv.open_csv(io.BytesIO(data), read_options=read, parse_options=parse)
         convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in probe.schema.names},
@@ -66,19 +65,37 @@ def first_bad(ok: np.ndarray) -> int | None:
     return int(bad[0]) if len(bad) else None
 
 
+def require_rows(path, n_rows: int) -> None:
+    """A file with a header and nothing under it -> DataError (there is nothing to split)."""
+    if n_rows == 0:
+        raise data_error(str(path), 1, "the file has no data rows",
+                         "the file holds a header only; add one row per line below it")
+
+
 def parse_numbers(path, column: str, values: np.ndarray, header_lines: int,
                   missing: tuple[str, ...] = ("",)) -> tuple[np.ndarray, np.ndarray]:
-    """(N,) strings -> float64 values and (N,) bool present mask; a bad number -> DataError."""
+    """(N,) strings -> float64 values and (N,) bool present mask.
+
+    A cell that is not a number, or is NaN, infinite or beyond float64 ('1e400') -> DataError at
+    its row: such values have no bucket, and a missing value is written as an empty cell.
+    """
     present = ~np.isin(values, missing)
     filled = np.where(present, values, "0")
     try:
-        return filled.astype(np.float64), present
+        numbers = filled.astype(np.float64)
     except ValueError:
         ok = np.array([_is_float(v) for v in filled])
         i = first_bad(ok)
         raise data_error(str(path), i + 1 + header_lines,
                          f"column {column!r}: {str(values[i])!r} is not a number",
                          "numeric columns hold numbers or are empty when missing") from None
+    i = first_bad(np.isfinite(numbers))
+    if i is not None:
+        empty_ok = "; leave the cell empty when the value is missing" if "" in missing else ""
+        raise data_error(str(path), i + 1 + header_lines,
+                         f"column {column!r}: {str(values[i])!r} is not a finite number",
+                         f"NaN, inf and values beyond ±1.8e308 are refused{empty_ok}")
+    return numbers, present
 
 
 def _is_float(s: str) -> bool:

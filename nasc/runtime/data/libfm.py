@@ -2,7 +2,8 @@
 
 The field of a value is its position in the row (every row has the same number of values);
 labels -1/0 -> 0 and 1 -> 1. Values (``val``) must be numbers but are ignored: these files
-hold one-hot categorical fields only.
+hold one-hot categorical fields only. Indices are integers >= 0 that fit int64; a bad row is
+refused at its line.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import numpy as np
 
 from ...errors import data_error
 from .build import RawTable, build_dataset
+from .ids import as_ids, id_problem
 from .splits import make_split
 from .table import Dataset
 from .textio import read_lines, strip_suffixes
@@ -46,12 +48,13 @@ def parse_libfm(path: str | Path, num_fields: int | None = None) -> tuple[np.nda
             if len(row) != num_fields or not sep:
                 raise ValueError
             rows.append(row)
+        indices = as_ids(rows)
     except (KeyError, ValueError):
         _raise_first_error(path, lines, num_fields)
     if not rows:
         raise data_error(str(path), 1, "the file has no data rows",
                          "expected lines of the form 'label idx:val idx:val …'")
-    return np.asarray(rows, dtype=np.int64), np.asarray(labels, dtype=np.float32)
+    return indices, np.asarray(labels, dtype=np.float32)
 
 
 def _raise_first_error(path, lines: list[str], num_fields: int | None) -> None:
@@ -66,23 +69,17 @@ def _raise_first_error(path, lines: list[str], num_fields: int | None) -> None:
             raise fail(f"bad label {parts[0]!r}", "the first token of a row is the label: 1, 0 or -1")
         for col, tok in enumerate(parts[1:], start=1):
             idx, sep, val = tok.partition(":")
-            if not sep or not _is_int(idx) or not _is_number(val):
-                raise fail(f"bad feature {tok!r} (value {col} of the row)",
-                           "features are written 'index:value' with an integer index, e.g. '957:1'")
+            bad_index = id_problem(idx) if sep else None
+            if not sep or bad_index or not _is_number(val):
+                detail = f": {idx!r} {bad_index}" if bad_index else ""
+                raise fail(f"bad feature {tok!r} (value {col} of the row){detail}",
+                           "features are written 'index:value' with an index >= 0, e.g. '957:1'")
         if expected is None:
             expected = len(parts) - 1
         if len(parts) - 1 != expected:
             raise fail(f"row has {len(parts) - 1} fields, expected {expected} like the first row",
                        "in libfm files every row must have one value per field, in field order")
     raise AssertionError("fast libfm parse failed but no bad row was found")
-
-
-def _is_int(s: str) -> bool:
-    try:
-        int(s)
-        return True
-    except ValueError:
-        return False
 
 
 def _is_number(s: str) -> bool:

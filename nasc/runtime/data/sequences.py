@@ -1,7 +1,8 @@
 """User behaviour logs (SASRec / S3-Rec style) -> next-item and DIN-style CTR datasets.
 
 Input: ``user item item …`` per line, items in time order (S3-Rec/ICLRec Beauty 5-core), or
-``user item`` per line (BERT4Rec style; a user's lines in time order).
+``user item`` per line (BERT4Rec style; a user's lines in time order). Ids are integers >= 0;
+a bad id, and a user on two lines of a ``user item item …`` log, are refused at their line.
 
 Split: leave-one-out -- a user's last item is the test target, the second last the valid
 target, and earlier positions are training targets. Histories keep the last ``max_len``
@@ -21,6 +22,7 @@ import torch
 from torch import Tensor
 
 from ...errors import data_error
+from .ids import as_ids, id_problem
 from .table import Dataset, FieldInfo, Schema, TensorTable
 from .textio import dataset_name, read_lines
 from .vocab import Vocabulary
@@ -31,33 +33,60 @@ NEXT_ITEM_PROTOCOL = ("leave-one-out (last item test, second last valid); rank t
 
 
 # ---------------------------------------------------------------- parsing
+LINE_FORMS = "each line is 'user item item …' (or 'user item') with ids 0, 1, 2, …"
+
+
 def parse_log(path: str | Path) -> tuple[np.ndarray, list[np.ndarray]]:
-    """-> user ids (U,) and each user's raw item ids in time order."""
+    """-> user ids (U,) and each user's raw item ids in time order.
+
+    Bad rows are refused at their line: a token that is not an id, a negative id or one beyond
+    int64, a line with a user but no item, and -- in a 'user item item …' log -- a user on two
+    lines (which of them comes first in time is unknowable). Only a log of 'user item' pairs
+    spreads a user over lines, which are then joined in file order.
+    """
     lines = read_lines(path)
-    rows: list[list[int]] = []
-    try:
-        rows = [[int(t) for t in line.split()] for line in lines]
-    except ValueError:
-        for lineno, line in enumerate(lines, start=1):
-            for tok in line.split():
-                if not tok.lstrip("-").isdigit():
-                    raise data_error(str(path), lineno, f"{tok!r} is not an integer id",
-                                     "each line is 'user item item …' with integer ids",
-                                     line) from None
-    rows_nonempty = [(i, r) for i, r in enumerate(rows, start=1) if r]
-    for lineno, r in rows_nonempty:
+    rows = _id_rows(path, lines)
+    if not rows:
+        raise data_error(str(path), 1, "the file has no data rows", LINE_FORMS)
+    for lineno, r in rows:
         if len(r) < 2:
             raise data_error(str(path), lineno, "a line needs a user id and at least one item",
-                             "each line is 'user item item …' (or 'user item')", lines[lineno - 1])
-    pairs = all(len(r) == 2 for _, r in rows_nonempty)
-    if pairs and len({r[0] for _, r in rows_nonempty}) < len(rows_nonempty):
+                             LINE_FORMS, lines[lineno - 1])
+    if all(len(r) == 2 for _, r in rows) and len({int(r[0]) for _, r in rows}) < len(rows):
         by_user: dict[int, list[int]] = {}  # 'user item' lines: group, keeping file order
-        for _, (u, it) in rows_nonempty:
-            by_user.setdefault(u, []).append(it)
+        for _, (u, it) in rows:
+            by_user.setdefault(int(u), []).append(int(it))
         seqs = [np.array(v, dtype=np.int64) for v in by_user.values()]
         return np.array(list(by_user), dtype=np.int64), seqs
-    return (np.array([r[0] for _, r in rows_nonempty], dtype=np.int64),
-            [np.array(r[1:], dtype=np.int64) for _, r in rows_nonempty])
+    _refuse_repeated_users(path, lines, rows)
+    return np.array([r[0] for _, r in rows], dtype=np.int64), [r[1:] for _, r in rows]
+
+
+def _id_rows(path, lines: list[str]) -> list[tuple[int, np.ndarray]]:
+    """(line number, int64 ids) of each non-blank line; a bad id -> DataError at its line."""
+    try:
+        return [(lineno, as_ids([int(t) for t in line.split()]))
+                for lineno, line in enumerate(lines, start=1) if line.strip()]
+    except ValueError:
+        pass
+    for lineno, line in enumerate(lines, start=1):  # slow path: find the first bad token
+        for tok in line.split():
+            problem = id_problem(tok)
+            if problem:
+                raise data_error(str(path), lineno, f"{tok!r} {problem}", LINE_FORMS, line)
+    raise AssertionError("fast sequence-log parse failed but no bad token was found")
+
+
+def _refuse_repeated_users(path, lines: list[str], rows: list[tuple[int, np.ndarray]]) -> None:
+    first_line: dict[int, int] = {}
+    for lineno, r in rows:
+        user = int(r[0])
+        if user in first_line:
+            where = f"line {first_line[user]} and again on line {lineno}"
+            raise data_error(str(path), lineno, f"user {user} is on {where}",
+                             "a 'user item item …' log has one line per user, items in time "
+                             "order: merge the two lines", lines[lineno - 1])
+        first_line[user] = lineno
 
 
 def item_vocabulary(seqs: list[np.ndarray]) -> Vocabulary:
@@ -95,6 +124,10 @@ def _positions(lengths: np.ndarray, train_positions: int | None):
 def _encoded_log(path, min_items: int = 3):
     users, seqs = parse_log(path)
     keep = [i for i, s in enumerate(seqs) if len(s) >= min_items]  # leave-one-out needs 3 items
+    if not keep:
+        raise data_error(str(path), 1, f"no user of the {len(seqs)} has {min_items} or more items",
+                         "leave-one-out needs a test item, a validation item and an earlier "
+                         "item per user; users with fewer are skipped")
     skipped = len(seqs) - len(keep)
     users, seqs = users[keep], [seqs[i] for i in keep]
     vocab = item_vocabulary(seqs)

@@ -7,7 +7,8 @@
      "sequence": {"fields": [{"name": "hist_item", "group": "item_id"}], "max_len": 50, "sep": "|"},
      "target": [{"name": "item", "group": "item_id"}]}
 
-Numeric fields become categorical by bucketing (Criteo's log trick, or train quantiles).
+Numeric fields become categorical by bucketing (Criteo's log trick, or train quantiles); an
+empty cell is missing (a token of its own), NaN, inf or a value beyond float64 is refused.
 Multi-hot and sequence cells are ``sep``-separated tokens; Parquet list columns also work.
 Errors name the data file and the 1-based line (CSV: the header is line 1; Parquet: the row).
 """
@@ -23,10 +24,11 @@ import pyarrow.compute as pc
 from ...errors import data_error
 from .build import Ragged, RawTable, build_dataset
 from .criteo import bucketize_log
-from .delimited import first_bad, parse_numbers, read_columns, require_columns
+from .delimited import first_bad, parse_numbers, read_columns, require_columns, require_rows
 from .splits import random_split
 from .table import Dataset
 from .textio import dataset_name, head_lines
+from .vocab import MIN_COUNT_HINT, is_count
 
 FIELD_KINDS = ("categorical", "numeric", "multi_hot")
 POOLINGS = ("sum", "mean")
@@ -59,6 +61,24 @@ def _check_schema(schema: dict, where: str) -> None:
         if f.get("pooling", "sum") not in POOLINGS:
             raise bad(f"field {f['name']!r}: unknown pooling {f.get('pooling')!r}",
                       f"poolings: {', '.join(POOLINGS)}")
+        if not is_count(f.get("min_count", 1)):
+            raise bad(f"field {f['name']!r}: min_count is {f['min_count']!r}", MIN_COUNT_HINT)
+        if f.get("buckets", "log") != "log" and not is_count(f["buckets"], 1):
+            raise bad(f"field {f['name']!r}: buckets is {f['buckets']!r}",
+                      "buckets is \"log\" or a whole number >= 1 of train-quantile buckets")
+
+
+def _read_parquet(path: Path) -> pa.Table:
+    import pyarrow.parquet as pq
+    try:
+        return pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:  # a bad footer: ArrowInvalid; bad metadata: OSError
+        # Arrow's text repeats the path, which the diagnostic already starts with.
+        prefix = f"Could not open Parquet input source '{path}': "
+        reason = str(exc).splitlines()[0].replace(prefix, "")
+        raise data_error(str(path), 1, f"cannot read the Parquet file: {reason}",
+                         "the file is truncated or not Parquet; write it again "
+                         "(e.g. pandas.DataFrame.to_parquet)") from None
 
 
 class _Source:
@@ -68,8 +88,7 @@ class _Source:
         self.path = path
         self.parquet = path.name.endswith(".parquet")
         if self.parquet:
-            import pyarrow.parquet as pq
-            self.table = pq.read_table(path)
+            self.table = _read_parquet(path)
             self.header = 0  # rows are numbered from 1
         else:
             first = next(iter(head_lines(path, 1)), "")
@@ -127,6 +146,7 @@ def load_tabular(path: str | Path, schema: dict | str | Path, *, seed: int = 202
               *(f["name"] for f in seq_spec.get("fields", [])),
               *(f["name"] for f in schema.get("target", []))]
     require_columns(path, src.names, wanted)
+    require_rows(path, src.table.num_rows)
 
     labels_raw = src.strings(schema["label"])
     labels, _ = parse_numbers(path, schema["label"], labels_raw, src.header, missing=())

@@ -2,7 +2,17 @@
 from __future__ import annotations
 
 import gzip
+import zlib
+from contextlib import contextmanager
 from pathlib import Path
+
+from ...errors import data_error
+
+_GZIP_MAGIC = b"\x1f\x8b"
+# What a damaged gzip stream raises while it is read: a cut-off file (EOFError), bad deflate
+# data (zlib.error), a bad CRC, length or member header (BadGzipFile). Plain reads raise none of
+# them, so catching these never mislabels an I/O error of a plain file.
+_GZIP_FAILURES = (EOFError, zlib.error, gzip.BadGzipFile)
 
 
 def open_bytes(path: str | Path):
@@ -10,12 +20,28 @@ def open_bytes(path: str | Path):
     with open(path, "rb") as fh:
         magic = fh.read(2)
     # Sniff the gzip magic rather than trust the extension.
-    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
+    return gzip.open(path, "rb") if magic == _GZIP_MAGIC else open(path, "rb")
+
+
+@contextmanager
+def _gzip_errors(path: str | Path):
+    """Report a damaged gzip stream as a DataError naming the file, not as a crash (click would
+    even read the decompressor's EOFError as the user pressing Ctrl-D: 'Aborted!')."""
+    try:
+        yield
+    except _GZIP_FAILURES as exc:
+        raise data_error(str(path), 1, f"the gzip file is truncated or corrupt ({exc})",
+                         "download it again; `gzip -t FILE` checks a gzip file") from None
+
+
+def read_bytes(path: str | Path) -> bytes:
+    """The whole file, decompressed when it is gzip."""
+    with _gzip_errors(path), open_bytes(path) as fh:
+        return fh.read()
 
 
 def read_text(path: str | Path) -> str:
-    with open_bytes(path) as fh:
-        return fh.read().decode("utf-8", errors="replace")
+    return read_bytes(path).decode("utf-8", errors="replace")
 
 
 def read_lines(path: str | Path) -> list[str]:
@@ -25,7 +51,7 @@ def read_lines(path: str | Path) -> list[str]:
 
 def head_lines(path: str | Path, n: int = 5) -> list[str]:
     out: list[str] = []
-    with open_bytes(path) as fh:
+    with _gzip_errors(path), open_bytes(path) as fh:
         for raw in fh:
             out.append(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
             if len(out) >= n:

@@ -6,6 +6,16 @@ from dataclasses import dataclass
 import numpy as np
 
 
+MIN_COUNT_HINT = ("min_count is a whole number >= 0: values seen fewer times in the training rows "
+                  "share one out-of-vocabulary index (0 and 1 keep every value)")
+
+
+def is_count(value, least: int = 0) -> bool:
+    """A whole number >= ``least`` (True and 2.0 are not: an option set by mistake)."""
+    whole = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    return whole and value >= least
+
+
 @dataclass
 class Vocabulary:
     keys: np.ndarray  # (K,) kept raw tokens, sorted (for searchsorted)

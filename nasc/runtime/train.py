@@ -268,10 +268,12 @@ def fit(model: nn.Module, make_objective, config: TrainConfig, run: RunDir | Non
     progress = Progress(config.epochs, steps, enabled=show_progress)
 
     def snapshot(epoch: int) -> dict:
-        """The model's state as the best so far, also written to RUN/best.pt."""
+        """The model's state as the best so far, also written to RUN/best.pt with the metrics
+        rows up to its epoch: metrics.* are rewritten after it, and a kill between the two
+        writes must not leave a best.pt whose epoch has no row (best.pt is the unit)."""
         state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         if run is not None:
-            run.save_checkpoint("best.pt", {"model": state, "epoch": epoch})
+            run.save_checkpoint("best.pt", {"model": state, "epoch": epoch, "history": history})
         return state
 
     if score_initial:

@@ -13,7 +13,9 @@ from nasc.compiler import ir
 from nasc.compiler.fix import fix_spec
 from nasc.compiler.printer import print_spec
 from nasc.compiler.program import Program
+from nasc.compiler.lower import lower
 from nasc.runtime.model import building, compile_supernet
+from nasc.runtime.sizing import check_model_fits
 from nasc.runtime.rundir import RunDir
 
 
@@ -50,6 +52,7 @@ def build_supernet(ctx: SearchContext) -> torch.nn.Module:
     cls = compile_supernet(ctx.program, ctx.spec_text, ctx.spec_path, ctx.run.file("supernet.py"))
     torch.manual_seed(ctx.seed)
     with building(ctx.program, ctx.dataset.schema):
+        check_model_fits(ctx.program, lower(ctx.program, "supernet"), ctx.dataset.schema)
         net = cls(ctx.dataset.schema)
     return net.to(ctx.device)
 

@@ -9,7 +9,8 @@ skip adds N(0, lambda std(X)) while training. The alpha/beta with the best valid
 are kept, and each searched node keeps its top-k operators from distinct inputs by strength
 softmax(alpha)_o * softmax(beta)_i (§4.4.1).
 
-Every epoch ends with an atomic checkpoint; the random sources are seeded per epoch, so a run
+Every epoch ends with one atomic checkpoint holding all resume needs, the history rows included
+(history.json and metrics.* are views of it); the random sources are seeded per epoch, so a run
 resumed from its last checkpoint ends as an uninterrupted one would (on CPU).
 """
 from __future__ import annotations
@@ -23,6 +24,7 @@ from torch.func import functional_call
 
 from nasc.runtime.choices import CellNode, OneOf
 from nasc.runtime.progress import Progress
+from nasc.runtime.rundir import SearchCheckpoint
 from nasc.runtime.strategies.common import SearchContext, build_supernet, generator, split_half
 from nasc.runtime.train import evaluate, make_optimizer
 
@@ -76,6 +78,12 @@ def discretize(net: nn.Module) -> dict:
     return assignment
 
 
+def views(state: dict) -> dict:
+    """The files derived from a checkpoint: history.json (with alpha/beta), metrics.json/csv."""
+    metrics = [{k: v for k, v in h.items() if k != "arch"} for h in state["history"]]
+    return {"history.json": state["history"], "metrics.json": metrics, "metrics.csv": metrics}
+
+
 def softmaxes(state: dict[str, torch.Tensor]) -> dict[str, list[float]]:
     return {k: [round(float(x), 6) for x in torch.softmax(v, 0)] for k, v in state.items()}
 
@@ -97,7 +105,8 @@ class Darts:
         self.valid = ctx.dataset.valid.to(ctx.device)
         self.loss = nn.BCEWithLogitsLoss()
         self.best: tuple[float, int, dict] | None = None
-        self.history: list[dict] = []
+        self.history: list[dict] = []  # one row per epoch, alpha/beta included
+        self.saved = SearchCheckpoint(ctx, views)
 
     # ---- one step of each level
     def weight_step(self, batch) -> torch.Tensor:
@@ -189,29 +198,28 @@ class Darts:
         return row
 
     def checkpoint(self, epoch: int) -> None:
-        self.ctx.run.save_checkpoint("checkpoint.pt", {
-            "epoch": epoch, "model": self.net.state_dict(), "w_opt": self.w_opt.state_dict(),
-            "a_opt": self.a_opt.state_dict(), "schedule": self.schedule.state_dict(),
-            "best_logloss": self.best[0], "best_epoch": self.best[1], "best_arch": self.best[2],
+        self.saved.save({
+            "done": epoch, "history": self.history, "model": self.net.state_dict(),
+            "w_opt": self.w_opt.state_dict(), "a_opt": self.a_opt.state_dict(),
+            "schedule": self.schedule.state_dict(), "best_logloss": self.best[0],
+            "best_epoch": self.best[1], "best_arch": self.best[2],
         })
-        self.ctx.run.write_json("history.json", self.history)
-        self.ctx.run.write_metrics([{k: v for k, v in h.items() if k != "arch"}
-                                    for h in self.history])
 
     def restore(self) -> int:
-        state = self.ctx.run.load_checkpoint("checkpoint.pt", map_location=self.ctx.device)
+        """The epoch the checkpoint ends (0 without one: interrupted before the first)."""
+        state = self.saved.load(map_location=self.ctx.device)
+        if state is None:
+            return 0
         self.net.load_state_dict(state["model"])
         self.w_opt.load_state_dict(state["w_opt"])
         self.a_opt.load_state_dict(state["a_opt"])
         self.schedule.load_state_dict(state["schedule"])
         self.best = (state["best_logloss"], state["best_epoch"], state["best_arch"])
-        self.history = self.ctx.run.read_json("history.json")[: state["epoch"]]
-        return state["epoch"]
+        self.history = state["history"]
+        return state["done"]
 
     def run(self) -> dict:
-        # A run interrupted before its first checkpoint has nothing to restore: start afresh.
-        resume = self.ctx.resume and self.ctx.run.file("checkpoint.pt").exists()
-        start = self.restore() + 1 if resume else 1
+        start = self.restore() + 1 if self.ctx.resume else 1
         steps = math.ceil(len(self.train_w) / self.batch)
         progress = Progress(self.epochs, steps, enabled=self.ctx.show_progress)
         for epoch in range(start, self.epochs + 1):

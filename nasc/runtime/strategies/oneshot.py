@@ -53,9 +53,10 @@ stage (AMEIR-B: Step 2 alone): Step 2 trains its own one-shot model, not the sup
 supernet holds no trained weight to inherit (measured on Frappe_x1: the "inherited" model scored
 validation AUC 0.49); the run records ``finetune scratch`` and why.
 
-Resume: a checkpoint is written atomically after every stage and after every cycle of an
-interactions stage; every random source is salted by (stage, epoch/cycle), so a resumed run ends
-as an uninterrupted one would (on CPU).
+Resume: one atomic checkpoint is written after every stage and after every cycle of an
+interactions stage, holding all resume needs (the stage rows and the rankings of
+interactions.json, which is its view); every random source is salted by (stage, epoch/cycle), so
+a resumed run ends as an uninterrupted one would (on CPU).
 """
 from __future__ import annotations
 
@@ -73,13 +74,13 @@ from nasc.runtime import metrics, ops
 from nasc.runtime.choices import CellNode, OneOf, TupleChoice, WidthChoice
 from nasc.runtime.factory import DenseLayer
 from nasc.runtime.progress import Progress
+from nasc.runtime.rundir import SearchCheckpoint
 from nasc.runtime.strategies.common import (SearchContext, build_supernet, from_json, generator,
                                            jsonable, sort_key)
 from nasc.runtime.train import cosine_factor, evaluate, make_optimizer
 
 DEFAULT_FIXED_MLP = (200, 80)  # AMEIR §3: the pre-defined MLP of Steps 1 and 2
 EMBED_INIT = 0.05              # step 2 embeddings ~ U(-0.05, 0.05) (AMEIR App. D.1)
-CHECKPOINT = "checkpoint.pt"
 BANK_INIT = 1.0
 NORMALIZE_PRODUCTS = True
 
@@ -347,6 +348,8 @@ class OneShot:
         self.optimizer_spec = ctx.program.train["optimizer"]
         self.clip = ctx.program.train.get("clip_grad") or 0.0
         self.loss = nn.BCEWithLogitsLoss()
+        self.saved = SearchCheckpoint(
+            ctx, lambda state: {"interactions.json": state["rankings"]} if state["rankings"] else {})
 
     def score(self, model: nn.Module, split: str) -> dict[str, float]:
         """Validation scores of ``split`` ("subset" or "valid"); CTR with batch statistics."""
@@ -502,7 +505,6 @@ class OneShot:
             ranking = [{"tuple": [names[f] for f in c], "subset_auc": sc["auc"],
                         "subset_logloss": sc["logloss"]} for c, sc in ranked]
             self.rankings[f"{stage.name}.cycle{cycle}"] = ranking
-            ctx.run.write_json("interactions.json", self.rankings)
             self.say(f"stage {stage.name} cycle {cycle}/{b.cycles}: {len(candidates)} candidates, "
                      f"best {', '.join(row['best'])}")
             self.checkpoint(si, {"stage": si, "cycle": cycle, "model": model.state_dict(),
@@ -567,22 +569,22 @@ class OneShot:
     # ---- checkpoints
     def checkpoint(self, done_stage: int, partial: dict | None = None) -> None:
         """``done_stage``: stages 0..done_stage-1 are finished; ``partial``: a running step 2."""
-        self.ctx.run.save_checkpoint(CHECKPOINT, {
-            "stages_done": done_stage if partial is None else partial["stage"],
-            "assignment": jsonable(self.assignment), "net": self.net.state_dict(),
-            "history": json.dumps(self.history), "partial": partial,
+        self.saved.save({
+            "done": done_stage if partial is None else partial["stage"],
+            "history": self.history, "assignment": jsonable(self.assignment),
+            "net": self.net.state_dict(), "rankings": self.rankings, "partial": partial,
         })
 
     def restore(self) -> tuple[int, dict | None]:
-        if not self.ctx.run.file(CHECKPOINT).exists():
+        state = self.saved.load(map_location=self.ctx.device)
+        if state is None:
             return 0, None
-        state = self.ctx.run.load_checkpoint(CHECKPOINT, map_location=self.ctx.device)
         self.net.load_state_dict(state["net"])
         self.assignment = from_json(state["assignment"])
         if self.assignment:
             self.net.fix(self.assignment)
-        self.history = json.loads(state["history"])
-        return state["stages_done"], state["partial"]
+        self.history, self.rankings = state["history"], state["rankings"]
+        return state["done"], state["partial"]
 
     # ---- the whole search
     def run(self) -> dict:

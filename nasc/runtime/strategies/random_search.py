@@ -1,6 +1,8 @@
 """Random search (AutoPI-R, and AMEIR App. C.4's Random): children drawn uniformly from the space
 with a seeded generator, each trained from scratch for the strategy's budget of epochs, the best
-by validation logloss (or AUC) kept. Children already trained are not trained again on resume.
+by validation logloss (or AUC) kept. Children already trained are not trained again on resume:
+after each child one atomic checkpoint holds the rows of all trained so far (children.json is its
+view).
 """
 from __future__ import annotations
 
@@ -12,8 +14,9 @@ from nasc.compiler.fix import fix_spec, sample_assignment
 from nasc.compiler.frontend import compile_text
 from nasc.compiler.printer import print_spec
 from nasc.runtime.model import build_fixed
+from nasc.runtime.rundir import SearchCheckpoint
 from nasc.runtime.train import TrainConfig, train_model
-from nasc.runtime.strategies.common import SearchContext, from_json, sort_key
+from nasc.runtime.strategies.common import SearchContext, from_json, jsonable, sort_key
 
 
 def children(ctx: SearchContext) -> list[dict]:
@@ -25,8 +28,9 @@ def children(ctx: SearchContext) -> list[dict]:
 def search(ctx: SearchContext) -> dict:
     s = ctx.settings
     monitor = s["monitor"]
-    done = ctx.run.read_json("children.json") if ctx.resume and ctx.run.file("children.json").exists() \
-        else []
+    saved = SearchCheckpoint(ctx, lambda state: {"children.json": state["history"]})
+    state = saved.load() if ctx.resume else None
+    done = state["history"] if state else []
     config = TrainConfig.from_settings(ctx.program.train, epochs=s["epochs"], batch=s["batch"],
                                        seed=ctx.seed, device=str(ctx.device), monitor=monitor)
     for n, assignment in enumerate(children(ctx)):
@@ -40,8 +44,8 @@ def search(ctx: SearchContext) -> dict:
         model = build_fixed(program, ctx.dataset.schema)
         result = train_model(model, ctx.dataset, config, show_progress=False)
         done.append({"child": n, "valid": result.valid, "epochs": result.epochs_run,
-                     "seconds": result.train_seconds, "choices": assignment})
-        ctx.run.write_json("children.json", done)
+                     "seconds": result.train_seconds, "choices": jsonable(assignment)})
+        saved.save({"done": len(done), "history": done})
         if ctx.show_progress:
             print(f"child {n + 1}/{s['children']}: valid auc "
                   f"{result.valid['auc']:.5f} logloss {result.valid['logloss']:.5f}", flush=True)

@@ -10,7 +10,7 @@ import torch.fx
 from torch import nn
 
 from nasc.compiler.fx import build_graph
-from nasc.compiler.lower import Build, CallArg, Const, DictArg, Let, ListArg, Plan, Var
+from nasc.compiler.lower import Build, CallArg, Const, DictArg, Let, ListArg, Plan, Section, Var
 from nasc.quoting import class_name
 from nasc.runtime import factory
 
@@ -39,14 +39,28 @@ def _evaluate(arg, env: dict):
     raise TypeError(arg)
 
 
+class ConstructError(Exception):
+    """A module of one construct (a plan section, e.g. ``"mlp dnn"``) could not be built."""
+
+    def __init__(self, section: str | None, cause: Exception):
+        super().__init__(str(cause))
+        self.section = section
+
+
 def materialize(plan: Plan, schema, root: nn.Module | None = None) -> nn.Module:
     root = root if root is not None else ModelRoot()
     env = {"schema": schema, "self": root, **plan.constants}
+    section = None
     for item in plan.init:
-        if isinstance(item, Let):
-            env[item.name] = _evaluate(item.value, env)
-        elif isinstance(item, Build):
-            setattr(root, item.attr, _evaluate(item.value, env))
+        try:
+            if isinstance(item, Section):
+                section = item.title
+            elif isinstance(item, Let):
+                env[item.name] = _evaluate(item.value, env)
+            elif isinstance(item, Build):
+                setattr(root, item.attr, _evaluate(item.value, env))
+        except (ValueError, KeyError, IndexError, RuntimeError) as err:
+            raise ConstructError(section, err) from err
     return root
 
 

@@ -16,7 +16,7 @@ from nasc.compiler.program import Program
 from nasc.errors import Diagnostic, UsageError
 from nasc.fileio import write_atomic
 from nasc.runtime.choices import ChoiceModule, OneOf
-from nasc.runtime.materialize import build_fx_model
+from nasc.runtime.materialize import ConstructError, build_fx_model
 
 
 def generate(program: Program, spec_text: str, spec_path: str, out: Path) -> Path:
@@ -65,20 +65,31 @@ def _model_class(source: str, path: Path) -> type[nn.Module]:
 @contextmanager
 def building(program: Program, schema):
     """Turn a model that cannot be built for a dataset (its widths or fields do not fit) into a
-    user error naming the spec, instead of a traceback from inside a module's constructor."""
+    user error at the construct that failed (the model, when that is not known), instead of a
+    traceback from inside a module's constructor."""
+    from nasc.runtime.sizing import span_of
+
     try:
         yield
-    except (ValueError, KeyError, IndexError, RuntimeError) as err:
+    except (ConstructError, ValueError, KeyError, IndexError, RuntimeError) as err:
         fields = ", ".join(f.name for f in schema.fields) or "none"
-        raise UsageError([Diagnostic(program.path, 0, 0,
-                                     f"model `{program.name}` cannot be built for this dataset: "
-                                     f"{err}", f"the dataset's fields: {fields}")]) from None
+        line, col = span_of(program, getattr(err, "section", None))
+        where = f" ({err.section})" if getattr(err, "section", None) else ""
+        raise UsageError([Diagnostic(program.path, line, col,
+                                     f"model `{program.name}` cannot be built for this "
+                                     f"dataset{where}: {err}",
+                                     f"the dataset's fields: {fields}")]) from None
 
 
 def build_fixed(program: Program, schema) -> torch.fx.GraphModule:
-    """The fx GraphModule of a program with every choice made."""
+    """The fx GraphModule of a program with every choice made; one too large to train on this
+    machine is refused first, before anything is allocated."""
+    from nasc.runtime.sizing import check_model_fits
+
+    plan = lower(program, "fixed")
     with building(program, schema):
-        return build_fx_model(lower(program, "fixed"), schema)
+        check_model_fits(program, plan, schema)
+        return build_fx_model(plan, schema)
 
 
 def load_from_supernet(fixed: nn.Module, supernet: nn.Module) -> None:

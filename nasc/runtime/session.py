@@ -16,17 +16,31 @@ def needs_sequences(program: Program) -> bool:
 def open_dataset(program: Program, data: str, seed: int = 2021, **options):
     """The dataset a command runs on; the synthetic default grows sequences when the spec has them."""
     from nasc.runtime.data import load_dataset
+    from nasc.runtime.memory import TooLarge
 
     if data == "synthetic":
         options.setdefault("with_sequence", needs_sequences(program))
         for key, value in SYNTHETIC_DEFAULT.items():
             options.setdefault(key, value)
-    dataset = load_dataset(data, seed=seed, **options)
+    try:
+        dataset = load_dataset(data, seed=seed, **options)
+    except TooLarge as err:
+        raise UsageError([Diagnostic(program.path, *_sequence_input_span(program),
+                                     f"{err} (dataset {data})",
+                                     "lower the input's max_len, or train on fewer positions "
+                                     "(--train-positions)")]) from None
     if needs_sequences(program) and not dataset.schema.sequence:
         raise UsageError([Diagnostic(data, 0, 0, f"model `{program.name}` reads a behavior "
                                                  "sequence, but this dataset has none",
                                      "use a dataset with sequences, or the synthetic default")])
     return dataset
+
+
+def _sequence_input_span(program: Program) -> tuple[int, int]:
+    for stmt in program.spec.model.statements:
+        if getattr(stmt, "type", None) == "sequence" and hasattr(stmt, "params"):
+            return stmt.span.line or 1, stmt.span.column or 1
+    return program.spec.model.span.line or 1, program.spec.model.span.column or 1
 
 
 # The built-in synthetic click log: 20,000 rows of 8 fields with 10 values each and rank-2
@@ -60,12 +74,16 @@ def describe_model(program: Program, data: str, want_fx: bool) -> ModelReport:
                                      "search it first (`nasc search`), then compile its arch.nas")])
     from nasc.runtime.model import building
 
+    from nasc.runtime.sizing import check_model_fits
+
+    plan = lower(program, "fixed" if fixed else "supernet")
     with building(program, schema):
+        check_model_fits(program, plan, schema)
         if fixed:
-            model = build_fx_model(lower(program, "fixed"), schema)
+            model = build_fx_model(plan, schema)
             what = "fixed architecture"
         else:
-            model = materialize(lower(program, "supernet"), schema)
+            model = materialize(plan, schema)
             what = "supernet, all candidates"
     count = sum(p.numel() for p in model.parameters())
     code = model.code if want_fx else ""
@@ -111,7 +129,7 @@ def train_spec(spec_path: str, *, data: str = "synthetic", split: str = "files",
         model.load_state_dict(torch.load(init, map_location="cpu", weights_only=True))
     run = RunDir(out or Path("runs") / f"train-{Path(spec_path).stem}-{config.seed}")
     with exclusive(run.path):
-        claim_new_run(run.path, overwrite, "train")
+        claim_new_run(run.path, overwrite, "train", text)
         parameters = sum(p.numel() for p in model.parameters())
         protocol = {}
         if next_item:
@@ -189,7 +207,14 @@ def check_task(program: Program, dataset, data: str) -> None:
                    f"but `{data}` is a next-item behaviour log")
         hint = ("train a `head next_item` model on it (e.g. specs/sasrec.nas); a CTR model reads "
                 "it as DIN-style rows when it has a sequence and a target input (specs/din.nas)")
-    raise UsageError([Diagnostic(program.path, 0, 0, message, hint)])
+    raise UsageError([Diagnostic(program.path, *_head_span(program), message, hint)])
+
+
+def _head_span(program: Program) -> tuple[int, int]:
+    for stmt in program.spec.model.statements:
+        if getattr(stmt, "type", None) == "head":
+            return stmt.span.line or 1, stmt.span.column or 1
+    return program.spec.model.span.line or 1, program.spec.model.span.column or 1
 
 
 def search_spec(spec_path: str, *, data: str = "synthetic", split: str = "files",
@@ -239,7 +264,7 @@ def search_spec(spec_path: str, *, data: str = "synthetic", split: str = "files"
                  else out or Path("runs") / f"search-{Path(spec_path).stem}-{seed}")
     with exclusive(run.path):
         if resume is None:
-            claim_new_run(run.path, overwrite, "search")
+            claim_new_run(run.path, overwrite, "search", text)
             run.write_text("spec.nas", text)
             run.write_json("run.json", {"spec_path": spec_path, "data": data, "split": split,
                                         "seed": seed, "epochs": epochs,
@@ -254,25 +279,33 @@ def search_spec(spec_path: str, *, data: str = "synthetic", split: str = "files"
                            device=device, resume=resume is not None, quiet=quiet)
 
 
-def claim_new_run(path, overwrite: bool, command: str) -> None:
+def claim_new_run(path, overwrite: bool, command: str, spec_text: str) -> None:
     """A new run starts in an empty directory. One that holds an earlier nasc run is refused
     (the user resumes it, or asks to overwrite it); one that holds other files always is, since
-    overwriting them would delete what nasc did not write."""
+    overwriting them would delete what nasc did not write. A start killed before it wrote its
+    record (only this spec.nas there, and temp files of atomic writes) is simply started again."""
     from pathlib import Path
     import shutil
 
     from nasc.runtime.runlock import LOCK_FILE
 
-    entries = [e for e in Path(path).iterdir() if e.name != LOCK_FILE]
-    if not entries:
+    path = Path(path)
+    entries = [e for e in path.iterdir() if e.name != LOCK_FILE]
+    visible = [e for e in entries if not e.name.startswith(".")]
+    spec = path / "spec.nas"
+    if not visible or (visible == [spec] and spec.is_file()
+                       and spec.read_text(encoding="utf-8", errors="replace") == spec_text):
+        for entry in entries:
+            if entry.name.startswith(".") and entry.is_file():
+                entry.unlink()  # a temp file of an interrupted write_atomic
         return
-    ours = any((Path(path) / name).is_file() for name in ("run.json", "config.json"))
+    ours = any((path / name).is_file() for name in ("run.json", "config.json"))
     if not ours:
         raise UsageError([Diagnostic(str(path), 0, 0, "the run directory is not empty and holds "
                                                       "no nasc run",
                                      "choose a new or empty directory with --out")])
     if not overwrite:
-        finished = (Path(path) / "summary.json").is_file()
+        finished = (path / "summary.json").is_file()
         state = "a finished" if finished else "an unfinished"
         hint = ("pass --overwrite to start it over, or choose another --out" if command == "train"
                 else f"continue it with `nasc search --resume {path}`, pass --overwrite to start "

@@ -22,6 +22,7 @@ import torch
 from torch import Tensor
 
 from ...errors import data_error
+from ..memory import require
 from .ids import as_ids, id_problem
 from .table import Dataset, FieldInfo, Schema, TensorTable
 from .textio import dataset_name, read_lines
@@ -105,6 +106,16 @@ def _histories(flat: np.ndarray, starts: np.ndarray, ends: np.ndarray, max_len: 
     return np.where(mask, flat[idx.clip(min=0)], 0), mask
 
 
+def _require_room(splits, max_len: int, copies: int = 1) -> None:
+    """Refuse histories that cannot fit before building them (sizing.TooLarge, located at the
+    spec's sequence input by the caller): each of the R x max_len cells keeps an int64 id and a
+    mask byte (``copies`` times), and building one split briefly takes three int64 temporaries."""
+    rows = [len(u) for u, _ in splits]
+    cells = sum(rows) * max_len
+    peak = cells * copies * 9 + max(rows) * max_len * 24
+    require(peak, f"building histories of max_len={max_len} for {sum(rows) * copies:,} rows")
+
+
 def _positions(lengths: np.ndarray, train_positions: int | None):
     """Example (user, target position) pairs for train, valid and test."""
     users = np.arange(len(lengths))
@@ -146,8 +157,10 @@ def load_next_item(path: str | Path, *, max_len: int = 50, train_positions: int 
     ``train_positions`` keeps only each user's last k training targets (None = all).
     """
     users, vocab, flat, lengths, starts, skipped = _encoded_log(path)
+    splits = _positions(lengths, train_positions)
+    _require_room(splits, max_len)
     tables = []
-    for u, p in _positions(lengths, train_positions):
+    for u, p in splits:
         seq, mask = _histories(flat, starts[u], starts[u] + p, max_len)
         tables.append(TensorTable({
             "fields": torch.zeros((len(u), 0), dtype=torch.long),
@@ -178,8 +191,10 @@ def load_din_ctr(path: str | Path, *, train_positions: int = 5, max_len: int = 5
     user_items = [flat[s:s + n] for s, n in zip(starts, lengths)]
     gen = torch.Generator().manual_seed(int(seed))
     user_vocab = Vocabulary.fit(users)  # every kept user has training rows
+    splits = _positions(lengths, train_positions)
+    _require_room(splits, max_len, copies=2)  # a positive and a negative row per target
     tables = []
-    for u, p in _positions(lengths, train_positions):
+    for u, p in splits:
         seq, mask = _histories(flat, starts[u], starts[u] + p, max_len)
         neg = sample_negatives(user_items, 1, vocab.size - 2, gen, users=torch.from_numpy(u))
         neg = neg[:, 0].numpy()  # (n_rows,)

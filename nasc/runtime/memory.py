@@ -1,0 +1,73 @@
+"""How much memory this process may still take, and refusing an allocation that cannot fit
+before it is made: the system's available memory, a cgroup (container) limit when there is one,
+or the free memory of a CUDA device. Data readers call ``require`` before a large array (a long
+``max_len`` died inside numpy); ``nasc.runtime.sizing`` does so for models.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+
+class TooLarge(Exception):
+    """An allocation that cannot fit; the caller names the construct it comes from."""
+
+    def __init__(self, what: str, needed: int, available: int):
+        super().__init__(f"{what} needs about {human_bytes(needed)}, but only "
+                         f"{human_bytes(available)} of memory is available")
+        self.what, self.needed, self.available = what, needed, available
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+        n /= 1000
+    raise AssertionError
+
+
+def available_bytes(device: torch.device | str = "cpu") -> int:
+    """Memory an allocation may still take on ``device``."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return int(free)
+    limits = [_meminfo_available(), _cgroup_available()]
+    known = [v for v in limits if v is not None]
+    if known:
+        return min(known)
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _meminfo_available() -> int | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _cgroup_available() -> int | None:
+    """A container's memory limit less what it uses (cgroup v2, then v1), or None."""
+    for limit, usage in (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+                         ("/sys/fs/cgroup/memory/memory.limit_in_bytes",
+                          "/sys/fs/cgroup/memory/memory.usage_in_bytes")):
+        try:
+            cap = Path(limit).read_text().strip()
+            if cap == "max" or int(cap) >= 1 << 60:  # v1 writes a huge number for 'no limit'
+                return None
+            return int(cap) - int(Path(usage).read_text().strip())
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def require(nbytes: int, what: str, device: torch.device | str = "cpu") -> None:
+    """Raise TooLarge when ``nbytes`` more cannot fit on ``device``."""
+    available = available_bytes(device)
+    if nbytes > available:
+        raise TooLarge(what, nbytes, available)

@@ -104,7 +104,7 @@ def baseline_run(method: str, spec: Path, data: str, split: str, seed: int, run:
                  device: str) -> dict:
     """A fixed baseline spec trained on the same rows (no search)."""
     if not (run / "summary.json").exists():
-        train_spec(str(spec), data=data, split=split, out=str(run), seed=seed, device=device,
+        train_spec(str(spec), data=data, split=split, split_seed=seed, out=str(run), seed=seed, device=device,
                    quiet=True, overwrite=True)
     summary = json.loads((run / "summary.json").read_text())
     return result_row(method, data, split, seed, device, 0.0, summary, spec, {})
@@ -121,11 +121,11 @@ def one_run(method: str, spec: Path, data: str, split: str, seed: int, work: Pat
         search_s = json.loads((run / "summary.json").read_text())["search_seconds"]
     else:
         start = time.perf_counter()
-        _, rundir = search_spec(str(spec), data=data, split=split, out=str(run), seed=seed,
+        _, rundir = search_spec(str(spec), data=data, split=split, split_seed=seed, out=str(run), seed=seed,
                                 device=device, quiet=True, overwrite=True)
         search_s = time.perf_counter() - start
         inherited = rundir.file("inherited.pt")
-        train_spec(str(rundir.file("arch.nas")), data=data, split=split, out=str(run / "retrain"),
+        train_spec(str(rundir.file("arch.nas")), data=data, split=split, split_seed=seed, out=str(run / "retrain"),
                    seed=seed, device=device, quiet=True, overwrite=True,
                    init=str(inherited) if inherited.exists() else None)
     summary = json.loads((run / "retrain" / "summary.json").read_text())

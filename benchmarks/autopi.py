@@ -129,11 +129,11 @@ def main() -> None:
                 search_s = finished_search(run, spec, strategy, args.data, epochs)
                 if search_s is None:
                     start = time.perf_counter()
-                    search_spec(str(spec), data=args.data, split=split, out=str(run), seed=seed,
+                    search_spec(str(spec), data=args.data, split=split, split_seed=seed, out=str(run), seed=seed,
                                 epochs=epochs, device=args.device, quiet=True, overwrite=True)
                     search_s = time.perf_counter() - start
                 arch = retrain_spec(run, spec)
-                train_spec(str(arch), data=args.data, split=split, out=str(run / "retrain"),
+                train_spec(str(arch), data=args.data, split=split, split_seed=seed, out=str(run / "retrain"),
                            seed=seed, device=args.device, quiet=True, overwrite=True)
                 summary = json.loads((run / "retrain" / "summary.json").read_text())
                 flops, params = flops_per_sample(arch, args.data, split)

@@ -163,8 +163,14 @@ class _CountOr(click.ParamType):
 @click.option("--data", default="synthetic", show_default=True,
               help="`synthetic`, or a dataset path (a Frappe_x1 directory, a Criteo/Avazu file, "
                    "a behaviour log such as ../shared/data/beauty_s3rec for `head next_item`...).")
-@click.option("--split", type=click.Choice(["files", "random811"]), default="files", show_default=True,
-              help="The files' own splits, or a seeded 8:1:1 of the pooled rows (AutoPI).")
+@click.option("--split", type=click.Choice(["auto", "files", "random811"]), default="auto",
+              show_default=True,
+              help="The data's own train/validation/test (files), or a seeded 8:1:1 of the "
+                   "pooled rows (random811, AutoPI); auto: files where the data has them.")
+@click.option("--split-seed", type=int, default=None,
+              help="Seed of a random811 split (default 2021 for every --seed: the same rows).")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="CPU threads (default: one per 4 usable cores, at least 1; see docs/runs.md).")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Run directory (default runs/train-<spec>-<seed>).")
 @click.option("--seed", type=int, default=None, help="Seed (default: the spec's train seed).")
@@ -176,20 +182,35 @@ class _CountOr(click.ParamType):
                    "against the full catalogue.")
 @click.option("--train-positions", type=_CountOr("all"), default=5, show_default=True,
               help="head next_item: train on each user's last N next items (AMEIR), or all.")
+@click.option("--seeds", default=None,
+              help="Run several seeds (2021,2022,2023) as separate processes into OUT/seed-<s>, "
+                   "then summarise them in OUT/seeds.json.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="With --seeds: how many at once (default: one per usable core).")
 @click.option("--overwrite", is_flag=True,
               help="Start over in a run directory that holds an earlier run (else refused).")
 @click.option("--quiet", is_flag=True, help="No progress line.")
 @_user_errors
-def train(spec: str, data: str, split: str, out: str | None, seed: int | None,
-          epochs: int | None, batch: int | None, device: str, eval_negatives: int | str,
-          train_positions: int | str, overwrite: bool, quiet: bool) -> None:
+def train(spec: str, data: str, split: str, split_seed: int | None, threads: int | None,
+          out: str | None, seed: int | None, epochs: int | None, batch: int | None, device: str,
+          eval_negatives: int | str, train_positions: int | str, seeds: str | None,
+          jobs: int | None, overwrite: bool, quiet: bool) -> None:
     """Train the fixed architecture in SPEC (a baseline, or an arch.nas a search wrote)."""
     from nasc.runtime.session import train_spec
+
+    if seeds is not None:
+        spec_args = [spec, "--data", data, "--split", split,
+                     *_optional("--split-seed", split_seed), *_optional("--epochs", epochs),
+                     *_optional("--batch", batch), "--eval-negatives", str(eval_negatives),
+                     "--train-positions", str(train_positions)]
+        _run_seeds("train", spec, seeds, seed, jobs, threads, device, spec_args,
+                   ["--overwrite"] if overwrite else [], out, None)
+        return
 
     result = train_spec(spec, data=data, split=split, out=out, seed=seed, epochs=epochs,
                         batch=batch, device=_device(device), quiet=quiet,
                         eval_negatives=eval_negatives, train_positions=train_positions,
-                        overwrite=overwrite)
+                        overwrite=overwrite, threads=threads, split_seed=split_seed)
     click.echo(result)
 
 
@@ -197,7 +218,14 @@ def train(spec: str, data: str, split: str, out: str | None, seed: int | None,
 @click.argument("spec", type=click.Path(exists=True, dir_okay=False), required=False)
 @click.option("--data", default="synthetic", show_default=True,
               help="`synthetic`, or a dataset path.")
-@click.option("--split", type=click.Choice(["files", "random811"]), default="files", show_default=True)
+@click.option("--split", type=click.Choice(["auto", "files", "random811"]), default="auto",
+              show_default=True,
+              help="The data's own train/validation/test (files), or a seeded 8:1:1 of the "
+                   "pooled rows (random811, AutoPI); auto: files where the data has them.")
+@click.option("--split-seed", type=int, default=None,
+              help="Seed of a random811 split (default 2021 for every --seed: the same rows).")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="CPU threads (default: one per 4 usable cores, at least 1; see docs/runs.md).")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Run directory (default runs/search-<spec>-<seed>).")
 @click.option("--seed", type=int, default=None, help="Seed (default: the strategy's seed).")
@@ -209,25 +237,39 @@ def train(spec: str, data: str, split: str, out: str | None, seed: int | None,
 @click.option("--retrain", is_flag=True,
               help="Then train the found architecture (from RUN/inherited.pt when the search "
                    "wrote one, else from scratch).")
+@click.option("--seeds", default=None,
+              help="Run several seeds (2021,2022,2023) as separate processes into OUT/seed-<s>, "
+                   "then summarise them in OUT/seeds.json.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="With --seeds: how many at once (default: one per usable core).")
 @click.option("--overwrite", is_flag=True,
               help="Start over in a run directory that holds an earlier run (else refused).")
 @click.option("--quiet", is_flag=True, help="No progress line.")
 @_user_errors
-def search(spec: str | None, data: str, split: str, out: str | None, seed: int | None,
-           epochs: int | None, device: str, resume: str | None, retrain: bool, overwrite: bool,
-           quiet: bool) -> None:
+def search(spec: str | None, data: str, split: str, split_seed: int | None,
+           threads: int | None, out: str | None, seed: int | None, epochs: int | None,
+           device: str, resume: str | None, retrain: bool, seeds: str | None, jobs: int | None,
+           overwrite: bool, quiet: bool) -> None:
     """Search SPEC with its strategy; write RUN/arch.nas (and retrain it with --retrain)."""
     from nasc.runtime.session import search_spec, train_spec
 
     if spec is None and resume is None:
         raise click.UsageError("give a SPEC, or --resume RUN")
+    if seeds is not None:
+        spec_args = [spec or "", "--data", data, "--split", split,
+                     *_optional("--split-seed", split_seed), *_optional("--epochs", epochs)]
+        flags = ["--retrain"] * retrain + ["--overwrite"] * overwrite
+        _run_seeds("search", spec, seeds, seed, jobs, threads, device, spec_args, flags, out,
+                   resume)
+        return
     dev = _device(device)
     try:
         message, run = search_spec(spec, data=data, split=split, out=out, seed=seed,
                                    epochs=epochs, device=dev, resume=resume, quiet=quiet,
-                                   overwrite=overwrite)
-    except KeyboardInterrupt:
-        click.echo("\ninterrupted: continue with `nasc search --resume <run directory>`", err=True)
+                                   overwrite=overwrite, threads=threads, split_seed=split_seed)
+    except KeyboardInterrupt as err:
+        where = getattr(err, "run_path", "<run directory>")
+        click.echo(f"\ninterrupted: continue with `nasc search --resume {where}`", err=True)
         sys.exit(130)
     click.echo(message)
     if retrain:
@@ -235,8 +277,41 @@ def search(spec: str | None, data: str, split: str, out: str | None, seed: int |
         inherited = run.file("inherited.pt")
         click.echo(train_spec(str(run.file("arch.nas")), data=saved["data"], split=saved["split"],
                               out=str(run.file("retrain")), seed=saved["seed"], device=dev,
-                              quiet=quiet, overwrite=overwrite,
+                              quiet=quiet, overwrite=overwrite, threads=threads,
+                              split_seed=saved.get("split_seed", saved["seed"]),
                               init=str(inherited) if inherited.exists() else None))
+
+
+def _optional(flag: str, value) -> list[str]:
+    return [] if value is None else [flag, str(value)]
+
+
+def _run_seeds(command: str, spec: str | None, seeds_text: str, seed: int | None,
+               jobs: int | None, threads: int | None, device: str, spec_args: list[str],
+               flags: list[str], out: str | None, resume: str | None) -> None:
+    """``--seeds``: each seed a ``nasc`` process of its own (nasc.runtime.seeds)."""
+    from nasc.errors import Diagnostic, UsageError
+    from nasc.runtime.seeds import parse_seeds, run_seeds
+    from nasc.runtime.threads import default_threads, usable_cores
+
+    if seed is not None:
+        raise UsageError([Diagnostic("--seed", 0, 0, "--seed and --seeds exclude each other",
+                                     "give the seeds as --seeds 2021,2022,...")])
+    if spec is None and resume is None:
+        raise click.UsageError("give a SPEC (and --resume ROOT to continue its seeds)")
+    seeds = parse_seeds(seeds_text)
+    cores = usable_cores()
+    parallel = min(jobs or cores, len(seeds))
+    per_job = threads or default_threads(cores, parallel)
+    common = ["--threads", str(per_job), "--device", device, "--quiet", *flags]
+    root = Path(resume or out or Path("runs") / f"{command}-{Path(spec).stem}-seeds")
+    click.echo(f"{len(seeds)} seeds, {parallel} at a time, {per_job} CPU thread"
+               f"{'s' if per_job != 1 else ''} each ({cores} usable cores); runs in {root}")
+    try:
+        run_seeds(command, spec_args, common, seeds, root, parallel, resume is not None,
+                  click.echo)
+    except KeyboardInterrupt:
+        sys.exit(130)
 
 
 if __name__ == "__main__":

@@ -27,12 +27,13 @@ class SearchRecord(BaseModel):
 
     spec_path: StrictStr
     data: StrictStr = Field(min_length=1)
-    split: Literal["files", "random811"]
+    split: Literal["auto", "files", "random811"]
     seed: StrictInt
     epochs: Optional[StrictInt] = Field(default=None, ge=1)
     synthetic_rows: Optional[StrictInt] = Field(default=None, ge=1)
     strategy: StrictStr
     spec_sha256: Optional[StrictStr] = None  # absent in runs written before it was recorded
+    split_seed: Optional[StrictInt] = None  # absent before: those runs split with `seed`
 
 
 def spec_digest(text: str) -> str:

@@ -13,8 +13,35 @@ def needs_sequences(program: Program) -> bool:
                for b in program.bindings)
 
 
-def open_dataset(program: Program, data: str, seed: int = 2021, **options):
-    """The dataset a command runs on; the synthetic default grows sequences when the spec has them."""
+# A random 8:1:1 split (data without split files, or --split random811) uses this seed unless
+# --split-seed says otherwise: every seed of a model, and every model, then meets the same rows,
+# as BARS compares them. The training seed varies initialisation and batch order only.
+SPLIT_SEED = 2021
+
+
+def resolved_split_seed(split_seed: int | None) -> int:
+    return SPLIT_SEED if split_seed is None else split_seed
+
+
+def use_threads(threads: int | None, quiet: bool):
+    """Apply the CPU thread policy (nasc.runtime.threads) and say once what it chose."""
+    import sys
+
+    from nasc.runtime.threads import apply_threads, choose_threads
+
+    choice = choose_threads(threads)
+    apply_threads(choice)
+    if not quiet:
+        print(choice.describe(), file=sys.stderr)
+    return choice
+
+
+def open_dataset(program: Program, data: str, seed: int = 2021, split_seed: int | None = None,
+                 **options):
+    """The dataset a command runs on; the synthetic default grows sequences when the spec has them.
+
+    ``seed`` draws what belongs to a run (the synthetic data, DIN's sampled negatives);
+    ``split_seed`` the rows of a random split (see SPLIT_SEED)."""
     from nasc.runtime.data import load_dataset
     from nasc.runtime.memory import TooLarge
 
@@ -23,7 +50,8 @@ def open_dataset(program: Program, data: str, seed: int = 2021, **options):
         for key, value in SYNTHETIC_DEFAULT.items():
             options.setdefault(key, value)
     try:
-        dataset = load_dataset(data, seed=seed, **options)
+        dataset = load_dataset(data, seed=seed, split_seed=resolved_split_seed(split_seed),
+                               **options)
     except TooLarge as err:
         raise UsageError([Diagnostic(program.path, *_sequence_input_span(program),
                                      f"{err} (dataset {data})",
@@ -90,15 +118,18 @@ def describe_model(program: Program, data: str, want_fx: bool) -> ModelReport:
     return ModelReport(count, what, data, len(schema.fields), code)
 
 
-def train_spec(spec_path: str, *, data: str = "synthetic", split: str = "files",
+def train_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
                out: str | None = None, seed: int | None = None, epochs: int | None = None,
                batch: int | None = None, device: str = "cpu", quiet: bool = False,
                init: str | None = None, eval_negatives: int | str | None = None,
-               train_positions: int | str | None = None, overwrite: bool = False) -> str:
+               train_positions: int | str | None = None, overwrite: bool = False,
+               threads: int | None = None, split_seed: int | None = None) -> str:
     """``nasc train``: build the fx model of a fixed spec, train it, write the run directory.
 
     ``init``: a state_dict file to start from (``RUN/inherited.pt`` of a one-shot search).
     ``overwrite``: start over in a run directory that holds an earlier run (else refused).
+    ``threads``: CPU threads (None: the thread policy, nasc.runtime.threads). ``split_seed``:
+    the seed of a random 8:1:1 split (None: SPLIT_SEED, the same rows for every seed).
     ``eval_negatives`` (an int or "full") and ``train_positions`` (an int or "all") are for
     ``head next_item`` models (``nasc.runtime.retrieval``)."""
     from pathlib import Path
@@ -120,8 +151,10 @@ def train_spec(spec_path: str, *, data: str = "synthetic", split: str = "files",
     config = TrainConfig.from_settings(program.train, seed=seed, epochs=epochs, batch=batch,
                                        device=device, eval_negatives=eval_negatives,
                                        train_positions=train_positions)
+    cpu = use_threads(threads, quiet)
     options = log_options(program, data, config.train_positions)
-    dataset = open_dataset(program, data, seed=config.seed, split=split, **options)
+    dataset = open_dataset(program, data, seed=config.seed, split=split, split_seed=split_seed,
+                           **options)
     check_task(program, dataset, data)
     torch.manual_seed(config.seed)
     model = build_fixed(program, dataset.schema)
@@ -142,7 +175,8 @@ def train_spec(spec_path: str, *, data: str = "synthetic", split: str = "files",
                         "monitor": f"valid {MONITOR_NAMES[config.monitor]}"}
         run.write_text("spec.nas", text)
         run.write_json("config.json", {"spec": spec_path, "data": data, "split": split,
-                                       "train": config.to_json(),
+                                       "split_seed": resolved_split_seed(split_seed),
+                                       "cpu": cpu.to_json(), "train": config.to_json(),
                                        "schema": dataset.schema.to_json(),
                                        "parameters": parameters, **protocol})
         result = train_model(model, dataset, config, run, show_progress=not quiet,
@@ -217,11 +251,11 @@ def _head_span(program: Program) -> tuple[int, int]:
     return program.spec.model.span.line or 1, program.spec.model.span.column or 1
 
 
-def search_spec(spec_path: str, *, data: str = "synthetic", split: str = "files",
+def search_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
                 out: str | None = None, seed: int | None = None, epochs: int | None = None,
                 device: str = "cpu", resume: str | None = None, quiet: bool = False,
-                synthetic_rows: int | None = None,
-                overwrite: bool = False) -> tuple[str, "RunDir"]:
+                synthetic_rows: int | None = None, overwrite: bool = False,
+                threads: int | None = None, split_seed: int | None = None) -> tuple[str, "RunDir"]:
     """``nasc search``: run the spec's strategy; write the run directory and arch.nas.
 
     One process writes a run directory at a time; a new search refuses a directory that already
@@ -230,13 +264,14 @@ def search_spec(spec_path: str, *, data: str = "synthetic", split: str = "files"
 
     from nasc.compiler.frontend import compile_text, load
     from nasc.runtime.rundir import RunDir
-    from nasc.runtime.runlock import exclusive
-    from nasc.runtime.runrecord import check_spec_unchanged, read_search_record, spec_digest
+    from nasc.runtime.runrecord import check_spec_unchanged, read_search_record
 
     if resume is not None:
         record = read_search_record(Path(resume))
         spec_path, data, split, seed = record.spec_path, record.data, record.split, record.seed
         epochs, synthetic_rows = record.epochs, record.synthetic_rows
+        # Runs recorded before split_seed existed split their rows with the run's seed.
+        split_seed = record.split_seed if record.split_seed is not None else record.seed
         spec_file = Path(resume) / "spec.nas"
         try:
             text = spec_file.read_text(encoding="utf-8")
@@ -257,17 +292,34 @@ def search_spec(spec_path: str, *, data: str = "synthetic", split: str = "files"
                                      "`search darts { epochs 50 }`, or train a fixed model with "
                                      "`nasc train`")])
     seed = program.strategy.settings["seed"] if seed is None else seed
+    cpu = use_threads(threads, quiet)
     plan = _prepare_search(spec_path, program, data=data, split=split, seed=seed, epochs=epochs,
-                           synthetic_rows=synthetic_rows)
+                           synthetic_rows=synthetic_rows, split_seed=split_seed)
     # The run directory is made only once the spec, the strategy and the data are known good.
     run = RunDir(resume if resume is not None
                  else out or Path("runs") / f"search-{Path(spec_path).stem}-{seed}")
+    try:
+        return _claim_and_search(plan, spec_path, text, spec, program, run, data=data,
+                                 split=split, split_seed=split_seed, seed=seed, epochs=epochs,
+                                 synthetic_rows=synthetic_rows, device=device, resume=resume,
+                                 quiet=quiet, cpu=cpu, overwrite=overwrite)
+    except KeyboardInterrupt as err:
+        err.run_path = str(run.path)  # for the resume hint
+        raise
+
+
+def _claim_and_search(plan, spec_path, text, spec, program, run, *, data, split, split_seed,
+                      seed, epochs, synthetic_rows, device, resume, quiet, cpu, overwrite):
+    from nasc.runtime.runlock import exclusive
+    from nasc.runtime.runrecord import spec_digest
+
     with exclusive(run.path):
         if resume is None:
             claim_new_run(run.path, overwrite, "search", text)
             run.write_text("spec.nas", text)
             run.write_json("run.json", {"spec_path": spec_path, "data": data, "split": split,
-                                        "seed": seed, "epochs": epochs,
+                                        "split_seed": resolved_split_seed(split_seed),
+                                        "cpu": cpu.to_json(), "seed": seed, "epochs": epochs,
                                         "synthetic_rows": synthetic_rows,
                                         "strategy": program.strategy.name,
                                         "spec_sha256": spec_digest(text),
@@ -276,7 +328,7 @@ def search_spec(spec_path: str, *, data: str = "synthetic", split: str = "files"
                                                      if k != "stages"},
                                         "schema": plan.dataset.schema.to_json()})
         return _run_search(plan, spec_path, text, spec, program, run, data=data, seed=seed,
-                           device=device, resume=resume is not None, quiet=quiet)
+                           device=device, resume=resume is not None, quiet=quiet, cpu=cpu)
 
 
 def claim_new_run(path, overwrite: bool, command: str, spec_text: str) -> None:
@@ -330,8 +382,8 @@ class SearchPlan:
     dataset: object
 
 
-def _prepare_search(spec_path, program, *, data, split, seed, epochs,
-                    synthetic_rows) -> SearchPlan:
+def _prepare_search(spec_path, program, *, data, split, seed, epochs, synthetic_rows,
+                    split_seed) -> SearchPlan:
     from nasc.runtime.strategies import strategy_module
 
     module = strategy_module(program.strategy.name)
@@ -351,13 +403,14 @@ def _prepare_search(spec_path, program, *, data, split, seed, epochs,
         settings["epochs"] = epochs
     options = {"n": synthetic_rows} if data == "synthetic" and synthetic_rows else {}
     options.update(log_options(program, data))
-    dataset = open_dataset(program, data, seed=seed, split=split, **options)
+    dataset = open_dataset(program, data, seed=seed, split=split, split_seed=split_seed,
+                           **options)
     check_task(program, dataset, data)
     return SearchPlan(module, settings, dataset)
 
 
 def _run_search(plan: SearchPlan, spec_path, text, spec, program, run, *, data, seed, device,
-                resume, quiet) -> tuple[str, "RunDir"]:
+                resume, quiet, cpu) -> tuple[str, "RunDir"]:
     import time
 
     import torch
@@ -374,5 +427,5 @@ def _run_search(plan: SearchPlan, spec_path, text, spec, program, run, *, data, 
     path = export_arch(ctx, assignment)
     # Wall time goes to the summary, not arch.nas: the same seed writes the same arch.nas.
     run.write_json("summary.json", {"choices": assignment, **ctx.record,
-                                    "search_seconds": seconds})
+                                    "search_seconds": seconds, "cpu": cpu.to_json()})
     return f"search finished in {seconds} s; wrote {path}", run

@@ -210,7 +210,7 @@ def test_sigint_exits_130_with_a_resume_hint_and_resuming_completes(darts_runs, 
     proc.send_signal(signal.SIGINT)
     rc, _, err = finish(proc)
     assert rc == 130, err
-    assert "nasc search --resume" in err and "Traceback" not in err
+    assert f"nasc search --resume {run}" in err and "Traceback" not in err
     assert not (run / "arch.nas").exists()
 
     monkeypatch.chdir(base)  # resume in this process, through the CLI

@@ -15,7 +15,7 @@ __all__ = ["load_dataset", "detect_format", "data_format", "resolve_path", "Data
            "Schema", "TensorTable", "FORMATS"]
 
 FORMATS = ("synthetic", "libfm", "criteo", "avazu", "alimama", "tabular", "sequence")
-SPLITS = ("files", "random811")
+SPLITS = ("auto", "files", "random811")
 ACCEPTED = ("'synthetic'; a directory of *.libfm(.gz) train/validation/test files (Frappe_x1); "
             "a Criteo TSV/CSV(.gz); an Avazu CSV(.gz); an Alimama CSV(.gz) in DMR's layout; "
             "a CSV/TSV/Parquet file with schema=...; "
@@ -89,24 +89,29 @@ def _call(loader: Callable, where: str, *args, **kwargs) -> Dataset:
     return loader(*args, **kwargs)
 
 
-def load_dataset(name_or_path: str, *, seed: int = 2021, split: str = "files",
-                 cache_dir: str | None = None, **options) -> Dataset:
+def load_dataset(name_or_path: str, *, seed: int = 2021, split: str = "auto",
+                 split_seed: int | None = None, cache_dir: str | None = None,
+                 **options) -> Dataset:
     """Load a dataset by name or path (see ACCEPTED); preprocessing is cached on disk.
 
     split="files" uses the data's own train/validation/test (Frappe_x1 files, leave-one-out for
-    sequence logs; data without split files is split 8:1:1 with the seed); "random811" pools all
-    rows and splits them 8:1:1 with the seed (AutoPI). Options go to the format's loader, e.g.
-    min_count=, schema= (tabular), task="next_item"|"ctr" and max_len= (sequence logs);
-    format= forces a format and cache=False skips the cache.
+    sequence logs) and is refused for data that has none (one CSV, Parquet or libfm file);
+    "random811" pools all rows and splits them 8:1:1 with ``split_seed`` (AutoPI); "auto" is
+    "files" where the data has its own split, else "random811". ``split_seed`` defaults to
+    ``seed``; ``seed`` also draws the synthetic data and a log's sampled negatives. Options go to
+    the format's loader, e.g. min_count=, schema= (tabular), task="next_item"|"ctr" and max_len=
+    (sequence logs); format= forces a format and cache=False skips the cache.
     """
     where = str(name_or_path)
     if split not in SPLITS:
         raise _usage(where, f"unknown split {split!r}", "split is 'files' or 'random811'")
+    split_seed = seed if split_seed is None else split_seed
     fmt = options.pop("format", None)
     use_cache = options.pop("cache", True)
     if fmt is not None and fmt not in FORMATS:
         raise _usage(where, f"unknown format {fmt!r}", f"formats: {', '.join(FORMATS)}")
     if fmt == "synthetic" or (fmt is None and name_or_path == "synthetic"):
+        # The synthetic data is drawn with its seed: its rows follow the seed by definition.
         return _call(synthetic.make_synthetic, where, seed=seed, **options)
 
     path = Path(name_or_path).expanduser()
@@ -131,7 +136,7 @@ def load_dataset(name_or_path: str, *, seed: int = 2021, split: str = "files",
         sources = [path] + ([Path(schema)] if isinstance(schema, (str, Path)) else [])
         loader = tabular.load_tabular
     else:  # sequence log
-        if split != "files":
+        if split == "random811":
             raise _usage(where, "sequence logs are split leave-one-out", "use split='files'")
         sources = [path]
         options.setdefault("task", "next_item")  # stays in options: part of the cache key
@@ -141,9 +146,19 @@ def load_dataset(name_or_path: str, *, seed: int = 2021, split: str = "files",
                          "task is 'next_item' or 'ctr'")
         loader = sequences.load_next_item if task == "next_item" else sequences.load_din_ctr
 
-    # Sequence loaders split leave-one-out and take no split= or task= argument.
-    loader_options = {k: v for k, v in options.items() if k != "task"} if fmt == "sequence" \
-        else {**options, "split": split}
+    own_split = fmt == "sequence" or (fmt == "libfm" and path.is_dir())
+    if split == "files" and not own_split:
+        raise _usage(where, "this data is one file, with no train/validation/test split of its "
+                            "own", "use --split random811 (a seeded 8:1:1, --split-seed), or "
+                                   "leave --split out")
+    split = "files" if split == "auto" and own_split else \
+        "random811" if split == "auto" else split
+    # Sequence loaders split leave-one-out and take no split= or task= argument; their seed
+    # draws sampled negatives. The others' seed draws the split only.
+    if fmt == "sequence":
+        loader_options = {k: v for k, v in options.items() if k != "task"}
+    else:
+        loader_options, seed = {**options, "split": split}, split_seed
     build = lambda: _call(loader, where, path, seed=seed, **loader_options)  # noqa: E731
     if not use_cache:
         return build()

@@ -158,19 +158,42 @@ class _CountOr(click.ParamType):
         self.fail(f"{value!r} is neither a positive integer nor '{self.word}'", param, ctx)
 
 
+def _options(*options):
+    """Stack click options as one decorator (the commands that train share them)."""
+    def apply(fn):
+        for option in reversed(options):
+            fn = option(fn)
+        return fn
+    return apply
+
+
+_rows_and_threads = _options(
+    click.option("--split", type=click.Choice(["auto", "files", "random811"]), default="auto",
+                 show_default=True,
+                 help="The data's own train/validation/test (files), or a seeded 8:1:1 of the "
+                      "pooled rows (random811, AutoPI); auto: files where the data has them."),
+    click.option("--split-seed", type=int, default=None,
+                 help="Seed of a random811 split (default 2021 for every --seed: the same rows)."),
+    click.option("--threads", type=click.IntRange(min=1), default=None,
+                 help="CPU threads (default: one per 4 usable cores, at least 1; README)."),
+)
+_several_seeds = _options(
+    click.option("--seeds", default=None,
+                 help="Run several seeds (2021,2022,2023) as separate processes into "
+                      "OUT/seed-<s>, then summarise them in OUT/seeds.json."),
+    click.option("--jobs", type=click.IntRange(min=1), default=None,
+                 help="With --seeds: how many at once (default: one per usable core)."),
+    click.option("--overwrite", is_flag=True,
+                 help="Start over in a run directory that holds an earlier run (else refused)."),
+)
+
+
 @main.command()
 @click.argument("spec", type=click.Path(exists=True, dir_okay=False))
 @click.option("--data", default="synthetic", show_default=True,
               help="`synthetic`, or a dataset path (a Frappe_x1 directory, a Criteo/Avazu file, "
                    "a behaviour log such as ../shared/data/beauty_s3rec for `head next_item`...).")
-@click.option("--split", type=click.Choice(["auto", "files", "random811"]), default="auto",
-              show_default=True,
-              help="The data's own train/validation/test (files), or a seeded 8:1:1 of the "
-                   "pooled rows (random811, AutoPI); auto: files where the data has them.")
-@click.option("--split-seed", type=int, default=None,
-              help="Seed of a random811 split (default 2021 for every --seed: the same rows).")
-@click.option("--threads", type=click.IntRange(min=1), default=None,
-              help="CPU threads (default: one per 4 usable cores, at least 1; see docs/runs.md).")
+@_rows_and_threads
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Run directory (default runs/train-<spec>-<seed>).")
 @click.option("--seed", type=int, default=None, help="Seed (default: the spec's train seed).")
@@ -182,13 +205,7 @@ class _CountOr(click.ParamType):
                    "against the full catalogue.")
 @click.option("--train-positions", type=_CountOr("all"), default=5, show_default=True,
               help="head next_item: train on each user's last N next items (AMEIR), or all.")
-@click.option("--seeds", default=None,
-              help="Run several seeds (2021,2022,2023) as separate processes into OUT/seed-<s>, "
-                   "then summarise them in OUT/seeds.json.")
-@click.option("--jobs", type=click.IntRange(min=1), default=None,
-              help="With --seeds: how many at once (default: one per usable core).")
-@click.option("--overwrite", is_flag=True,
-              help="Start over in a run directory that holds an earlier run (else refused).")
+@_several_seeds
 @click.option("--quiet", is_flag=True, help="No progress line.")
 @_user_errors
 def train(spec: str, data: str, split: str, split_seed: int | None, threads: int | None,
@@ -218,14 +235,7 @@ def train(spec: str, data: str, split: str, split_seed: int | None, threads: int
 @click.argument("spec", type=click.Path(exists=True, dir_okay=False), required=False)
 @click.option("--data", default="synthetic", show_default=True,
               help="`synthetic`, or a dataset path.")
-@click.option("--split", type=click.Choice(["auto", "files", "random811"]), default="auto",
-              show_default=True,
-              help="The data's own train/validation/test (files), or a seeded 8:1:1 of the "
-                   "pooled rows (random811, AutoPI); auto: files where the data has them.")
-@click.option("--split-seed", type=int, default=None,
-              help="Seed of a random811 split (default 2021 for every --seed: the same rows).")
-@click.option("--threads", type=click.IntRange(min=1), default=None,
-              help="CPU threads (default: one per 4 usable cores, at least 1; see docs/runs.md).")
+@_rows_and_threads
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Run directory (default runs/search-<spec>-<seed>).")
 @click.option("--seed", type=int, default=None, help="Seed (default: the strategy's seed).")
@@ -237,13 +247,7 @@ def train(spec: str, data: str, split: str, split_seed: int | None, threads: int
 @click.option("--retrain", is_flag=True,
               help="Then train the found architecture (from RUN/inherited.pt when the search "
                    "wrote one, else from scratch).")
-@click.option("--seeds", default=None,
-              help="Run several seeds (2021,2022,2023) as separate processes into OUT/seed-<s>, "
-                   "then summarise them in OUT/seeds.json.")
-@click.option("--jobs", type=click.IntRange(min=1), default=None,
-              help="With --seeds: how many at once (default: one per usable core).")
-@click.option("--overwrite", is_flag=True,
-              help="Start over in a run directory that holds an earlier run (else refused).")
+@_several_seeds
 @click.option("--quiet", is_flag=True, help="No progress line.")
 @_user_errors
 def search(spec: str | None, data: str, split: str, split_seed: int | None,

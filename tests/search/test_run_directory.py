@@ -19,20 +19,9 @@ from nasc.errors import UsageError
 from nasc.runtime.runlock import exclusive
 
 from searchkit import REPO, write_spec
+from test_kill_points import CELL
 
-SPACE = """model small {
-  input fields: categorical
-  emb = embed(fields, dim=4)
-  opset ops = { skip, fm }
-  cell c(emb) {
-    nodes 2
-    edges ops
-    keep 1
-    merge sum
-  }
-  head ctr(flatten(c))
-}
-
+SPACE = CELL + """
 search darts {
   epochs 1
   batch 512

@@ -1,0 +1,164 @@
+"""CPU threads for small-op models, and several seeds at once (issue: thread policy).
+
+Measures, in one run and on the synthetic default (20,000 rows):
+- seconds of one DARTS epoch of specs/autopi.nas (``nasc search --epochs 1``: the search's own
+  clock, which includes building the supernet) and of one specs/deepfm.nas epoch (``nasc train``'s
+  train_seconds), for 1..cores threads, on a quiet machine and beside one busy process (a Python
+  loop taking a core);
+- the default policy's choice, and its time against the best thread count's in each condition;
+- three seeds of a 2-epoch AutoPI search with ``--seeds --jobs 2`` against the same three one
+  after another (once with the policy's threads, once with every core's).
+
+Every timing is a fresh ``nasc`` process, as a user runs it. Results: results/threads.json and
+results/threads.md (``--render`` rewrites the table from the JSON). Run it on a machine with
+nothing else running: the JSON records the load average before each measurement.
+
+    python benchmarks/threads.py
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+sys.path.insert(0, str(ROOT))
+
+from nasc.runtime.threads import default_threads, usable_cores  # noqa: E402
+
+NASC = [sys.executable, "-m", "nasc.cli"]
+ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+
+def nasc(*args: str) -> float:
+    start = time.perf_counter()
+    subprocess.run([*NASC, *args, "--device", "cpu", "--quiet"], check=True, env=ENV,
+                   stdout=subprocess.DEVNULL, cwd=ROOT)
+    return time.perf_counter() - start
+
+
+def darts_epoch(threads: int, work: Path) -> float:
+    out = work / f"darts-{threads}-{time.monotonic_ns()}"
+    nasc("search", "specs/autopi.nas", "--epochs", "1", "--threads", str(threads), "--out", str(out))
+    return json.loads((out / "summary.json").read_text())["search_seconds"]
+
+
+def fixed_epoch(threads: int, work: Path) -> float:
+    out = work / f"deepfm-{threads}-{time.monotonic_ns()}"
+    nasc("train", "specs/deepfm.nas", "--epochs", "2", "--threads", str(threads), "--out", str(out))
+    summary = json.loads((out / "summary.json").read_text())
+    return summary["train_seconds"] / summary["epochs_run"]
+
+
+class Busy:
+    """One other process that takes a core for as long as it runs."""
+
+    def __enter__(self):
+        self.proc = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        time.sleep(1.0)
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.kill()
+        self.proc.wait()
+
+
+def load() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+def measure_threads(cores: int, work: Path, repeats: int) -> list[dict]:
+    rows = []
+    for condition in ("quiet", "one busy process"):
+        for what, fn in (("DARTS epoch (autopi)", darts_epoch), ("fixed-model epoch (deepfm)",
+                                                                fixed_epoch)):
+            for threads in range(1, cores + 1):
+                before = load()
+                if condition == "quiet":
+                    times = [fn(threads, work) for _ in range(repeats)]
+                else:
+                    with Busy():
+                        times = [fn(threads, work) for _ in range(repeats)]
+                rows.append({"condition": condition, "what": what, "threads": threads,
+                             "seconds": min(times), "all_seconds": times, "load_before": before})
+                print(rows[-1], flush=True)
+    return rows
+
+
+def measure_jobs(cores: int, work: Path) -> dict:
+    seeds = "1,2,3"
+    spec = ("search", "specs/autopi.nas", "--epochs", "2", "--seeds", seeds)
+    before = load()
+    parallel = nasc(*spec, "--jobs", "2", "--out", str(work / "jobs2"))
+    sequential = nasc(*spec, "--jobs", "1", "--out", str(work / "jobs1"))
+    all_cores = nasc(*spec, "--jobs", "1", "--threads", str(cores), "--out", str(work / "jobs1t"))
+    return {"seeds": 3, "epochs": 2, "load_before": before,
+            "jobs2_seconds": parallel,
+            "sequential_policy_threads": default_threads(cores, 1),
+            "sequential_seconds": sequential,
+            "sequential_all_cores_seconds": all_cores,
+            "ratio_vs_sequential": parallel / sequential,
+            "ratio_vs_sequential_all_cores": parallel / all_cores}
+
+
+def render(result: dict) -> str:
+    cores = result["usable_cores"]
+    lines = [f"# CPU threads (usable cores: {cores}; default policy: "
+             f"{result['policy_threads']} thread{'s' if result['policy_threads'] != 1 else ''})",
+             "", f"Measured {result['date']} at commit {result['commit']} on the synthetic "
+             "default (20,000 rows), one fresh `nasc` process per timing, best of "
+             f"{result['repeats']}. Seconds; ratio = the policy's time over the best "
+             "thread count's in the same condition.", "",
+             "| condition | what | " + " | ".join(f"{t} thr" for t in range(1, cores + 1))
+             + " | policy / best |", "|---|---|" + "---|" * cores + "---|"]
+    keys = sorted({(r["condition"], r["what"]) for r in result["threads"]},
+                  key=lambda k: (k[0] != "quiet", k[1]))
+    for condition, what in keys:
+        rows = {r["threads"]: r["seconds"] for r in result["threads"]
+                if (r["condition"], r["what"]) == (condition, what)}
+        ratio = rows[result["policy_threads"]] / min(rows.values())
+        lines.append(f"| {condition} | {what} | "
+                     + " | ".join(f"{rows[t]:.2f}" for t in sorted(rows)) + f" | {ratio:.2f} |")
+    j = result["jobs"]
+    lines += ["", "Three seeds of a 2-epoch AutoPI search (wall seconds, whole commands):", "",
+              "| `--jobs 2` | one after another, policy threads | one after another, "
+              f"{cores} threads | ratio | ratio |", "|---|---|---|---|---|",
+              f"| {j['jobs2_seconds']:.1f} | {j['sequential_seconds']:.1f} | "
+              f"{j['sequential_all_cores_seconds']:.1f} | {j['ratio_vs_sequential']:.2f} | "
+              f"{j['ratio_vs_sequential_all_cores']:.2f} |"]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--render", action="store_true")
+    parser.add_argument("--out", default=str(RESULTS / "threads.json"))
+    args = parser.parse_args()
+    out = Path(args.out)
+    if args.render:
+        out.with_suffix(".md").write_text(render(json.loads(out.read_text())))
+        return
+    cores = usable_cores()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        result = {"usable_cores": cores, "policy_threads": default_threads(cores, 1),
+                  "repeats": args.repeats, "date": time.strftime("%Y-%m-%d"),
+                  "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                                           capture_output=True, text=True).stdout.strip(),
+                  "threads": measure_threads(cores, work, args.repeats),
+                  "jobs": measure_jobs(cores, work)}
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    out.with_suffix(".md").write_text(render(result))
+    print(render(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,17 +1,20 @@
-"""Source text -> IR. Lark parses; one small transformer method per grammar rule builds the IR.
+"""Source text -> IR. Lark parses; one small builder method per grammar rule builds the IR.
 
 Syntax errors become located diagnostics (``syntax_errors.py``); comments are collected by the
 lexer and attached to the statement they describe, so that ``nasc fmt`` never drops one.
 """
 from __future__ import annotations
 
+import math
+import sys
+from bisect import bisect_left
 from dataclasses import dataclass
 
-from lark import Token, Transformer, Tree, v_args
-from lark.exceptions import UnexpectedInput, VisitError
+from lark import Token, Tree
+from lark.exceptions import UnexpectedInput
 
 from nasc.compiler import ir
-from nasc.compiler.syntax_errors import syntax_diagnostic
+from nasc.compiler.syntax_errors import source_lines, syntax_diagnostic
 from nasc.errors import Diagnostic, SpecError
 from nasc.grammar import parse_tree
 
@@ -21,6 +24,11 @@ _STATEMENT_RULES = {
 }
 _CONTAINER_RULES = {"model", "search", "train", "cell", "blocks", "interactions", "mlp", "head",
                     "nested_setting"}
+# Rules that open a bracket. The passes after parsing (builder, checks, printer) recurse once or
+# twice per level, so a spec nested past Python's recursion limit would crash them; no real spec
+# comes near this depth (the deepest in specs/ is 4).
+_BRACKET_RULES = {"model", "body", "call_args", "list", "set"}
+MAX_NESTING = 50
 
 
 def parse(text: str, path: str = "<spec>") -> ir.Spec:
@@ -29,13 +37,33 @@ def parse(text: str, path: str = "<spec>") -> ir.Spec:
         tree, comments = parse_tree(text)
     except UnexpectedInput as err:
         raise SpecError([syntax_diagnostic(err, text, path)]) from None
-    placement = _place_comments(tree, comments)
-    try:
-        return _Builder(placement, text, path).transform(tree)
-    except VisitError as err:  # a builder method raised: unwrap our own errors
-        if isinstance(err.orig_exc, SpecError):
-            raise err.orig_exc from None
-        raise
+    _check_nesting(tree, text, path)
+    return _Builder(_place_comments(tree, comments), text, path).build(tree)
+
+
+def _diagnostic(text: str, path: str, line: int, col: int, message: str,
+                hint: str | None = None) -> Diagnostic:
+    lines = source_lines(text)
+    source = lines[line - 1] if 0 < line <= len(lines) else None
+    return Diagnostic(path, line, col, message, hint, source)
+
+
+def _check_nesting(tree: Tree, text: str, path: str) -> None:
+    """Refuse brackets nested deeper than MAX_NESTING, at the first one too deep.
+
+    Iterative (pre-order, so in source order): this walk must not recurse itself.
+    """
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if node.data in _BRACKET_RULES:
+            depth += 1
+            if depth > MAX_NESTING:
+                raise SpecError([_diagnostic(
+                    text, path, node.meta.line, node.meta.column,
+                    f"brackets are nested more than {MAX_NESTING} deep",
+                    "give the inner parts names of their own, e.g. `a = f(x)` then `b = g(a)`")])
+        stack.extend((c, depth) for c in reversed(node.children) if isinstance(c, Tree))
 
 
 # -------------------------------------------------------------------------------------- comments
@@ -51,34 +79,57 @@ def _key(tree: Tree) -> tuple[int, int, str]:
     return (tree.meta.line, tree.meta.column, tree.data)
 
 
+def _start(tree: Tree) -> tuple[int, int]:
+    return (tree.meta.line, tree.meta.column)
+
+
+def _stop(tree: Tree) -> tuple[int, int]:
+    return (tree.meta.end_line, tree.meta.end_column)
+
+
 def _place_comments(tree: Tree, comments: list[Token]) -> _Placement:
     """Decide, for each comment, which statement keeps it.
 
     A comment after code on the same line is that statement's ``note``; any other comment leads
     the next statement of its innermost block, or closes the block when nothing follows.
+
+    Linear in the size of the tree (after sorting): a comment runs to the end of its line, so a
+    line holds at most one, and the statements bucketed by the line they start or end on are
+    each looked at once; the innermost block is kept on a stack swept in source order, and the
+    statement a comment leads is found by bisection among the block's children.
     """
     placement = _Placement({}, {}, {}, [])
     if not comments:
         return placement
     stmts = [t for t in tree.iter_subtrees() if t.data in _STATEMENT_RULES and not t.meta.empty]
-    containers = [t for t in stmts if t.data in _CONTAINER_RULES]
+    ending: dict[int, list[Tree]] = {}
+    starting: dict[int, list[Tree]] = {}
+    for t in stmts:  # buckets keep the order of `stmts`, so ties break as they always did
+        ending.setdefault(t.meta.end_line, []).append(t)
+        starting.setdefault(t.meta.line, []).append(t)
+    containers = sorted((t for t in stmts if t.data in _CONTAINER_RULES), key=_start)
+    open_blocks: list[Tree] = []  # containers begun before the comment, in source order
+    pushed = 0
+    kids: dict[int, tuple[list[Tree], list[tuple[int, int]]]] = {}
 
-    def children_of(container: Tree | None) -> list[Tree]:
-        if container is None:
-            return [t for t in tree.children if isinstance(t, Tree)]
-        found = []
-        for sub in container.children:
-            if isinstance(sub, Tree) and sub.data in _STATEMENT_RULES:
-                found.append(sub)
-            elif isinstance(sub, Tree) and sub.data == "body":
-                found.extend(c for c in sub.children if isinstance(c, Tree))
-        return found
+    def children_of(container: Tree | None) -> tuple[list[Tree], list[tuple[int, int]]]:
+        if id(container) not in kids:
+            if container is None:
+                found = [t for t in tree.children if isinstance(t, Tree)]
+            else:
+                found = []
+                for sub in container.children:
+                    if isinstance(sub, Tree) and sub.data in _STATEMENT_RULES:
+                        found.append(sub)
+                    elif isinstance(sub, Tree) and sub.data == "body":
+                        found.extend(c for c in sub.children if isinstance(c, Tree))
+            kids[id(container)] = found, [_start(c) for c in found]
+        return kids[id(container)]
 
     for tok in sorted(comments, key=lambda t: t.start_pos):
         pos = (tok.line, tok.column)
         value = str(tok).rstrip()
-        ended_here = [t for t in stmts
-                      if t.meta.end_line == tok.line and (t.meta.end_line, t.meta.end_column) <= pos]
+        ended_here = [t for t in ending.get(tok.line, ()) if _stop(t) <= pos]
         if ended_here:
             owner = max(ended_here, key=lambda t: (t.meta.end_column, -t.meta.column))
             if _key(owner) not in placement.notes:
@@ -86,24 +137,27 @@ def _place_comments(tree: Tree, comments: list[Token]) -> _Placement:
                 continue
         # After the first line's code of a multi-line statement (`cell c(x) {  # note`, a broken
         # set): that statement's note, as the printer writes it.
-        opened_here = [t for t in stmts if t.meta.line == tok.line
-                       and (t.meta.line, t.meta.column) < pos < (t.meta.end_line, t.meta.end_column)]
+        opened_here = [t for t in starting.get(tok.line, ()) if _start(t) < pos < _stop(t)]
         if opened_here:
             owner = max(opened_here, key=lambda t: t.meta.column)
             if _key(owner) not in placement.notes:
                 placement.notes[_key(owner)] = value
                 continue
-        inside = [c for c in containers
-                  if (c.meta.line, c.meta.column) < pos < (c.meta.end_line, c.meta.end_column)]
-        container = max(inside, key=lambda c: (c.meta.line, c.meta.column)) if inside else None
-        following = [c for c in children_of(container) if (c.meta.line, c.meta.column) > pos]
+        # The innermost container around pos: blocks nest, so it is the latest begun that has
+        # not ended (one that ended before pos can never hold a later comment).
+        while pushed < len(containers) and _start(containers[pushed]) < pos:
+            open_blocks.append(containers[pushed])
+            pushed += 1
+        while open_blocks and _stop(open_blocks[-1]) <= pos:
+            open_blocks.pop()
+        container = open_blocks[-1] if open_blocks else None
+        children, starts = children_of(container)
+        i = bisect_left(starts, pos)  # children[i:] begin after the comment
         # A comment inside a one-statement span (e.g. within a multi-line set) leads that statement.
-        enclosing = [c for c in children_of(container)
-                     if (c.meta.line, c.meta.column) < pos < (c.meta.end_line, c.meta.end_column)]
-        if enclosing:
-            placement.leading.setdefault(_key(enclosing[0]), []).append(value)
-        elif following:
-            placement.leading.setdefault(_key(following[0]), []).append(value)
+        if i > 0 and pos < _stop(children[i - 1]):
+            placement.leading.setdefault(_key(children[i - 1]), []).append(value)
+        elif i < len(children):
+            placement.leading.setdefault(_key(children[i]), []).append(value)
         elif container is not None:
             placement.trailing.setdefault(_key(container), []).append(value)
         else:
@@ -120,13 +174,28 @@ def _span(meta) -> ir.Span:
 
 
 
-@v_args(meta=True)
-class _Builder(Transformer):
+class _Builder:
+    """One method per grammar rule, called with the rule's meta and its built children."""
+
     def __init__(self, placement: _Placement, text: str, path: str):
-        super().__init__()
         self.placement = placement
         self.text = text
         self.path = path
+
+    def build(self, tree: Tree):
+        # Children before parents, without recursion (Lark's Transformer recurses twice a level).
+        # A rule without a method here is a bug, and raises AttributeError.
+        built: dict[int, object] = {}
+        stack = [(tree, False)]
+        while stack:
+            node, ready = stack.pop()
+            if not ready:
+                stack.append((node, True))
+                stack.extend((c, False) for c in node.children if isinstance(c, Tree))
+                continue
+            children = [built.pop(id(c)) if isinstance(c, Tree) else c for c in node.children]
+            built[id(node)] = getattr(self, node.data)(node.meta, children)
+        return built[id(tree)]
 
     # ---- helpers
     def _stmt_extras(self, rule: str, meta) -> dict:
@@ -141,16 +210,31 @@ class _Builder(Transformer):
         return tuple(self.placement.trailing.get((meta.line, meta.column, rule), ()))
 
     def _error(self, span: ir.Span, message: str, hint: str | None = None) -> SpecError:
-        lines = self.text.splitlines()
-        source = lines[span.line - 1] if 0 < span.line <= len(lines) else None
-        return SpecError([Diagnostic(self.path, span.line, span.column, message, hint, source)])
+        return SpecError([_diagnostic(self.text, self.path, span.line, span.column, message, hint)])
+
+    def _too_large(self, tok: Token) -> SpecError:
+        return SpecError([_diagnostic(self.text, self.path, tok.line, tok.column,
+                                      "this number is too large",
+                                      "a number must lie between -1.8e308 and 1.8e308 (a 64-bit float)")])
+
+    def _int(self, tok: Token) -> int:
+        # Past the float range an integer fits no setting, and Python's int() refuses more than
+        # 4300 digits outright: count digits before converting.
+        if len(tok.lstrip("+-").lstrip("0")) <= 309:
+            value = int(tok)
+            if abs(value) <= sys.float_info.max:
+                return value
+        raise self._too_large(tok)
 
     # ---- values
     def int(self, meta, children):
-        return ir.Int(value=int(children[0]), span=_span(meta))
+        return ir.Int(value=self._int(children[0]), span=_span(meta))
 
     def float(self, meta, children):
-        return ir.Float(value=float(children[0]), span=_span(meta))
+        value = float(children[0])
+        if math.isinf(value):  # `1e999` reads as inf, which no setting means and none prints
+            raise self._too_large(children[0])
+        return ir.Float(value=value, span=_span(meta))
 
     def string(self, meta, children):
         return ir.Str(value=str(children[0])[1:-1], span=_span(meta))
@@ -202,7 +286,7 @@ class _Builder(Transformer):
 
     def nested_setting(self, meta, children):
         key, arg, items = children
-        arg_value = int(arg) if arg.type == "INT" else str(arg)
+        arg_value = self._int(arg) if arg.type == "INT" else str(arg)
         body = ir.Body(items=tuple(items), end_comments=self._end("nested_setting", meta),
                        span=_span(meta))
         return ir.NestedSetting(key=str(key), arg=arg_value, body=body,
@@ -210,7 +294,7 @@ class _Builder(Transformer):
 
     def edge_setting(self, meta, children):
         src, dst, value = children
-        return ir.EdgeSetting(src=int(src), dst=int(dst), value=value,
+        return ir.EdgeSetting(src=self._int(src), dst=self._int(dst), value=value,
                               **self._stmt_extras("edge_setting", meta))
 
     # ---- statements

@@ -160,11 +160,20 @@ def _match_table(err: UnexpectedInput) -> tuple[str, str] | None:
     return message, hint
 
 
+def source_lines(text: str) -> list[str]:
+    """The lines as Lark numbers them: split at "\n" alone (str.splitlines() also splits at
+    \f, \x1c, \u2028, ... and would shift every line number after one)."""
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return lines
+
+
 def _unclosed_brace(text: str) -> tuple[int, int, str] | None:
     """The innermost `{`, `(` or `[` never closed (comments and strings skipped)."""
     stack: list[tuple[int, int, str]] = []
     pairs = {"}": "{", ")": "(", "]": "["}
-    for line_no, line in enumerate(text.splitlines(), start=1):
+    for line_no, line in enumerate(source_lines(text), start=1):
         code = re.sub(r'"([^"\\\n]|\\.)*"', lambda m: " " * len(m.group()), line).split("#")[0]
         for col, ch in enumerate(code, start=1):
             if ch in "{([":
@@ -200,7 +209,7 @@ def _missing_separator(err: UnexpectedInput, text: str) -> tuple[str, str] | Non
     if opened is None or opened[2] != "{":
         return None
     line, col, _ = opened
-    before = text.splitlines()[line - 1][: col - 1]
+    before = source_lines(text)[line - 1][: col - 1]
     what = "statements" if re.search(r"\bmodel\s+[A-Za-z_]\w*\s*$", before) else "settings"
     for message, hint, _ in SYNTAX_ERRORS:
         if message.startswith(f"two {what} on one line"):
@@ -209,7 +218,7 @@ def _missing_separator(err: UnexpectedInput, text: str) -> tuple[str, str] | Non
 
 
 def syntax_diagnostic(err: UnexpectedInput, text: str, path: str) -> Diagnostic:
-    lines = text.splitlines()
+    lines = source_lines(text)
     at_end = isinstance(err, UnexpectedEOF) or getattr(getattr(err, "token", None), "type", "") == "$END"
     if at_end:
         opened = _unclosed_brace(text)

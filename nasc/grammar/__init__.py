@@ -8,6 +8,8 @@ from pathlib import Path
 from lark import Lark, Token, Tree
 
 GRAMMAR_PATH = Path(__file__).with_name("nasc.lark")
+# The terminals a tree keeps; punctuation, keywords and line breaks are dropped (see _shape).
+_KEPT_TERMINALS = frozenset({"NAME", "INT", "FLOAT", "STRING"})
 
 # Comments are ignored by the grammar but collected here, so the printer can keep them.
 _comment_sink: ContextVar[list[Token] | None] = ContextVar("nasc_comment_sink", default=None)
@@ -22,22 +24,48 @@ def _collect_comment(tok: Token) -> Token:
 
 @lru_cache(maxsize=1)
 def parser() -> Lark:
-    """The LALR parser for .nas files; spans on every tree node (propagate_positions)."""
+    """The LALR parser for .nas files. It keeps every token, and ``parse_tree`` derives the
+    spans and drops the punctuation: Lark's own ``propagate_positions`` does the same at about
+    twice the cost of the whole parse."""
     return Lark(
         GRAMMAR_PATH.read_text(),
         start="spec",
         parser="lalr",
-        propagate_positions=True,
+        keep_all_tokens=True,
         maybe_placeholders=False,
         lexer_callbacks={"COMMENT": _collect_comment},
     )
 
 
+def _shape(tree: Tree) -> Tree:
+    """Give every node the span of its first to last token (as ``propagate_positions=True``
+    would) and keep only the named terminals (as ``keep_all_tokens=False`` would). Iterative:
+    nesting is limited later, so this pass must not recurse."""
+    order, stack = [], [tree]
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        stack.extend(c for c in node.children if isinstance(c, Tree))
+    for node in reversed(order):  # children before their parents
+        meta = node.meta
+        spans = [c.meta if isinstance(c, Tree) else c for c in node.children
+                 if not isinstance(c, Tree) or not c.meta.empty]
+        meta.empty = not spans
+        if spans:
+            first, last = spans[0], spans[-1]
+            meta.line, meta.column, meta.start_pos = first.line, first.column, first.start_pos
+            meta.end_line, meta.end_column, meta.end_pos = last.end_line, last.end_column, last.end_pos
+        node.children = [c for c in node.children
+                         if isinstance(c, Tree) or c.type in _KEPT_TERMINALS]
+    return tree
+
+
 def parse_tree(text: str) -> tuple[Tree, list[Token]]:
-    """Parse text; return the tree and the comment tokens in source order."""
+    """Parse text; return the tree (spans on every non-empty node) and the comment tokens in
+    source order."""
     sink: list[Token] = []
     reset = _comment_sink.set(sink)
     try:
-        return parser().parse(text), sink
+        return _shape(parser().parse(text)), sink
     finally:
         _comment_sink.reset(reset)

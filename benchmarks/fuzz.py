@@ -1,0 +1,116 @@
+"""Fuzz the front end: a million mutated specs, counting anything but a located SpecError.
+
+    python benchmarks/fuzz.py [--cases 1000000] [--seed 1] [--start 0]
+
+The mutations are tests/compiler/mutations.py (the same generator and property as
+tests/compiler/test_fuzz_mutations.py); case i of a seed is replayed with
+``mutations.case(i, seed)``. One process, one thread. Results: benchmarks/results/fuzz.json
+(rewritten every 50,000 cases, ``complete`` false until the end) and a markdown table beside it.
+No torch is imported.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "compiler"))
+
+import lark  # noqa: E402
+
+import mutations  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results"
+# what a run exercises: the front end and the generator (the commit alone misses local edits)
+SOURCES = sorted([*(ROOT / "nasc" / "grammar").glob("*"), ROOT / "tests/compiler/mutations.py",
+                  *(ROOT / "nasc" / "compiler" / f for f in
+                    ("parse.py", "syntax_errors.py", "checks.py", "printer.py", "frontend.py",
+                     "ir.py", "operators.py", "settings.py", "program.py"))])
+
+
+def commit() -> str:
+    try:
+        return subprocess.check_output(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                                       text=True).strip()
+    except Exception:  # noqa: BLE001 - a benchmark outside git still runs
+        return "unknown"
+
+
+def sources_sha() -> str:
+    digest = hashlib.sha256()
+    for path in SOURCES:
+        if path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--start", type=int, default=0, help="index of the first case")
+    parser.add_argument("--out", default=str(RESULTS / "fuzz.json"))
+    args = parser.parse_args()
+    out = Path(args.out)
+    run = {"cases": 0, "seed": args.seed, "start": args.start, "crashes": 0, "crash_examples": [],
+           "outcomes": Counter(), "kinds": Counter(), "commit": commit(),
+           "sources_sha256": sources_sha(), "python": platform.python_version(),
+           "lark": lark.__version__, "cpu": platform.processor() or platform.machine(),
+           "cores": os.cpu_count(), "load_average_at_start": os.getloadavg()[0]}
+    wall, cpu = time.perf_counter(), time.process_time()
+    for i, kind, text in mutations.cases(args.cases, args.seed, args.start):
+        run["kinds"].update(kind.split("+"))
+        try:
+            run["outcomes"][mutations.check(text)] += 1
+        except Exception as err:  # noqa: BLE001 - what the fuzzer is for
+            run["crashes"] += 1
+            if len(run["crash_examples"]) < 20:
+                run["crash_examples"].append({"case": i, "kind": kind, "error": repr(err)[:300],
+                                              "where": traceback.format_exc(limit=-2)[-600:]})
+        run["cases"] += 1
+        if run["cases"] % 50_000 == 0 or run["cases"] == args.cases:
+            run.update(seconds=time.perf_counter() - wall, cpu_seconds=time.process_time() - cpu,
+                       threads=threading.active_count(), complete=run["cases"] == args.cases)
+            run["cases_per_second"] = run["cases"] / run["cpu_seconds"]
+            write(out, run)
+            print(f"{run['cases']:,} cases, {run['crashes']} crashes, "
+                  f"{run['cases_per_second']:.0f} cases/cpu-s", file=sys.stderr, flush=True)
+
+
+def write(out: Path, run: dict) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(run, indent=2) + "\n")
+    lines = ["# Front-end fuzzing", "",
+             "Mutated specs (tests/compiler/mutations.py) through parse, checks, print and "
+             "parse again; a crash is any exception but a SpecError whose diagnostics lie "
+             "within the text, or a compiled spec that does not survive print -> parse. "
+             f"One process, {run['threads']} thread; Python {run['python']}, lark {run['lark']}, "
+             f"{run['cores']} cores (load average {run['load_average_at_start']:.1f} at the "
+             "start).", "",
+             "| cases | seed | crashes | compiled | located errors | wall s | cpu s | "
+             "cases / cpu s | commit | sources | complete |",
+             "|---|---|---|---|---|---|---|---|---|---|---|",
+             f"| {run['cases']:,} | {run['seed']} | {run['crashes']} | "
+             f"{run['outcomes']['compiled']:,} | {run['outcomes']['error']:,} | "
+             f"{run['seconds']:.0f} | {run['cpu_seconds']:.0f} | {run['cases_per_second']:.0f} | "
+             f"{run['commit']} | {run['sources_sha256']} | {run['complete']} |", "",
+             "Mutations applied (a case applies one, or two in a third of the cases): "
+             + ", ".join(f"{k} {v:,}" for k, v in run["kinds"].most_common()) + "."]
+    for crash in run["crash_examples"]:
+        lines.append(f"- case {crash['case']} ({crash['kind']}): `{crash['error'][:120]}`")
+    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

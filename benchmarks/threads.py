@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 sys.path.insert(0, str(ROOT))
 
-from nasc.runtime.threads import default_threads, usable_cores  # noqa: E402
+from nasc.runtime.threads import usable_cores  # noqa: E402
 
 NASC = [sys.executable, "-m", "nasc.cli"]
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -43,17 +43,24 @@ def nasc(*args: str) -> float:
     return time.perf_counter() - start
 
 
-def darts_epoch(threads: int, work: Path) -> float:
+def _threads_flag(threads: int | None) -> list[str]:
+    return [] if threads is None else ["--threads", str(threads)]
+
+
+def darts_epoch(threads: int | None, work: Path) -> tuple[float, int]:
+    """Seconds of one search epoch, and the threads it ran with (None: the default policy's)."""
     out = work / f"darts-{threads}-{time.monotonic_ns()}"
-    nasc("search", "specs/autopi.nas", "--epochs", "1", "--threads", str(threads), "--out", str(out))
-    return json.loads((out / "summary.json").read_text())["search_seconds"]
+    nasc("search", "specs/autopi.nas", "--epochs", "1", *_threads_flag(threads), "--out", str(out))
+    chosen = json.loads((out / "config.json").read_text())["cpu"]["threads"]
+    return json.loads((out / "summary.json").read_text())["search_seconds"], chosen
 
 
-def fixed_epoch(threads: int, work: Path) -> float:
+def fixed_epoch(threads: int | None, work: Path) -> tuple[float, int]:
     out = work / f"deepfm-{threads}-{time.monotonic_ns()}"
-    nasc("train", "specs/deepfm.nas", "--epochs", "2", "--threads", str(threads), "--out", str(out))
+    nasc("train", "specs/deepfm.nas", "--epochs", "2", *_threads_flag(threads), "--out", str(out))
     summary = json.loads((out / "summary.json").read_text())
-    return summary["train_seconds"] / summary["epochs_run"]
+    chosen = json.loads((out / "config.json").read_text())["cpu"]["threads"]
+    return summary["train_seconds"] / summary["epochs_run"], chosen
 
 
 class Busy:
@@ -78,15 +85,18 @@ def measure_threads(cores: int, work: Path, repeats: int) -> list[dict]:
     for condition in ("quiet", "one busy process"):
         for what, fn in (("DARTS epoch (autopi)", darts_epoch), ("fixed-model epoch (deepfm)",
                                                                 fixed_epoch)):
-            for threads in range(1, cores + 1):
+            for threads in [*range(1, cores + 1), None]:  # None: the default policy
                 before = load()
                 if condition == "quiet":
-                    times = [fn(threads, work) for _ in range(repeats)]
+                    runs = [fn(threads, work) for _ in range(repeats)]
                 else:
                     with Busy():
-                        times = [fn(threads, work) for _ in range(repeats)]
-                rows.append({"condition": condition, "what": what, "threads": threads,
-                             "seconds": min(times), "all_seconds": times, "load_before": before})
+                        runs = [fn(threads, work) for _ in range(repeats)]
+                times = [t for t, _ in runs]
+                rows.append({"condition": condition, "what": what,
+                             "threads": "policy" if threads is None else threads,
+                             "chose": [c for _, c in runs], "seconds": min(times),
+                             "all_seconds": times, "load_before": before})
                 print(rows[-1], flush=True)
     return rows
 
@@ -100,7 +110,7 @@ def measure_jobs(cores: int, work: Path) -> dict:
     all_cores = nasc(*spec, "--jobs", "1", "--threads", str(cores), "--out", str(work / "jobs1t"))
     return {"seeds": 3, "epochs": 2, "load_before": before,
             "jobs2_seconds": parallel,
-            "sequential_policy_threads": default_threads(cores, 1),
+            "sequential_policy_threads": "policy",
             "sequential_seconds": sequential,
             "sequential_all_cores_seconds": all_cores,
             "ratio_vs_sequential": parallel / sequential,
@@ -109,22 +119,26 @@ def measure_jobs(cores: int, work: Path) -> dict:
 
 def render(result: dict) -> str:
     cores = result["usable_cores"]
-    lines = [f"# CPU threads (usable cores: {cores}; default policy: "
-             f"{result['policy_threads']} thread{'s' if result['policy_threads'] != 1 else ''})",
+    lines = [f"# CPU threads (usable cores: {cores}; the default policy: one thread per idle "
+             "usable core)",
              "", f"Measured {result['date']} at commit {result['commit']} on the synthetic "
              "default (20,000 rows), one fresh `nasc` process per timing, best of "
-             f"{result['repeats']}. Seconds; ratio = the policy's time over the best "
-             "thread count's in the same condition.", "",
+             f"{result['repeats']}. Seconds; `policy` runs without --threads (the threads it "
+             "chose in brackets); ratio = the policy's time over the best fixed thread count's "
+             "in the same condition.", "",
              "| condition | what | " + " | ".join(f"{t} thr" for t in range(1, cores + 1))
-             + " | policy / best |", "|---|---|" + "---|" * cores + "---|"]
+             + " | policy | policy / best |", "|---|---|" + "---|" * cores + "---|---|"]
     keys = sorted({(r["condition"], r["what"]) for r in result["threads"]},
                   key=lambda k: (k[0] != "quiet", k[1]))
     for condition, what in keys:
-        rows = {r["threads"]: r["seconds"] for r in result["threads"]
+        rows = {r["threads"]: r for r in result["threads"]
                 if (r["condition"], r["what"]) == (condition, what)}
-        ratio = rows[result["policy_threads"]] / min(rows.values())
+        policy = rows.pop("policy")
+        ratio = policy["seconds"] / min(r["seconds"] for r in rows.values())
+        chose = ",".join(str(c) for c in policy["chose"])
         lines.append(f"| {condition} | {what} | "
-                     + " | ".join(f"{rows[t]:.2f}" for t in sorted(rows)) + f" | {ratio:.2f} |")
+                     + " | ".join(f"{rows[t]['seconds']:.2f}" for t in sorted(rows))
+                     + f" | {policy['seconds']:.2f} ({chose}) | {ratio:.2f} |")
     j = result["jobs"]
     lines += ["", "Three seeds of a 2-epoch AutoPI search (wall seconds, whole commands):", "",
               "| `--jobs 2` | one after another, policy threads | one after another, "
@@ -149,7 +163,7 @@ def main() -> None:
     cores = usable_cores()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        result = {"usable_cores": cores, "policy_threads": default_threads(cores, 1),
+        result = {"usable_cores": cores,
                   "repeats": args.repeats, "date": time.strftime("%Y-%m-%d"),
                   "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                                            capture_output=True, text=True).stdout.strip(),

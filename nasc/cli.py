@@ -175,7 +175,7 @@ _rows_and_threads = _options(
     click.option("--split-seed", type=int, default=None,
                  help="Seed of a random811 split (default 2021 for every --seed: the same rows)."),
     click.option("--threads", type=click.IntRange(min=1), default=None,
-                 help="CPU threads (default: one per 4 usable cores, at least 1; README)."),
+                 help="CPU threads (default: one per usable core that other processes leave idle; README)."),
 )
 _several_seeds = _options(
     click.option("--seeds", default=None,
@@ -296,7 +296,7 @@ def _run_seeds(command: str, spec: str | None, seeds_text: str, seed: int | None
     """``--seeds``: each seed a ``nasc`` process of its own (nasc.runtime.seeds)."""
     from nasc.errors import Diagnostic, UsageError
     from nasc.runtime.seeds import parse_seeds, run_seeds
-    from nasc.runtime.threads import default_threads, usable_cores
+    from nasc.runtime.threads import default_threads, idle_cores, usable_cores
 
     if seed is not None:
         raise UsageError([Diagnostic("--seed", 0, 0, "--seed and --seeds exclude each other",
@@ -306,7 +306,9 @@ def _run_seeds(command: str, spec: str | None, seeds_text: str, seed: int | None
     seeds = parse_seeds(seeds_text)
     cores = usable_cores()
     parallel = min(jobs or cores, len(seeds))
-    per_job = threads or default_threads(cores, parallel)
+    # Each process gets --threads, or its share of the idle cores; a spec's threads setting is
+    # not consulted here (a --resume has no spec to read).
+    per_job = threads or default_threads(cores, parallel, idle_cores())
     common = ["--threads", str(per_job), "--device", device, "--quiet", *flags]
     root = Path(resume or out or Path("runs") / f"{command}-{Path(spec).stem}-seeds")
     click.echo(f"{len(seeds)} seeds, {parallel} at a time, {per_job} CPU thread"

@@ -112,6 +112,8 @@ _COMMON = (
     SettingSig("epochs", "int", default=10, min=1, max=10000),
     SettingSig("batch", "int", default=4096, min=1, max=10 ** 7),
     SettingSig("seed", "int", default=2021, min=0),
+    SettingSig("threads", "int", min=1, max=1024,
+               doc="CPU threads while searching (default: the thread policy; --threads wins)"),
 )
 
 STRATEGIES: dict[str, dict[str, SettingSig]] = {
@@ -179,8 +181,9 @@ TRAIN: dict[str, SettingSig] = _table(
     SettingSig("embedding_l2", "float", default=0.0, min=0.0, max=100.0),
     SettingSig("net_l2", "float", default=0.0, min=0.0, max=100.0),
     SettingSig("clip_grad", "float", default=10.0, min=0.0, max=1e6),
-    SettingSig("dropout", "float", default=0.0, min=0.0, max=0.99),
     SettingSig("seed", "int", default=2021, min=0),
+    SettingSig("threads", "int", min=1, max=1024,
+               doc="CPU threads while training (default: the thread policy; --threads wins)"),
 )
 
 # Settings that may appear more than once (everything else is reported as a duplicate).

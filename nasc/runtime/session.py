@@ -23,13 +23,14 @@ def resolved_split_seed(split_seed: int | None) -> int:
     return SPLIT_SEED if split_seed is None else split_seed
 
 
-def use_threads(threads: int | None, quiet: bool):
-    """Apply the CPU thread policy (nasc.runtime.threads) and say once what it chose."""
+def use_threads(threads: int | None, quiet: bool, setting: int | None = None):
+    """Apply the CPU thread policy (nasc.runtime.threads) and say once what it chose:
+    ``threads`` is --threads, ``setting`` the spec's threads setting."""
     import sys
 
     from nasc.runtime.threads import apply_threads, choose_threads
 
-    choice = choose_threads(threads)
+    choice = choose_threads(threads, setting)
     apply_threads(choice)
     if not quiet:
         print(choice.describe(), file=sys.stderr)
@@ -151,7 +152,7 @@ def train_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
     config = TrainConfig.from_settings(program.train, seed=seed, epochs=epochs, batch=batch,
                                        device=device, eval_negatives=eval_negatives,
                                        train_positions=train_positions)
-    cpu = use_threads(threads, quiet)
+    cpu = use_threads(threads, quiet, program.train.get("threads"))
     options = log_options(program, data, config.train_positions)
     dataset = open_dataset(program, data, seed=config.seed, split=split, split_seed=split_seed,
                            **options)
@@ -292,7 +293,9 @@ def search_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
                                      "`search darts { epochs 50 }`, or train a fixed model with "
                                      "`nasc train`")])
     seed = program.strategy.settings["seed"] if seed is None else seed
-    cpu = use_threads(threads, quiet)
+    # The search block's threads, else the train block's (which a --retrain also runs under).
+    cpu = use_threads(threads, quiet, program.strategy.settings.get("threads")
+                      or program.train.get("threads"))
     plan = _prepare_search(spec_path, program, data=data, split=split, seed=seed, epochs=epochs,
                            synthetic_rows=synthetic_rows, split_seed=split_seed)
     # The run directory is made only once the spec, the strategy and the data are known good.

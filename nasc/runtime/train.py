@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from nasc.compiler.program import OpUse
+from nasc.compiler.settings import TRAIN
 from nasc.runtime import metrics
 from nasc.runtime.progress import Progress
 from nasc.runtime.rundir import RunDir
@@ -27,21 +28,34 @@ from nasc.runtime.rundir import RunDir
 PRECISE_BN_BATCHES = 16
 
 
+def _setting(key: str):
+    """A train-block field whose default is the one in nasc.compiler.settings.TRAIN."""
+    sig = TRAIN[key]
+    if sig.type == "optimizer":
+        name, params = sig.default
+        return field(default_factory=lambda: OpUse(name, tuple(params.items())))
+    return field(default=sig.default)
+
+
 @dataclass
 class TrainConfig:
-    optimizer: OpUse = field(default_factory=lambda: OpUse("adam", (("lr", 1e-3),)))
-    batch: int = 4096
-    epochs: int = 100
-    monitor: str = "auc"
-    patience: int = 2
-    min_delta: float = 0.0
-    schedule: str = "plateau"
-    lr_decay: float = 0.1
-    warmup: int = 0
-    embedding_l2: float = 0.0
-    net_l2: float = 0.0
-    clip_grad: float = 10.0
-    seed: int = 2021
+    """How a model trains. The first group are the train block's settings, one field per key of
+    nasc.compiler.settings.TRAIN, with its defaults (checked at import); the rest come from the
+    command line."""
+    optimizer: OpUse = _setting("optimizer")
+    batch: int = _setting("batch")
+    epochs: int = _setting("epochs")
+    monitor: str = _setting("monitor")
+    patience: int = _setting("patience")
+    min_delta: float = _setting("min_delta")
+    schedule: str = _setting("schedule")
+    lr_decay: float = _setting("lr_decay")
+    warmup: int = _setting("warmup")
+    embedding_l2: float = _setting("embedding_l2")
+    net_l2: float = _setting("net_l2")
+    clip_grad: float = _setting("clip_grad")
+    seed: int = _setting("seed")
+    threads: int | None = _setting("threads")  # applied by the command (nasc.runtime.threads)
     device: str = "cpu"
     # Next-item retrieval only (nasc.runtime.retrieval); not train-block settings.
     eval_negatives: int | str = 100     # negatives ranked against each positive, or "full"
@@ -50,8 +64,12 @@ class TrainConfig:
 
     @classmethod
     def from_settings(cls, settings: dict, **overrides) -> "TrainConfig":
-        keys = {f for f in cls.__dataclass_fields__}
-        values = {k: v for k, v in settings.items() if k in keys and v is not None}
+        """From a Program's train block (every TRAIN key) and the command's overrides (None:
+        not given). A key no field reads is a bug, refused rather than dropped."""
+        unread = sorted(set(settings) - set(TRAIN_FIELDS))
+        if unread:
+            raise ValueError(f"train settings nobody reads: {unread}")
+        values = {k: v for k, v in settings.items() if v is not None}
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
@@ -59,6 +77,12 @@ class TrainConfig:
         out = asdict(self)
         out["optimizer"] = self.optimizer.text()
         return out
+
+
+TRAIN_FIELDS = tuple(TRAIN)
+if set(TRAIN_FIELDS) - set(TrainConfig.__dataclass_fields__):  # a setting added without its field
+    raise RuntimeError("TrainConfig lacks fields for train settings "
+                       f"{sorted(set(TRAIN_FIELDS) - set(TrainConfig.__dataclass_fields__))}")
 
 
 def make_optimizer(spec: OpUse, params) -> torch.optim.Optimizer:

@@ -245,6 +245,23 @@ def test_search_returns_the_discretised_best_epoch_not_the_last(tmp_path, tiny_d
     assert ctx.record["arch"] == arch[1]
 
 
+@pytest.mark.parametrize("monitor, best_epoch", [("logloss", 2), ("auc", 3)])
+def test_the_monitor_setting_picks_the_epoch_kept(tmp_path, tiny_data, monkeypatch, monitor,
+                                                  best_epoch):
+    """`monitor auc` keeps the epoch of the best validation AUC, `monitor logloss` the lowest
+    logloss; here they disagree (epoch 2 has the lowest logloss, epoch 3 the highest AUC)."""
+    spec = cell3_spec(epochs=3).replace("  noisy_skip", f"  monitor {monitor}\n  noisy_skip")
+    ctx = make_ctx(tmp_path, spec, tiny_data)
+    fake = iter([{"auc": 0.60, "logloss": 0.70}, {"auc": 0.61, "logloss": 0.50},
+                 {"auc": 0.65, "logloss": 0.60}])
+    monkeypatch.setattr(darts, "evaluate", lambda *a, **k: next(fake))
+    search = Darts(ctx)
+    search.run()
+    assert ctx.record["best_epoch"] == best_epoch and ctx.record["monitor"] == monitor
+    assert ctx.record[f"best_valid_{monitor}"] == search.history[best_epoch - 1][f"valid_{monitor}"]
+    assert ctx.record["arch"] == search.history[best_epoch - 1]["arch"]
+
+
 @pytest.mark.parametrize("seed", range(10))
 def test_discretize_matches_strength_rule_on_random_alpha_beta(tmp_path, tiny_data, seed):
     net = supernet(tmp_path, tiny_data)

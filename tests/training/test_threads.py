@@ -1,5 +1,6 @@
 """The CPU thread policy: cores this process may use (affinity, a container's quota), one thread
-per four of them by default, --threads first; the choice is applied, recorded and said once."""
+per core of them other processes leave idle by default, --threads first, then the spec's threads
+setting; the choice is applied, recorded and said once."""
 from __future__ import annotations
 
 import json
@@ -9,8 +10,8 @@ import torch
 from click.testing import CliRunner
 
 from nasc.cli import main
-from nasc.runtime import threads
-from nasc.runtime.threads import choose_threads, default_threads, usable_cores
+from nasc.runtime import session, threads
+from nasc.runtime.threads import choose_threads, usable_cores
 
 REPO = __import__("pathlib").Path(__file__).resolve().parents[2]
 
@@ -36,28 +37,73 @@ def test_usable_cores_are_capped_by_a_container_quota(monkeypatch):
     assert usable_cores() == 1  # a fraction of a core still runs one thread
 
 
-@pytest.mark.parametrize("cores, jobs, expected", [
-    (1, 1, 1), (2, 1, 1), (4, 1, 1), (8, 1, 2), (16, 1, 4), (16, 2, 2), (16, 8, 1), (2, 3, 1),
+@pytest.mark.parametrize("cores, jobs, idle, expected", [
+    (1, 1, None, 1), (2, 1, None, 2), (2, 1, 1.9, 2), (2, 1, 1.0, 1), (2, 1, 0.3, 1),
+    (2, 2, 2.0, 1), (2, 3, 2.0, 1), (16, 1, None, threads.MAX_THREADS), (16, 2, 9.6, 5),
+    (16, 8, 16.0, 2), (4, 1, 7.0, 4),
 ])
-def test_the_default_is_one_thread_per_four_cores_of_a_jobs_share(cores, jobs, expected):
-    assert default_threads(cores, jobs) == expected
+def test_the_default_is_a_jobs_share_of_the_idle_cores(cores, jobs, idle, expected):
+    assert threads.default_threads(cores, jobs, idle) == expected
+
+
+def test_idle_cores_count_only_this_process_cpus(monkeypatch):
+    """Ticks (idle, total) per CPU before and after the look: CPU 0 idle throughout, CPU 1 busy
+    half the time, CPU 2 idle but outside the affinity mask."""
+    samples = iter([{0: (100, 200), 1: (100, 200), 2: (0, 100)},
+                    {0: (120, 220), 1: (110, 220), 2: (20, 120)}])
+    monkeypatch.setattr(threads, "_cpu_times", lambda: next(samples))
+    monkeypatch.setattr(threads, "_affinity", lambda: {0, 1})
+    monkeypatch.setattr(threads.time, "sleep", lambda s: None)
+    assert threads.idle_cores.__wrapped__() == pytest.approx(1.5)
+
+
+def test_idle_cores_on_this_machine_are_within_its_cpus():
+    idle = threads.idle_cores.__wrapped__()
+    if idle is None:
+        pytest.skip("/proc/stat is not readable here (not Linux)")
+    assert 0.0 <= idle <= len(threads._affinity()) + 1e-6
 
 
 def test_the_flag_wins_over_the_setting_over_the_policy(monkeypatch):
     monkeypatch.setattr(threads, "usable_cores", lambda: 16)
+    monkeypatch.setattr(threads, "idle_cores", lambda: 3.2)
     assert choose_threads(3, 5).threads == 3 and choose_threads(3, 5).source == "--threads"
     assert choose_threads(None, 5).threads == 5
-    assert choose_threads().threads == 4 and choose_threads().source == "the default policy"
+    policy = choose_threads()
+    assert policy.threads == 3 and policy.source == "the default policy"
+    assert policy.to_json()["idle_cores"] == 3.2
 
 
-@pytest.mark.parametrize("flag, expected", [([], 1), (["--threads", "2"], 2)])
-def test_train_applies_records_and_prints_the_choice(tmp_path, monkeypatch, flag, expected):
+@pytest.mark.parametrize("flag, idle, expected", [([], 1.1, 1), ([], 1.8, 2),
+                                                  (["--threads", "2"], 0.0, 2)])
+def test_train_applies_records_and_prints_the_choice(tmp_path, monkeypatch, flag, idle, expected):
     monkeypatch.setattr(threads, "usable_cores", lambda: 2)
+    monkeypatch.setattr(threads, "idle_cores", lambda: idle)
     result = CliRunner().invoke(main, ["train", str(REPO / "specs" / "lr.nas"), "--epochs", "1",
                                        "--out", str(tmp_path / "run"), *flag])
     assert result.exit_code == 0, result.output
     assert torch.get_num_threads() == expected
     cpu = json.loads((tmp_path / "run" / "config.json").read_text())["cpu"]
     assert cpu == {"threads": expected, "usable_cores": 2,
-                   "chosen_by": "--threads" if flag else "the default policy"}
+                   "chosen_by": "--threads" if flag else "the default policy",
+                   **({} if flag else {"idle_cores": idle})}
     assert result.stderr.count(f"using {expected} CPU thread") == 1
+
+
+@pytest.mark.parametrize("block", ["train", "search"])
+def test_the_specs_threads_setting_is_used_unless_the_flag_says_otherwise(tmp_path, monkeypatch,
+                                                                          capsys, block):
+    monkeypatch.setattr(threads, "idle_cores", lambda: 0.0)  # the policy alone would pick 1
+    text = (REPO / "specs" / "autopi.nas").read_text()
+    if block == "train":
+        text = text.replace("train {", "train {\n  threads 2", 1)
+    else:
+        text = text.replace("search darts {", "search darts {\n  threads 2", 1)
+    spec = tmp_path / "spec.nas"
+    spec.write_text(text)
+    session.search_spec(str(spec), out=str(tmp_path / "run"), epochs=1, synthetic_rows=2000)
+    assert torch.get_num_threads() == 2
+    assert "using 2 CPU threads (the spec's threads setting" in capsys.readouterr().err
+    session.search_spec(str(spec), out=str(tmp_path / "run2"), epochs=1, synthetic_rows=2000,
+                        threads=1, quiet=True)
+    assert torch.get_num_threads() == 1

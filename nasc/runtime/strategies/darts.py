@@ -5,8 +5,8 @@ Bi-level optimisation on a seeded split of the training set: the weights w learn
 order takes the gradient of the architecture loss at the current w (xi = 0); second order
 unrolls one weight step and corrects with a finite-difference Hessian-vector product (DARTS
 eq. 7-8), written with torch.func. The temperature follows tau = (1 + log T) / (1 + log t);
-skip adds N(0, lambda std(X)) while training. The alpha/beta with the best validation logloss
-are kept, and each searched node keeps its top-k operators from distinct inputs by strength
+skip adds N(0, lambda std(X)) while training. The alpha/beta of the epoch with the best validation
+``monitor`` (logloss, AutoPI's choice, or AUC) are kept, and each searched node keeps its top-k operators from distinct inputs by strength
 softmax(alpha)_o * softmax(beta)_i (§4.4.1).
 
 Every epoch ends with one atomic checkpoint holding all resume needs, the history rows included
@@ -25,7 +25,9 @@ from torch.func import functional_call
 from nasc.runtime.choices import CellNode, OneOf
 from nasc.runtime.progress import Progress
 from nasc.runtime.rundir import SearchCheckpoint
-from nasc.runtime.strategies.common import SearchContext, build_supernet, generator, split_half
+from nasc.runtime.strategies.common import (
+    SearchContext, build_supernet, generator, sort_key, split_half,
+)
 from nasc.runtime.train import evaluate, make_optimizer
 
 GRAD_CLIP = 5.0
@@ -104,7 +106,9 @@ class Darts:
         self.train_w, self.train_a = split_half(train, s["arch_split"], ctx.seed)
         self.valid = ctx.dataset.valid.to(ctx.device)
         self.loss = nn.BCEWithLogitsLoss()
-        self.best: tuple[float, int, dict] | None = None
+        self.monitor = s["monitor"]
+        self.better = sort_key(self.monitor)  # smaller is better
+        self.best: tuple[float, int, dict] | None = None  # (key of the best scores, epoch, arch)
         self.history: list[dict] = []  # one row per epoch, alpha/beta included
         self.saved = SearchCheckpoint(ctx, views)
 
@@ -192,8 +196,8 @@ class Darts:
         row = {"epoch": epoch, "tau": tau, "train_logloss": w_loss / max(steps, 1),
                "arch_logloss": a_loss / max(steps, 1), "valid_auc": scores["auc"],
                "valid_logloss": scores["logloss"]}
-        if self.best is None or scores["logloss"] < self.best[0]:
-            self.best = (scores["logloss"], epoch, state)
+        if self.best is None or self.better(scores) < self.best[0]:
+            self.best = (self.better(scores), epoch, state)
         self.history.append({**row, "arch": softmaxes(state)})
         return row
 
@@ -201,7 +205,7 @@ class Darts:
         self.saved.save({
             "done": epoch, "history": self.history, "model": self.net.state_dict(),
             "w_opt": self.w_opt.state_dict(), "a_opt": self.a_opt.state_dict(),
-            "schedule": self.schedule.state_dict(), "best_logloss": self.best[0],
+            "schedule": self.schedule.state_dict(), "best_key": self.best[0],
             "best_epoch": self.best[1], "best_arch": self.best[2],
         })
 
@@ -214,7 +218,9 @@ class Darts:
         self.w_opt.load_state_dict(state["w_opt"])
         self.a_opt.load_state_dict(state["a_opt"])
         self.schedule.load_state_dict(state["schedule"])
-        self.best = (state["best_logloss"], state["best_epoch"], state["best_arch"])
+        # Checkpoints before the monitor setting was read kept the best logloss as "best_logloss".
+        best = state["best_key"] if "best_key" in state else state["best_logloss"]
+        self.best = (best, state["best_epoch"], state["best_arch"])
         self.history = state["history"]
         return state["done"]
 
@@ -225,11 +231,12 @@ class Darts:
         for epoch in range(start, self.epochs + 1):
             self.run_epoch(epoch, progress)
             self.checkpoint(epoch)
-        best_logloss, best_epoch, best_arch = self.best
+        _, best_epoch, best_arch = self.best
+        best_row = next(r for r in self.history if r["epoch"] == best_epoch)
         load_arch_state(self.net, best_arch)
         self.ctx.record.update({"strategy": "darts", "order": self.order, "epochs": self.epochs,
-                                "best_epoch": best_epoch,
-                                "best_valid_logloss": round(best_logloss, 6),
+                                "monitor": self.monitor, "best_epoch": best_epoch,
+                                f"best_valid_{self.monitor}": round(best_row[f"valid_{self.monitor}"], 6),
                                 "arch": softmaxes(best_arch)})
         return discretize(self.net)
 

@@ -26,8 +26,6 @@ No torch here: this is front-end code.
 """
 from __future__ import annotations
 
-import math
-import random
 import re
 from dataclasses import dataclass
 
@@ -37,12 +35,12 @@ from nasc.compiler.program import (
     Apply, BlocksDef, CellDef, InteractionsDef, MlpDef, NodeDef, OpChoice, OpUse, Program,
     WidthChoice,
 )
+from nasc.compiler.sampling import count_monotone
 from nasc.compiler.settings import CONSTRUCTS
 
 Assignment = dict[str, object]  # label -> chosen value
 
-__all__ = ["Assignment", "fix_spec", "sample_assignment", "assignment_of_fixed", "op_value",
-           "sample_tuples"]
+__all__ = ["Assignment", "fix_spec", "assignment_of_fixed", "op_value"]
 
 _BLOCK_PARTS = ("norm", "layer", "act")
 _LAYER_PARTS = ("width", "act")
@@ -257,7 +255,7 @@ def _validate(program: Program, assignment: Assignment) -> tuple[dict[str, _Slot
         if isinstance(b, MlpDef) and b.monotone:
             opts = [([values[l.width.label]] if l.width.label in values else list(l.width.options))
                     for l in b.layers]
-            if b.layers and _count_monotone(opts) == 0:
+            if b.layers and count_monotone(opts) == 0:
                 raise ValueError(f"mlp `{b.name}` is `monotone`, but no non-increasing width "
                                  "sequence fits the fixed widths")
     return slots, values
@@ -542,130 +540,6 @@ def _fix_search(search: ir.Search, program: Program, values) -> ir.Search:
         return search
     body = search.body.model_copy(update={"items": tuple(items)})
     return search.model_copy(update={"body": body})
-
-
-# ------------------------------------------------------------------------------------- sampling
-def sample_assignment(program: Program, rng: random.Random,
-                      field_names: list[str] | None = None) -> Assignment:
-    """A uniformly random value for every open choice of ``program``.
-
-    Uniform per label: each operator choice uniformly among its options; a searched cell node
-    keeps a uniformly random ``min(keep, J)``-subset of its inputs, each with a uniformly random
-    operator (all edges of a searched cell share one option set, so this is uniform over the
-    node's configurations); interactions: ``keep`` distinct products drawn uniformly without
-    replacement among all products of order 2..order of ``field_names`` (left open when
-    ``field_names`` is None). MLP widths under ``monotone`` are drawn by exact sequential
-    sampling: layer n takes width w with probability proportional to the number of valid
-    (non-increasing) completions from w, so every valid width sequence is equally likely (no
-    rejection loop). Note that uniform over labels is not uniform over distinct networks where
-    labels become irrelevant (e.g. the norm of a `zero` block layer).
-    """
-    from nasc.compiler.space import choices
-
-    open_labels = {c.label for c in choices(program)}
-    out: Assignment = {}
-    for b in program.bindings:
-        if isinstance(b, NodeDef):
-            if isinstance(b.expr, Apply) and b.expr.op.label in open_labels:
-                out[b.expr.op.label] = rng.choice(b.expr.op.options).text()
-        elif isinstance(b, CellDef):
-            if b.searched:
-                ops = b.edges[0][2].options
-                for j in b.intermediate():
-                    kept = sorted(rng.sample(range(j), min(b.keep, j)))
-                    out[b.node_label(j)] = tuple((i, rng.choice(ops).text()) for i in kept)
-            else:
-                for _, _, choice in b.edges:
-                    if choice.label in open_labels:
-                        out[choice.label] = rng.choice(choice.options).text()
-        elif isinstance(b, BlocksDef):
-            for block in b.blocks:
-                for part in (block.norm, block.layer, block.act):
-                    if part.label in open_labels:
-                        out[part.label] = rng.choice(part.options).text()
-        elif isinstance(b, InteractionsDef):
-            if b.label in open_labels and field_names is not None:
-                out[b.label] = sample_tuples(rng, list(field_names), b.order, b.keep)
-        elif isinstance(b, MlpDef):
-            widths = _sample_widths(rng, [l.width.options for l in b.layers], b.monotone)
-            for layer, w in zip(b.layers, widths):
-                if layer.width.label in open_labels:
-                    out[layer.width.label] = w
-                if layer.act.label in open_labels:
-                    out[layer.act.label] = rng.choice(layer.act.options).text()
-    return out
-
-
-def _count_monotone(options: list[list]) -> int:
-    return sum(_completions(options)[0].values()) if options else 1
-
-
-def _completions(options: list[list]) -> list[dict]:
-    """ways[n][w]: non-increasing sequences of layers n.. that start with width w at layer n."""
-    ways: list[dict] = [dict() for _ in options]
-    ways[-1] = {w: 1 for w in options[-1]}
-    for n in range(len(options) - 2, -1, -1):
-        ways[n] = {w: sum(c for v, c in ways[n + 1].items() if v <= w) for w in options[n]}
-    return ways
-
-
-def _sample_widths(rng: random.Random, options: list[tuple], monotone: bool) -> list:
-    if not options:
-        return []
-    if not monotone:
-        return [rng.choice(opts) for opts in options]
-    ways = _completions([list(o) for o in options])
-    out, prev = [], None
-    for n, opts in enumerate(options):
-        cands = [(w, ways[n][w]) for w in opts if prev is None or w <= prev]
-        total = sum(c for _, c in cands)
-        if total == 0:
-            raise ValueError("no non-increasing width sequence fits the options")
-        r = rng.randrange(total)
-        for w, c in cands:
-            if r < c:
-                break
-            r -= c
-        out.append(w)
-        prev = w
-    return out
-
-
-def sample_tuples(rng: random.Random, field_names: list[str], order: int,
-                  keep: int) -> tuple[tuple[str, ...], ...]:
-    """``keep`` distinct products of 2..order distinct fields, uniformly without replacement;
-    each product lists its fields in ``field_names`` order; products sorted by (order, fields)."""
-    m = len(field_names)
-    sizes = [math.comb(m, o) for o in range(2, order + 1)]
-    total = sum(sizes)
-    if keep > total:
-        raise ValueError(f"cannot keep {keep} interactions: only {total} products of order "
-                         f"2..{order} over {m} fields")
-    picked = []
-    for r in rng.sample(range(total), keep):
-        o = 2
-        for size in sizes:
-            if r < size:
-                break
-            r -= size
-            o += 1
-        picked.append(_unrank(r, m, o))
-    picked.sort(key=lambda idx: (len(idx), idx))
-    return tuple(tuple(field_names[i] for i in idx) for idx in picked)
-
-
-def _unrank(r: int, m: int, k: int) -> tuple[int, ...]:
-    """The r-th k-subset of range(m) in lexicographic order."""
-    out, start = [], 0
-    for slot in range(k, 0, -1):
-        for i in range(start, m):
-            below = math.comb(m - i - 1, slot - 1)
-            if r < below:
-                out.append(i)
-                start = i + 1
-                break
-            r -= below
-    return tuple(out)
 
 
 # --------------------------------------------------------------------------- fixed -> assignment

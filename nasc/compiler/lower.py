@@ -119,12 +119,6 @@ _BATCH_KEYS = {"categorical": "fields", "sequence": "sequence", "target": "targe
                "dense": "dense"}
 
 
-def op_call(op: OpUse, shapes: list[Arg], factory: str = "op") -> CallArg:
-    """``nx.op("name", [shapes], key=value...)`` for one resolved operator."""
-    return CallArg(factory, (Const(op.name), ListArg(tuple(shapes))),
-                   tuple((k, Const(v)) for k, v in op.params))
-
-
 def op_spec(op: OpUse) -> tuple:
     """An operator as plain data: ``("senet", (("reduction", 3),))``."""
     return (op.name, tuple(op.params))

@@ -1,7 +1,9 @@
 """The registry of operator signatures: names, typed parameters with ranges, input/output kinds.
 
-Implementations live in ``nasc.runtime.ops`` (same names); the front end only needs signatures,
-so spec checks never import torch.
+Each operator is declared once, here: its roles, parameters, input kinds, output shape rule and
+the torch module that implements it (by dotted name under ``nasc.runtime.ops``, so spec checks
+never import torch). The runtime builder, the ops tests' expected shapes and the operator table
+of docs/language.md are derived from these declarations.
 
 Kinds of values flowing between nodes:
   ids         the categorical fields of a sample              (B, m) indices
@@ -14,7 +16,7 @@ Kinds of values flowing between nodes:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 Kind = Literal["ids", "seq_ids", "target_ids", "matrix", "sequence", "vector", "logit"]
@@ -42,29 +44,66 @@ class ParamSig:
     max: float | None = None
     choices: tuple[str, ...] = ()
     doc: str = ""
+    arg: str | None = None  # the implementing class's keyword, when it is not ``name``
+
+
+# Sizes an operator is built from and returns, read off its first input's shape at run time
+# (nasc.runtime.factory.build_op): m fields, k the width of a field / of a sequence step / of a
+# vector, flat the width once flattened (m k for a matrix), pairs m (m - 1) / 2, vocab the
+# fields' vocabulary sizes, sum_flat the flat widths of all inputs together, out_dim the width
+# the built module reports (CIN, AFN: it depends on their parameters).
+SIZES = ("m", "k", "flat", "pairs", "vocab", "sum_flat", "out_dim")
 
 
 @dataclass(frozen=True)
 class OpSig:
+    """One operator: where it may appear, what it takes and returns, and what implements it.
+
+    ``shape`` is the output: ``same`` (the first input's kind and shape), ``logit``,
+    ``embedding`` (``embed``: by its input, see its doc), or ``KIND(SIZE, ...)`` -- ``vector(k)`` is (B, k), ``matrix(pairs, k)`` is (B, m(m-1)/2, k).
+    ``impl`` names the torch module (``module.Class`` under ``nasc.runtime.ops``) so the compiler
+    stays torch-free; it is built as ``Class(*build sizes, **parameters)``. Operators without an
+    ``impl`` are built by a construct (cell merges), by their own factory (``embed``), or are not
+    modules (optimizers). ``needs_target``: as a blocks layer it also reads the target item.
+    """
     name: str
     roles: frozenset[str]
     inputs: tuple[tuple[str, ...], ...] = ()  # accepted kinds per positional input
-    output: str | None = None                   # None: same kind as the first input
+    shape: str = "same"
     params: tuple[ParamSig, ...] = ()
     variadic: bool = False                      # the last input may repeat
     doc: str = ""
-    extra: dict = field(default_factory=dict, compare=False)
+    impl: str | None = None
+    build: tuple[str, ...] = ()
+    needs_target: bool = False
 
     def param(self, name: str) -> ParamSig | None:
         return next((p for p in self.params if p.name == name), None)
 
+    @property
+    def output(self) -> str | None:
+        """The output kind, or None: the same kind as the first input (or, for ``embed``,
+        decided by it)."""
+        return None if self.shape in ("same", "embedding") else self.shape.split("(")[0]
 
-def _op(name, roles, inputs=(), output=None, params=(), variadic=False, doc=""):
-    return OpSig(name, frozenset(roles.split()), tuple(inputs), output, tuple(params), variadic, doc)
+    def out_sizes(self) -> tuple[str, ...]:
+        """The sizes of ``shape`` (``matrix(pairs, k)`` -> ``("pairs", "k")``)."""
+        inside = self.shape.partition("(")[2].rstrip(")")
+        return tuple(part.strip() for part in inside.split(",") if part.strip())
 
 
-def _int(name, default, lo=None, hi=None, doc=""):
-    return ParamSig(name, "int", default, lo, hi, doc=doc)
+def _op(name, roles, inputs=(), shape="same", params=(), variadic=False, doc="", impl=None,
+        build=(), needs_target=False):
+    sig = OpSig(name, frozenset(roles.split()), tuple(inputs), shape, tuple(params), variadic,
+                doc, impl, tuple(build), needs_target)
+    unknown = [s for s in (*sig.build, *sig.out_sizes()) if s not in SIZES]
+    if unknown or sig.output not in (None, "logit", "vector", "matrix", "sequence"):
+        raise ValueError(f"operator {name}: bad shape rule {shape!r} / build {build!r}")
+    return sig
+
+
+def _int(name, default, lo=None, hi=None, doc="", arg=None):
+    return ParamSig(name, "int", default, lo, hi, doc=doc, arg=arg)
 
 
 def _float(name, default, lo=None, hi=None, doc=""):
@@ -75,99 +114,138 @@ def _bool(name, default, doc=""):
     return ParamSig(name, "bool", default, doc=doc)
 
 
-def _enum(name, default, choices, doc=""):
-    return ParamSig(name, "enum", default, choices=tuple(choices), doc=doc)
+def _enum(name, default, choices, doc="", arg=None):
+    return ParamSig(name, "enum", default, choices=tuple(choices), doc=doc, arg=arg)
 
 
 M = ("matrix",)
 S = ("sequence",)
 V = ("vector",)
-ANY_DENSE = ("matrix", "vector", "logit", "sequence")
+FLAT = ("matrix", "vector", "logit")  # what concat flattens into one vector
+ACTED = ("matrix", "vector", "sequence")  # what an `act` setting applies to
+MK = ("m", "k")  # built from the field matrix's m and k
 
 _SIGNATURES: list[OpSig] = [
     # ---- AutoPI's interactive operators (§4.2.2): (B,m,k) -> (B,m,k), ReLU after all but skip
-    _op("skip", "edge node", [M], doc="identity (noisy during DARTS search, AutoPI §4.4.2)"),
+    _op("skip", "edge node", [M], doc="identity (noisy during DARTS search, AutoPI §4.4.2)",
+        impl="autopi.Skip", build=MK),
     _op("senet", "edge node", [M], params=[_int("reduction", 3, 1, 64)],
-        doc="SENET layer: field weights a in R^m rescale the rows"),
+        doc="SENET layer: field weights a in R^m rescale the rows",
+        impl="autopi.SENetLayer", build=MK),
     _op("self_attention", "edge node", [M], params=[_int("heads", 1, 1, 16)],
-        doc="key-value self-attention across fields (AutoInt's interacting layer)"),
-    _op("fm", "edge node", [M], doc="pairwise inner products, linearly mapped back to m x k"),
-    _op("slp", "edge node", [M], doc="single-layer perceptron: flatten mk -> linear -> m x k"),
-    _op("conv1d", "edge node", [M], doc="1-d convolution across fields: m kernels of m x 1 x 1"),
-    _op("zero", "edge layer", [("matrix", "sequence")], doc="outputs zeros (drops an edge/block)"),
+        doc="key-value self-attention across fields (AutoInt's interacting layer)",
+        impl="autopi.SelfAttention", build=MK),
+    _op("fm", "edge node", [M], doc="pairwise inner products, linearly mapped back to m x k",
+        impl="autopi.FMAligned", build=MK),
+    _op("slp", "edge node", [M], doc="single-layer perceptron: flatten mk -> linear -> m x k",
+        impl="autopi.SingleLayerPerceptron", build=MK),
+    _op("conv1d", "edge node", [M], doc="1-d convolution across fields: m kernels of m x 1 x 1",
+        impl="autopi.FieldConv1d", build=MK),
+    _op("zero", "edge layer", [("matrix", "sequence")], doc="outputs zeros (drops an edge/block)",
+        impl="sequence.Zero"),
     # ---- AMEIR's behavior-block layers (§2.2): (B,T,d) -> (B,T,d)
     _op("conv", "layer", [S], params=[_int("kernel", 3, 1, 31)],
-        doc="1-d convolution over time, stride 1, same padding"),
+        doc="1-d convolution over time, stride 1, same padding", impl="sequence.SeqConv",
+        build=("k",)),
     _op("dilated_conv", "layer", [S], params=[_int("kernel", 3, 1, 31), _int("dilation", 2, 1, 16)],
-        doc="dilated 1-d convolution over time, stride 1, same padding"),
+        doc="dilated 1-d convolution over time, stride 1, same padding",
+        impl="sequence.DilatedSeqConv", build=("k",)),
     _op("avg_pool", "layer", [S], params=[_int("kernel", 3, 1, 31)],
-        doc="average pooling over time, stride 1, same padding"),
+        doc="average pooling over time, stride 1, same padding", impl="sequence.SeqAvgPool",
+        build=("k",)),
     _op("max_pool", "layer", [S], params=[_int("kernel", 3, 1, 31)],
-        doc="max pooling over time, stride 1, same padding"),
-    _op("bigru", "layer", [S], doc="bidirectional GRU"),
+        doc="max pooling over time, stride 1, same padding", impl="sequence.SeqMaxPool",
+        build=("k",)),
+    _op("bigru", "layer", [S], doc="bidirectional GRU", impl="sequence.BiGRU", build=("k",)),
     _op("bi_attention", "layer", [S], params=[_int("heads", 2, 1, 16)],
-        doc="bidirectional multi-head self-attention"),
+        doc="bidirectional multi-head self-attention", impl="sequence.BiSelfAttention",
+        build=("k",)),
     _op("target_attention", "layer", [S],
-        doc="attention from the target item to each position (DIN's local activation unit)"),
+        doc="attention from the target item to each position (DIN's local activation unit)",
+        impl="sequence.TargetAttentionLayer", build=("k",), needs_target=True),
     _op("transformer", "layer node", [S],
         params=[_int("heads", 1, 1, 16), _float("dropout", 0.0, 0.0, 0.99), _bool("causal", True)],
-        doc="a SASRec transformer block (causal self-attention and feed-forward)"),
+        doc="a SASRec transformer block (causal self-attention and feed-forward)",
+        impl="baselines.TransformerBlock", build=("k",)),
     # ---- normalisations
-    _op("layer_norm", "seq_norm", [S], doc="layer normalisation"),
-    _op("none", "seq_norm matrix_norm", [("matrix", "sequence")], doc="no normalisation"),
+    _op("layer_norm", "seq_norm", [S], doc="layer normalisation", impl="sequence.SeqLayerNorm",
+        build=("k",)),
+    _op("none", "seq_norm matrix_norm", [("matrix", "sequence")], doc="no normalisation",
+        impl="sequence.NoNorm"),
     _op("batchnorm", "matrix_norm", [M], params=[_bool("affine", True)],
-        doc="batch-norm per field; affine=false fixes scale 1 and shift 0 (AutoPI §4.3.3)"),
-    # ---- activations
-    *[_op(a, "act", [ANY_DENSE], doc=d) for a, d in [
-        ("relu", "max(0, x)"), ("gelu", "Gaussian error linear unit"),
-        ("swish", "x * sigmoid(x)"), ("identity", "x"), ("sigmoid", "1 / (1 + e^-x)"),
-        ("tanh", "hyperbolic tangent"), ("dice", "DIN's data-adaptive activation")]],
-    # ---- how a cell merges its intermediate nodes
-    _op("sum", "merge", doc="sum of the intermediate nodes (m x k)"),
-    _op("mean", "merge", doc="mean of the intermediate nodes (m x k)"),
-    _op("concat", "merge node", [ANY_DENSE], output="vector", variadic=True,
-        doc="concatenation (cells: of the intermediate nodes, as a vector)"),
-    _op("conv1x1", "merge", doc="1x1 convolution over the stacked intermediate nodes (m x k)"),
+        doc="batch-norm per field; affine=false fixes scale 1 and shift 0 (AutoPI §4.3.3)",
+        impl="autopi.FieldBatchNorm", build=("m",)),
+    # ---- activations, built with the width of what they act on (Dice learns per unit)
+    *[_op(a, "act", [ACTED], doc=d, impl=f"activations.{cls}", build=("k",))
+      for a, cls, d in [
+          ("relu", "ReLU", "max(0, x)"), ("gelu", "GELU", "Gaussian error linear unit"),
+          ("swish", "Swish", "x * sigmoid(x)"), ("identity", "Identity", "x"),
+          ("sigmoid", "Sigmoid", "1 / (1 + e^-x)"), ("tanh", "Tanh", "hyperbolic tangent"),
+          ("dice", "Dice", "DIN's data-adaptive activation")]],
+    # ---- how a cell merges its intermediate nodes (built by the cell: factory.cell_merge)
+    _op("sum", "merge", shape="matrix(m, k)", doc="sum of the intermediate nodes (m x k)"),
+    _op("mean", "merge", shape="matrix(m, k)", doc="mean of the intermediate nodes (m x k)"),
+    _op("concat", "merge node", [FLAT], shape="vector(sum_flat)", variadic=True,
+        doc="concatenation (cells: of the intermediate nodes, as a vector)",
+        impl="baselines.Concat"),
+    _op("conv1x1", "merge", shape="matrix(m, k)",
+        doc="1x1 convolution over the stacked intermediate nodes (m x k)"),
     # ---- node operators (hand-crafted models' building blocks)
-    _op("embed", "node", [("ids", "seq_ids", "target_ids")],
+    _op("embed", "node", [("ids", "seq_ids", "target_ids")], shape="embedding",
         params=[_int("dim", 10, 1, 4096), _float("init_std", 1e-4, 0.0, 10.0),
                 _bool("positions", False)],
-        doc="embedding lookup: one table with per-field offsets; positions=true adds a learned "
-            "position embedding to a sequence (SASRec)"),
-    _op("lr", "node", [("ids",)], output="logit", doc="logistic regression over the raw fields"),
-    _op("fm_logit", "node", [M], output="logit", doc="FM's second-order term as a logit"),
-    _op("bi_interaction", "node", [M], output="vector", doc="NFM's bi-interaction pooling (k)"),
-    _op("inner_product", "node", [M], output="vector", doc="IPNN's pairwise inner products"),
-    _op("outer_product", "node", [M], output="vector", doc="OPNN's kernel outer products"),
-    _op("crossnet", "node", [V], params=[_int("layers", 3, 1, 16)], doc="DCN's cross network"),
-    _op("cin", "node", [M], output="vector",
-        params=[ParamSig("layers", "int_list", (200, 200, 200), 1, 4096),
+        doc="embedding lookup: one table with per-field offsets; categorical fields give a "
+            "matrix (B, m, dim), a sequence (B, T, n dim), a target item a vector (B, n dim); "
+            "positions=true adds a learned position embedding to a sequence (SASRec)"),
+    _op("lr", "node", [("ids",)], shape="logit", doc="logistic regression over the raw fields",
+        impl="baselines.LinearLogit", build=("vocab",)),
+    _op("fm_logit", "node", [M], shape="logit", doc="FM's second-order term as a logit",
+        impl="baselines.FMLogit"),
+    _op("bi_interaction", "node", [M], shape="vector(k)",
+        doc="NFM's bi-interaction pooling (k)", impl="baselines.BiInteraction"),
+    _op("inner_product", "node", [M], shape="vector(pairs)",
+        doc="IPNN's pairwise inner products", impl="baselines.InnerProduct", build=("m",)),
+    _op("outer_product", "node", [M], shape="vector(pairs)",
+        doc="OPNN's kernel outer products", impl="baselines.OuterProduct", build=MK),
+    _op("crossnet", "node", [V], shape="vector(flat)", params=[_int("layers", 3, 1, 16)],
+        doc="DCN's cross network", impl="baselines.CrossNet", build=("flat",)),
+    _op("cin", "node", [M], shape="vector(out_dim)",
+        params=[ParamSig("layers", "int_list", (200, 200, 200), 1, 4096, arg="layer_sizes"),
                 _bool("split_half", True)],
-        doc="xDeepFM's compressed interaction network"),
-    _op("log_transform", "node", [M], output="vector",
-        params=[_int("neurons", 1500, 1, 100000)], doc="AFN's logarithmic transformation layer"),
-    _op("bilinear", "node", [M],
-        params=[_enum("type", "field_all", ("field_all", "field_each", "field_interaction"))],
-        doc="FiBiNET's bilinear interaction (one row per field pair)"),
-    _op("flatten", "node", [M], output="vector", doc="(B, m, k) -> (B, m k)"),
-    _op("logit", "node", [V], output="logit",
+        doc="xDeepFM's compressed interaction network", impl="baselines.CIN", build=MK),
+    _op("log_transform", "node", [M], shape="vector(out_dim)",
+        params=[_int("neurons", 1500, 1, 100000)], doc="AFN's logarithmic transformation layer",
+        impl="baselines.LogTransformLayer", build=MK),
+    _op("bilinear", "node", [M], shape="matrix(pairs, k)",
+        params=[_enum("type", "field_all", ("field_all", "field_each", "field_interaction"),
+                      arg="kind")],
+        doc="FiBiNET's bilinear interaction (one row per field pair)",
+        impl="baselines.BilinearInteraction", build=MK),
+    _op("flatten", "node", [M], shape="vector(flat)", doc="(B, m, k) -> (B, m k)",
+        impl="baselines.Flatten"),
+    _op("logit", "node", [V], shape="logit",
         doc="w . x + b: one learned logit from a vector; over `concat` of logits, a learned "
-            "weighting of them (FuxiCTR's AFN+ head)"),
+            "weighting of them (FuxiCTR's AFN+ head)", impl="baselines.DenseLogit",
+        build=("flat",)),
     _op("add", "node", [("matrix", "vector", "logit")], variadic=True,
-        doc="elementwise sum of inputs of one shape"),
-    _op("sum_pool", "node", [S], output="vector", doc="masked sum over time"),
-    _op("mean_pool", "node", [S], output="vector", doc="masked mean over time"),
-    _op("last", "node", [S], output="vector", doc="the last real position"),
-    _op("target_attention_pool", "node", [S, V], output="vector",
-        doc="DIN's attention pooling of a sequence from the target"),
+        doc="elementwise sum of inputs of one shape", impl="baselines.Add"),
+    _op("sum_pool", "node", [S], shape="vector(k)", doc="masked sum over time",
+        impl="pooling.SumPool"),
+    _op("mean_pool", "node", [S], shape="vector(k)", doc="masked mean over time",
+        impl="pooling.MeanPool"),
+    _op("last", "node", [S], shape="vector(k)", doc="the last real position",
+        impl="pooling.LastPool"),
+    _op("target_attention_pool", "node", [S, V], shape="vector(k)",
+        doc="DIN's attention pooling of a sequence from the target",
+        impl="pooling.TargetAttentionPool", build=("k",)),
     # ---- optimizers (train and search blocks)
-    *[_op(name, "optimizer", params=ps) for name, ps in [
-        ("sgd", [_float("lr", 0.01, 0.0, 100.0), _float("momentum", 0.0, 0.0, 1.0),
+    *[_op(name, "optimizer", params=ps, doc=doc) for name, doc, ps in [
+        ("sgd", "SGD (torch.optim.SGD)", [_float("lr", 0.01, 0.0, 100.0), _float("momentum", 0.0, 0.0, 1.0),
                  _float("weight_decay", 0.0, 0.0, 10.0), _bool("nesterov", False)]),
-        ("adam", [_float("lr", 1e-3, 0.0, 100.0), ParamSig("betas", "float_list", (0.9, 0.999), 0, 1),
+        ("adam", "Adam (torch.optim.Adam)", [_float("lr", 1e-3, 0.0, 100.0), ParamSig("betas", "float_list", (0.9, 0.999), 0, 1),
                   _float("weight_decay", 0.0, 0.0, 10.0), _float("eps", 1e-8, 0.0, 1.0)]),
-        ("adagrad", [_float("lr", 1e-2, 0.0, 100.0), _float("weight_decay", 0.0, 0.0, 10.0)]),
-        ("rmsprop", [_float("lr", 1e-2, 0.0, 100.0), _float("momentum", 0.0, 0.0, 1.0),
+        ("adagrad", "Adagrad (torch.optim.Adagrad)", [_float("lr", 1e-2, 0.0, 100.0), _float("weight_decay", 0.0, 0.0, 10.0)]),
+        ("rmsprop", "RMSprop (torch.optim.RMSprop)", [_float("lr", 1e-2, 0.0, 100.0), _float("momentum", 0.0, 0.0, 1.0),
                      _float("weight_decay", 0.0, 0.0, 10.0)]),
     ]],
 ]

@@ -3,14 +3,18 @@
 A choice module has a stable ``label`` (the spec's) and ``options`` (their spec texts). It is
 either *relaxed* (DARTS: a softmax(alpha / tau)-weighted mix, alpha a registered parameter) or
 *fixed* to one option (one-shot sampling, export). Strategies only call ``fix``, ``relax``,
-``sample`` and read ``alpha``/``beta``; a new strategy is one new module.
+``sample_path`` and read ``alpha``/``beta``; a new strategy is one new module. Draws follow
+nasc.compiler.sampling, the rules random search samples a Program by.
 """
 from __future__ import annotations
 
 import itertools
+import random
 
 import torch
 from torch import nn
+
+from nasc.compiler.sampling import draw_node, draw_option, draw_widths, sample_tuples
 
 
 class ChoiceModule(nn.Module):
@@ -20,16 +24,12 @@ class ChoiceModule(nn.Module):
     def fix(self, value) -> None:
         raise NotImplementedError
 
-    def sample(self, generator: torch.Generator):
-        """Fix a uniformly drawn option and return its value (as ``fix`` takes it)."""
+    def draw(self, rng: random.Random):
+        """A uniformly drawn value, as ``fix`` takes it (nothing is fixed)."""
         raise NotImplementedError
 
     def relax(self) -> None:
         raise ValueError(f"`{self.label}` cannot be relaxed (it has no architecture weights)")
-
-
-def _draw(n: int, generator: torch.Generator) -> int:
-    return int(torch.randint(n, (1,), generator=generator))
 
 
 class OneOf(ChoiceModule):
@@ -59,9 +59,8 @@ class OneOf(ChoiceModule):
     def fix(self, value) -> None:
         self.index = value if isinstance(value, int) else self.options.index(value)
 
-    def sample(self, generator: torch.Generator) -> str:
-        self.index = _draw(len(self.candidates), generator)
-        return self.options[self.index]
+    def draw(self, rng: random.Random) -> str:
+        return draw_option(rng, self.options)
 
     def relax(self) -> None:
         if self.alpha is None:
@@ -116,12 +115,9 @@ class CellNode(ChoiceModule):
             self.edges[str(i)].fix(op)
         self.kept = tuple(sorted(inputs))
 
-    def sample(self, generator: torch.Generator):
-        order = torch.randperm(len(self.sources), generator=generator)[: self.keep]
-        value = tuple((self.sources[int(k)], self.edges[str(self.sources[int(k)])].sample(generator))
-                      for k in sorted(order.tolist()))
-        self.kept = tuple(i for i, _ in value)
-        return value
+    def draw(self, rng: random.Random):
+        # All edges of a searched cell share one option set (checked by the compiler).
+        return draw_node(rng, self.sources, self.keep, self.edges[str(self.sources[0])].options)
 
     def relax(self) -> None:
         self.kept = None
@@ -157,14 +153,19 @@ class WidthChoice(ChoiceModule):
         self.index = self.options.index(value) if isinstance(value, str) else \
             [float(o) for o in self.options].index(float(value))
 
-    def sample(self, generator: torch.Generator):
-        self.index = _draw(len(self.widths), generator)
-        return self.value
+    def draw(self, rng: random.Random):
+        """Independent of the other layers; a `monotone` MLP's widths are drawn together by
+        ``sample_path``."""
+        return draw_option(rng, self.values)
+
+    @property
+    def values(self) -> list:
+        """The options as the spec writes them: an int width or a float fraction."""
+        return [float(text) if "." in text else int(text) for text in self.options]
 
     @property
     def value(self):
-        text = self.options[self.index]
-        return float(text) if "." in text else int(text)
+        return self.values[self.index]
 
 
 class TupleChoice(ChoiceModule):
@@ -187,11 +188,45 @@ class TupleChoice(ChoiceModule):
         index = {n: i for i, n in enumerate(self.field_names)}
         self.tuples = tuple(tuple(index[n] for n in t) for t in value)
 
-    def sample(self, generator: torch.Generator):
-        picks = torch.randperm(len(self.candidates), generator=generator)[: self.keep]
-        self.tuples = tuple(self.candidates[int(p)] for p in sorted(picks.tolist()))
-        return self.value
+    def draw(self, rng: random.Random):
+        return sample_tuples(rng, self.field_names, self.order, self.keep)
 
     @property
     def value(self):
         return tuple(tuple(self.field_names[i] for i in t) for t in self.tuples)
+
+
+def sample_path(net: nn.Module, generator: torch.Generator, labels=None) -> dict:
+    """Fix a uniformly drawn value for each choice in ``labels`` (every exposed choice when None)
+    and return them; the other choices keep theirs.
+
+    Choices are drawn independently, except the widths of a `monotone` MLP: those are drawn
+    together, uniformly over the non-increasing sequences, with the layers outside ``labels``
+    (and the layers that have one width) held at their widths. One number from ``generator``
+    seeds the draw, so a path depends only on the generator's state.
+    """
+    rng = random.Random(int(torch.randint(2 ** 62, (1,), generator=generator)))
+    modules = {m.label: m for m in net.modules() if isinstance(m, ChoiceModule) and m.exposed}
+    wanted = list(modules) if labels is None else list(labels)
+    unknown = sorted(set(wanted) - set(modules))
+    if unknown:
+        raise KeyError(f"no choice labelled {unknown}; labels: {sorted(modules)}")
+    groups: dict[str, list[WidthChoice]] = {}
+    for m in net.modules():
+        if isinstance(m, WidthChoice) and m.monotone:
+            groups.setdefault(m.group, []).append(m)
+    path = {}
+    for label in wanted:
+        m = modules[label]
+        if not (isinstance(m, WidthChoice) and m.monotone):
+            path[label] = m.draw(rng)
+    chosen = set(wanted)
+    for layers in groups.values():
+        if any(m.exposed and m.label in chosen for m in layers):
+            options = [m.values if m.exposed and m.label in chosen else [m.value] for m in layers]
+            for m, width in zip(layers, draw_widths(rng, options, True)):
+                if m.exposed and m.label in chosen:
+                    path[m.label] = width
+    for label, value in path.items():
+        modules[label].fix(value)
+    return {label: path[label] for label in wanted}

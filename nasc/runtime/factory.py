@@ -12,7 +12,9 @@ import torch
 from torch import nn
 
 from nasc.runtime import ops
-from nasc.runtime.choices import CellNode, ChoiceModule, OneOf, TupleChoice, WidthChoice
+from nasc.runtime.choices import (
+    CellNode, ChoiceModule, OneOf, TupleChoice, WidthChoice, sample_path,
+)
 
 
 # ----------------------------------------------------------------------------------------- shapes
@@ -113,66 +115,53 @@ def field_names(schema) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------- operators
-def op(spec, shapes: list[Shape], **params) -> nn.Module:
-    """Any node-level operator of the registry, sized from its input shapes."""
-    name, given = _spec(spec)
-    params = {**given, **params}
+def _size(name: str, shapes: list[Shape], module: nn.Module | None = None):
+    """One of nasc.compiler.operators.SIZES, read off the input shapes (or the built module)."""
     x = shapes[0]
-    m, k = x.fields, x.dim
-    cls = ops.OPS[name]
-    if name in ("skip", "senet", "self_attention", "fm", "slp", "conv1d", "zero"):
-        if x.kind == "sequence":
-            return _shaped(ops.Zero(), x)
-        return _shaped(cls(m, k, **params), x)
-    if name == "bilinear":
-        pairs = m * (m - 1) // 2
-        return _shaped(cls(m, k, kind=params.get("type", "field_all")), Shape("matrix", pairs, k))
-    if name == "lr":
-        return _shaped(cls(x.vocab), Shape("logit"))
-    if name == "fm_logit":
-        return _shaped(cls(), Shape("logit"))
-    if name == "bi_interaction":
-        return _shaped(cls(), Shape("vector", 0, k))
-    if name == "inner_product":
-        return _shaped(cls(m), Shape("vector", 0, m * (m - 1) // 2))
-    if name == "outer_product":
-        return _shaped(cls(m, k), Shape("vector", 0, m * (m - 1) // 2))
-    if name == "crossnet":
-        return _shaped(cls(x.flat, **params), Shape("vector", 0, x.flat))
-    if name == "cin":
-        module = cls(m, k, tuple(params.get("layers", (200, 200, 200))),
-                     params.get("split_half", True))
-        return _shaped(module, Shape("vector", 0, module.out_dim))
-    if name == "log_transform":
-        module = cls(m, k, **params)
-        return _shaped(module, Shape("vector", 0, module.out_dim))
-    if name == "flatten":
-        return _shaped(cls(), Shape("vector", 0, x.flat))
-    if name == "logit":
-        return _shaped(cls(x.flat), Shape("logit"))
-    if name == "concat":
-        return _shaped(cls(), Shape("vector", 0, sum(s.flat for s in shapes)))
-    if name == "add":
-        return _shaped(cls(), x)
-    if name in ("sum_pool", "mean_pool", "last"):
-        return _shaped(cls(), Shape("vector", 0, x.dim))
-    if name == "target_attention_pool":
-        return _shaped(cls(x.dim), Shape("vector", 0, x.dim))
-    if name == "transformer":
-        return _shaped(cls(x.dim, **params), x)
-    raise ValueError(f"operator `{name}` cannot be built as a node")
+    if name == "m":
+        return x.fields
+    if name == "k":
+        return x.dim
+    if name == "flat":
+        return x.flat
+    if name == "pairs":
+        return x.fields * (x.fields - 1) // 2
+    if name == "vocab":
+        return x.vocab
+    if name == "sum_flat":
+        return sum(s.flat for s in shapes)
+    return module.out_dim  # out_dim
+
+
+def _out_shape(sig, shapes: list[Shape], module: nn.Module) -> Shape:
+    if sig.shape == "same":
+        return shapes[0]
+    sizes = [_size(s, shapes, module) for s in sig.out_sizes()]
+    if sig.output == "matrix":
+        return Shape("matrix", *sizes)
+    return Shape(sig.output, 0, *sizes)  # vector(d); logit has no size
+
+
+def op(spec, shapes: list[Shape]) -> nn.Module:
+    """Any operator with an implementation, built as its declaration says
+    (nasc.compiler.operators): ``Class(*sizes of the inputs, **parameters)``, parameters not
+    written taking their declared defaults; ``out_shape`` follows the declared shape rule."""
+    from nasc.compiler.operators import OPERATORS
+
+    name, given = _spec(spec)
+    sig = OPERATORS[name]
+    if sig.impl is None:
+        raise ValueError(f"operator `{name}` cannot be built as a node")
+    kwargs = {}
+    for p in sig.params:
+        value = given.get(p.name, p.default)
+        kwargs[p.arg or p.name] = tuple(value) if isinstance(value, list) else value
+    module = ops.implementation(name)(*[_size(s, shapes) for s in sig.build], **kwargs)
+    return _shaped(module, _out_shape(sig, shapes, module))
 
 
 def norm(spec, shapes: list[Shape]) -> nn.Module:
-    name, params = _spec(spec)
-    x = shapes[0]
-    if name == "none":
-        return _shaped(ops.NoNorm(), x)
-    if name == "batchnorm":
-        return _shaped(ops.FieldBatchNorm(x.fields, **params), x)
-    if name == "layer_norm":
-        return _shaped(ops.SeqLayerNorm(x.dim), x)
-    raise ValueError(f"`{name}` is not a normalisation")
+    return op(spec, shapes)
 
 
 def seq_norm(spec, shapes: list[Shape]) -> nn.Module:
@@ -181,9 +170,7 @@ def seq_norm(spec, shapes: list[Shape]) -> nn.Module:
 
 
 def act(spec, shapes: list[Shape]) -> nn.Module:
-    name, _ = _spec(spec)
-    x = shapes[0]
-    return _shaped(ops.make_activation(name, x.dim), x)
+    return op(spec, shapes)
 
 
 class SeqPart(nn.Module):
@@ -202,14 +189,11 @@ class SeqPart(nn.Module):
 
 
 def layer(spec, shapes: list[Shape]) -> nn.Module:
-    name, params = _spec(spec)
-    x = shapes[0]
-    cls = ops.OPS[name]
-    if name == "zero":
-        return _shaped(SeqPart(ops.Zero()), x)
-    if name == "target_attention":
-        return _shaped(SeqPart(cls(x.dim), uses_target=True), x)
-    return _shaped(SeqPart(cls(x.dim, **params)), x)
+    """A behavior-block layer, called as (x, mask, target) like the other block parts."""
+    from nasc.compiler.operators import OPERATORS
+
+    sig = OPERATORS[_spec(spec)[0]]
+    return _shaped(SeqPart(op(spec, shapes), uses_target=sig.needs_target), shapes[0])
 
 
 # ------------------------------------------------------------------------------------------ cells
@@ -521,27 +505,10 @@ class Supernet(nn.Module):
         for label, value in assignment.items():
             modules[label].fix(value)
 
-    def sample(self, generator: torch.Generator) -> dict:
-        """Fix a uniformly drawn path and return it.
-
-        Choices are drawn independently, except the widths of a `monotone` MLP: those are
-        redrawn together until they do not increase (rejection sampling keeps the draw uniform
-        over the allowed width sequences).
-        """
-        modules = self.choice_modules()
-        path = {label: m.sample(generator) for label, m in modules.items()}
-        groups: dict[str, list[WidthChoice]] = {}
-        for m in self.modules():  # layers with one width too: they bound the others
-            if isinstance(m, WidthChoice) and m.monotone:
-                groups.setdefault(m.group, []).append(m)
-        for layers in groups.values():
-            # Compare the widths as the spec writes them (as fix_spec does): two fractions can
-            # round to one layer width, and must still not increase.
-            while any(b.value > a.value for a, b in zip(layers, layers[1:])):
-                for m in layers:
-                    if m.label in path:
-                        path[m.label] = m.sample(generator)
-        return path
+    def sample(self, generator: torch.Generator, labels=None) -> dict:
+        """Fix a uniformly drawn path over ``labels`` (all choices when None) and return it
+        (nasc.runtime.choices.sample_path)."""
+        return sample_path(self, generator, labels)
 
     def relax(self) -> None:
         for m in self.choice_modules().values():

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import torch
 
-from nasc.compiler.fix import fix_spec, sample_assignment
+from nasc.compiler.fix import fix_spec
+from nasc.compiler.sampling import sample_assignment
 from nasc.compiler.frontend import compile_text, load
 from nasc.compiler.printer import print_spec
 from nasc.compiler.space import choices

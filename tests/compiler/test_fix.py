@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from nasc.compiler import ir
-from nasc.compiler.fix import assignment_of_fixed, fix_spec, op_value, sample_assignment
+from nasc.compiler.fix import assignment_of_fixed, fix_spec, op_value
+from nasc.compiler.sampling import sample_assignment
 from nasc.compiler.frontend import compile_text
 from nasc.compiler.parse import parse
 from nasc.compiler.printer import print_spec, value_text

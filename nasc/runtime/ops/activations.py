@@ -119,20 +119,13 @@ class Dice(nn.Module):
         return zero_padded(out, mask)
 
 
-ACTIVATIONS: dict[str, type[nn.Module]] = {
-    "relu": ReLU,
-    "gelu": GELU,
-    "swish": Swish,
-    "identity": Identity,
-    "sigmoid": Sigmoid,
-    "tanh": Tanh,
-    "dice": Dice,
-}
-
-
 def make_activation(name: str, dim: int) -> nn.Module:
-    """Build an activation by its spec name; a ValueError names the choices."""
-    try:
-        return ACTIVATIONS[name](dim)
-    except KeyError:
-        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}") from None
+    """Build an activation by its spec name (an `act` operator of nasc.compiler.operators); a
+    ValueError names the choices."""
+    from nasc.compiler.operators import ops_with_role
+    from nasc.runtime.ops import implementation
+
+    names = ops_with_role("act")
+    if name not in names:
+        raise ValueError(f"unknown activation {name!r}; choose one of {names}")
+    return implementation(name)(dim)

@@ -9,8 +9,8 @@ A stage over the supernet (behavior ``blocks``, ``mlp`` widths/activations, node
 
 1. one-shot training of the shared weights on the training split: every step draws one option
    per open label of the stage uniformly (fairness, AMEIR after Chu et al.; the widths of a
-   ``monotone`` MLP are redrawn together until they do not increase, so they are uniform over the
-   allowed sequences), Adam from the spec's ``train`` optimizer, one cosine schedule per stage;
+   ``monotone`` MLP are drawn together, uniformly over the allowed sequences: ``net.sample``,
+   nasc.compiler.sampling's rules), Adam from the spec's ``train`` optimizer, one cosine schedule per stage;
 2. ``children`` child paths drawn with a seeded generator (duplicates ranked once) are ranked on
    a seeded validation subset of ``valid_subset`` rows with the inherited weights
    (``evaluate(..., bn_batch_stats=True)``); the ``top`` best are evaluated on the full validation
@@ -115,28 +115,6 @@ def plan_stages(ctx: SearchContext) -> list[Stage]:
                          pick("epochs"), pick("children"), pick("top"),
                          tuple(fixed) if fixed else None))
     return out
-
-
-# ---------------------------------------------------------------------------- path sampling
-def sample_path(net: nn.Module, labels: list[str], gen: torch.Generator) -> dict:
-    """Draw one option per label uniformly and fix it; the widths of a `monotone` MLP are redrawn
-    together until no layer is wider than the one before (uniform over the allowed sequences).
-    Labels outside ``labels`` keep their current value."""
-    modules = net.choice_modules()
-    path = {label: modules[label].sample(gen) for label in labels}
-    groups: dict[str, list[WidthChoice]] = {}
-    for m in net.modules():
-        if isinstance(m, WidthChoice) and m.monotone:
-            groups.setdefault(m.group, []).append(m)
-    wanted = set(labels)
-    for layers in groups.values():
-        drawn = [m for m in layers if m.label in wanted]
-        if not drawn:
-            continue
-        while any(b.width > a.width for a, b in zip(layers, layers[1:])):
-            for m in drawn:
-                path[m.label] = m.sample(gen)
-    return path
 
 
 def default_value(module):
@@ -416,7 +394,7 @@ class OneShot:
             run, count = torch.zeros((), device=self.ctx.device), 0
             for step, batch in enumerate(self.train_batches(g_data), 1):
                 _cosine(opt, base, done, total)
-                sample_path(net, stage.labels, g_path)
+                net.sample(g_path, stage.labels)
                 loss = self.batch_loss(net, batch)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
@@ -437,7 +415,7 @@ class OneShot:
         gen = generator(self.ctx.seed, 200 + si)
         seen, ranked = set(), []
         for n in range(stage.children):
-            path = sample_path(self.net, stage.labels, gen)
+            path = self.net.sample(gen, stage.labels)
             key = json.dumps(jsonable(path), sort_keys=True)
             if key in seen:
                 continue

@@ -10,7 +10,8 @@ import random
 
 import torch
 
-from nasc.compiler.fix import fix_spec, sample_assignment
+from nasc.compiler.fix import fix_spec
+from nasc.compiler.sampling import sample_assignment
 from nasc.compiler.frontend import compile_text
 from nasc.compiler.printer import print_spec
 from nasc.runtime.model import build_fixed

@@ -51,8 +51,8 @@ def darts_epoch(threads: int | None, work: Path) -> tuple[float, int]:
     """Seconds of one search epoch, and the threads it ran with (None: the default policy's)."""
     out = work / f"darts-{threads}-{time.monotonic_ns()}"
     nasc("search", "specs/autopi.nas", "--epochs", "1", *_threads_flag(threads), "--out", str(out))
-    chosen = json.loads((out / "config.json").read_text())["cpu"]["threads"]
-    return json.loads((out / "summary.json").read_text())["search_seconds"], chosen
+    summary = json.loads((out / "summary.json").read_text())
+    return summary["search_seconds"], summary["cpu"]["threads"]
 
 
 def fixed_epoch(threads: int | None, work: Path) -> tuple[float, int]:

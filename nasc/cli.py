@@ -107,16 +107,16 @@ def compile_(spec: str, emit: str, fields: int | None, out_dir: str, data: str,
     if emit == "python":
         click.echo(source, nl=False)
         return
+    from nasc.runtime.session import describe_model
+
+    if emit == "fx":  # the fx code only: nothing else printed, nothing written
+        click.echo(describe_model(program, data, want_fx=True).fx_code, nl=False)
+        return
     target = Path(out_dir) / f"{Path(spec).stem}.py"
     if not target.exists() or target.read_text() != source:
         from nasc.fileio import write_atomic
         write_atomic(target, source)
-    from nasc.runtime.session import describe_model
-
-    report = describe_model(program, data, emit == "fx")
-    if emit == "fx":
-        click.echo(report.fx_code, nl=False)
-        return
+    report = describe_model(program, data, False)
     click.echo(summary(program, fields or report.num_fields), nl=False)
     click.echo(f"parameters: {report.parameters:,} ({report.what}, on {report.data}: "
                f"{report.num_fields} fields)")

@@ -19,8 +19,9 @@ from nasc.compiler.program import (
 )
 from nasc.compiler.settings import (
     CONSTRUCTS, CTR_MONITORS, HEAD_TASKS, INPUT_KINDS, INPUT_TYPES, NEXT_ITEM_MONITORS, REPEATABLE,
-    STRATEGIES, TRAIN, SettingSig,
+    TRAIN, SettingSig,
 )
+from nasc.compiler.strategies import STRATEGIES, searching, supporting
 from nasc.errors import Diagnostic, SpecError
 from nasc.quoting import GENERATED_NAMES, class_name, is_reserved
 
@@ -787,12 +788,13 @@ class Checker:
 
     # ------------------------------------------------------------------------------- strategies
     def strategy(self, search: ir.Search) -> StrategyDef | None:
-        table = STRATEGIES.get(search.strategy)
-        if table is None:
+        row = STRATEGIES.get(search.strategy)
+        if row is None:
             self.error(search.span, f"unknown search strategy `{search.strategy}`",
                        did_you_mean(search.strategy, STRATEGIES) or
                        "strategies: " + ", ".join(STRATEGIES))
             return None
+        table = row.settings
         where = f"search {search.strategy}"
         settings = self.settings_dict(search.body, table, where)
         stages = {}
@@ -802,7 +804,7 @@ class Checker:
                 stages[str(item.arg)] = self.settings_dict(item.body, table["stage"].nested,
                                                            f"stage {item.arg}")
                 stages[str(item.arg)]["_span"] = item.span
-        return StrategyDef(search.strategy, settings, stages)
+        return StrategyDef(search.strategy, settings, stages, search.span)
 
     def train_fits(self, train: dict, head: HeadDef) -> None:
         """The monitor must be one the head's task reports (a next-item model defaults to
@@ -834,14 +836,22 @@ class Checker:
                                     "has nothing to search",
                        "train it with `nasc train`, or add a choice (an opset, `edges`, a set)")
             return
-        if search.strategy == "darts":
-            for choice in found:
-                if choice.construct in ("blocks", "interactions", "mlp"):
-                    self.error(search.span, f"darts cannot relax `{choice.owner}` "
-                                            f"({choice.construct}): it searches cell edges and "
-                                            "operator choices",
-                               "use `search oneshot_random` for this space")
-                    return
+        row = STRATEGIES[search.strategy]
+        for choice in found:
+            if choice.construct not in row.searches:
+                others = [n for n in searching(choice.construct) if n != row.name]
+                self.error(search.span, f"{row.name} cannot search `{choice.owner}` "
+                                        f"({choice.construct}): it searches "
+                                        + ", ".join(row.searches) + " choices",
+                           "use " + " or ".join(f"`search {n}`" for n in others)
+                           + " for this space" if others else None)
+                return
+        task = program.head.task
+        if task not in row.heads:
+            self.error(search.span, f"`search {row.name}` trains {', '.join(row.heads)} models; "
+                                    f"a `head {task}` space is searched by "
+                                    + (", ".join(supporting(task)) or "no strategy yet"),
+                       " or ".join(f"`search {n} {{ ... }}`" for n in supporting(task)) or None)
         names = {c.owner for c in found}
         for stage, settings in program.strategy.stages.items():
             if stage not in names:

@@ -202,6 +202,7 @@ class StrategyDef:
     name: str
     settings: dict
     stages: dict[str, dict] = field(default_factory=dict)
+    span: ir.Span = ir.NO_SPAN  # the search block's, for errors found while searching
 
 
 @dataclass(frozen=True)

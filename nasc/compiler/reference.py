@@ -1,6 +1,8 @@
 """The tables of docs/language.md, rendered from the declarations they describe.
 
-The operator table comes from ``nasc.compiler.operators``. In the document a table sits between
+The operator table comes from ``nasc.compiler.operators``, the settings tables from
+``nasc.compiler.settings`` (constructs, the train block) and ``nasc.compiler.strategies``. In the
+document a table sits between
 ``<!-- generated: NAME -->`` and ``<!-- end generated -->``; ``python -m nasc.compiler.reference``
 rewrites those regions, and a test fails when the document and the declarations disagree.
 No torch here: this is front-end code.
@@ -12,6 +14,8 @@ import sys
 from pathlib import Path
 
 from nasc.compiler.operators import OPERATORS, OpSig, ParamSig
+from nasc.compiler.settings import CONSTRUCTS, TRAIN, SettingSig
+from nasc.compiler.strategies import ROWS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "language.md"
 REGION = re.compile(r"(<!-- generated: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- end generated -->)",
@@ -27,6 +31,8 @@ def _value(value) -> str:
 
 
 def _number(x: float) -> str:
+    if float(x).is_integer() and x >= 10 ** 6 and str(int(x)).rstrip("0") == "1":
+        return f"10^{len(str(int(x))) - 1}"
     return str(int(x)) if float(x).is_integer() else str(x)
 
 
@@ -68,7 +74,67 @@ def operator_table() -> str:
     return "\n".join(rows) + "\n"
 
 
-TABLES = {"operators": operator_table}
+def _setting_value(sig: SettingSig) -> str:
+    if sig.value_doc:
+        return sig.value_doc
+    if sig.type in ("int", "float"):
+        if sig.min is not None and sig.max is not None:
+            return f"{sig.type} {_number(sig.min)}..{_number(sig.max)}"
+        return f"{sig.type} >= {_number(sig.min)}" if sig.min is not None else sig.type
+    if sig.type == "enum":
+        return " \\| ".join(f"`{c}`" for c in sig.choices)
+    if sig.type in ("op", "opchoice"):
+        return f"{sig.type} ({sig.role})"
+    return sig.type.replace("_", " ")
+
+
+def _setting_default(sig: SettingSig) -> str:
+    if sig.default_doc:
+        return sig.default_doc
+    if sig.required:
+        return "**required**"
+    if sig.type == "flag":
+        return "on" if sig.default else "off"
+    if sig.default is None:
+        return "—"
+    if sig.type == "optimizer":
+        name, params = sig.default
+        return f"`{name}(" + ", ".join(f"{k}={_value(v)}" for k, v in params.items()) + ")`"
+    return f"`{_value(sig.default)}`"
+
+
+def settings_table(table: dict[str, SettingSig]) -> str:
+    rows = ["| setting | value | default | notes |", "|---|---|---|---|"]
+    for sig in table.values():
+        rows.append(f"| `{sig.key}` | {_setting_value(sig)} | {_setting_default(sig)} | "
+                    f"{sig.doc} |".replace("|  |", "| |"))
+    return "\n".join(rows) + "\n"
+
+
+def strategies_section() -> str:
+    """Every strategy of the table: what it searches and trains, then its settings."""
+    parts = []
+    for row in ROWS:
+        if not row.implemented:
+            continue
+        parts.append(f"**`{row.name}`**: {row.doc} It searches {', '.join(row.searches)} "
+                     f"choices and trains `head {'` / `head '.join(row.heads)}` models.\n\n"
+                     + settings_table(row.settings))
+    later = [f"`{row.name}`" for row in ROWS if not row.implemented]
+    if later:
+        parts.append(f"**{', '.join(later)}**: recognised, with the settings every strategy "
+                     "takes (`epochs`, `batch`, `seed`, `threads`); `nasc search` reports them as "
+                     "not yet implemented.\n")
+    return "\n".join(parts)
+
+
+TABLES = {
+    "operators": operator_table,
+    **{f"settings-{name}": (lambda t=table: settings_table(t)) for name, table in CONSTRUCTS.items()
+       if name != "head"},
+    "strategies": lambda: strategies_section(),
+    "settings-train": lambda: settings_table(TRAIN),
+}
 
 
 def render(text: str) -> str:

@@ -1,4 +1,5 @@
-"""What each block accepts: one declarative table per construct, strategy and the train block.
+"""What each block accepts: one declarative table per construct and the train block (each
+strategy's settings are in its row of nasc.compiler.strategies).
 
 The checks validate every setting against these tables (unknown keys with "did you mean", value
 types, ranges, required keys); the typed views in ``views.py`` read defaults from them; the
@@ -27,25 +28,27 @@ class SettingSig:
     role: str | None = None                      # operator role for op / opchoice
     nested: dict[str, SettingSig] | None = None  # `key N { ... }` overrides
     doc: str = ""
+    value_doc: str = ""    # the docs' value column, where the type alone says too little
+    default_doc: str = ""  # the docs' default column, where the default is not a plain value
 
 
-def _table(*sigs: SettingSig) -> dict[str, SettingSig]:
+def table(*sigs: SettingSig) -> dict[str, SettingSig]:
     return {s.key: s for s in sigs}
 
 
-_BLOCK_OVERRIDE = _table(
+_BLOCK_OVERRIDE = table(
     SettingSig("norm", "opchoice", role="seq_norm"),
     SettingSig("layer", "opchoice", role="layer"),
     SettingSig("act", "opchoice", role="act"),
     SettingSig("dropout", "float", min=0.0, max=0.99),
 )
-_LAYER_OVERRIDE = _table(
+_LAYER_OVERRIDE = table(
     SettingSig("width", "numbers", min=0.0),
     SettingSig("act", "opchoice", role="act"),
 )
 
 CONSTRUCTS: dict[str, dict[str, SettingSig]] = {
-    "cell": _table(
+    "cell": table(
         SettingSig("nodes", "int", required=True, min=1, max=16,
                    doc="number of intermediate nodes N"),
         SettingSig("edges", "opchoice", role="edge",
@@ -57,36 +60,45 @@ CONSTRUCTS: dict[str, dict[str, SettingSig]] = {
         SettingSig("merge", "op", default="sum", role="merge",
                    doc="how the output node combines the intermediate nodes"),
     ),
-    "blocks": _table(
+    "blocks": table(
         SettingSig("depth", "int", required=True, min=1, max=64, doc="number of residual blocks"),
-        SettingSig("norm", "opchoice", default="none", role="seq_norm"),
-        SettingSig("layer", "opchoice", required=True, role="layer"),
+        SettingSig("norm", "opchoice", default="none", role="seq_norm", doc="`layer_norm`, `none`"),
+        SettingSig("layer", "opchoice", required=True, role="layer",
+                   doc="see the operators with role `layer`"),
         SettingSig("act", "opchoice", default="identity", role="act"),
         SettingSig("dropout", "float", default=0.0, min=0.0, max=0.99),
-        SettingSig("block", "int", nested=_BLOCK_OVERRIDE, doc="`block N { ... }` fixes block N"),
+        SettingSig("block", "int", nested=_BLOCK_OVERRIDE, value_doc="`block N { ... }`",
+                   doc="overrides `norm`, `layer`, `act`, `dropout` for block N (1..depth)"),
     ),
-    "interactions": _table(
+    "interactions": table(
         SettingSig("cycles", "int", default=4, min=1, max=10,
                    doc="evolution cycles; each raises the order by one"),
         SettingSig("survivors", "int", default=50, min=1, max=100000,
                    doc="interactions kept after each cycle"),
-        SettingSig("keep", "int", min=1, max=10000, doc="M: interactions kept in the end"),
-        SettingSig("order", "int", min=2, max=11, doc="highest order allowed (default cycles + 1)"),
-        SettingSig("tuples", "products", doc="the chosen interactions, e.g. { user * item }"),
+        SettingSig("keep", "int", min=1, max=10000,
+                   doc="M: interactions kept in the end (required unless `tuples` is given)"),
+        SettingSig("order", "int", min=2, max=11, default_doc="cycles + 1",
+                   doc="highest order allowed (at most cycles + 1)"),
+        SettingSig("tuples", "products",
+                   doc="the chosen interactions, e.g. `{ user * item }`: no choice left"),
     ),
-    "mlp": _table(
+    "mlp": table(
         SettingSig("layers", "int", required=True, min=0, max=32, doc="number of hidden layers"),
         SettingSig("width", "numbers", min=0.0,
-                   doc="hidden width: an integer, a fraction of the input width, or a set of them"),
-        SettingSig("monotone", "flag", default=False, doc="widths never increase layer to layer"),
-        SettingSig("act", "opchoice", default="relu", role="act"),
+                   default_doc="— (required when layers > 0, unless every layer sets it)",
+                   doc="an integer (`400`), a fraction of the input width in (0, 1] (`0.5`), or a "
+                       "set of them (`{ 0.1, 0.2 }`)"),
+        SettingSig("monotone", "flag", default=False, doc="widths never increase from layer to layer"),
+        SettingSig("act", "opchoice", default="relu", role="act",
+                   doc="one activation, a set or an opset"),
         SettingSig("dropout", "float", default=0.0, min=0.0, max=0.99),
         SettingSig("batch_norm", "flag", default=False),
-        SettingSig("shortcut", "call", choices=("se",),
-                   doc="se(inputs..., expansion=1.0): AMEIR's SE shortcut (eq. 5)"),
-        SettingSig("layer", "int", nested=_LAYER_OVERRIDE, doc="`layer N { ... }` fixes layer N"),
+        SettingSig("shortcut", "call", choices=("se",), value_doc="`se(matrices..., expansion=1.0)`",
+                   doc="AMEIR's SE shortcut (eq. 5) over field matrices"),
+        SettingSig("layer", "int", nested=_LAYER_OVERRIDE, value_doc="`layer N { width ...; act ... }`",
+                   doc="overrides the width and/or activation of layer N (1..layers)"),
     ),
-    "head": _table(
+    "head": table(
         SettingSig("items", "name", doc="next_item: the sequence embedding whose table scores items"),
     ),
 }
@@ -101,89 +113,39 @@ INPUT_TYPES = {
 INPUT_KINDS = {"categorical": "ids", "sequence": "seq_ids", "target": "target_ids",
                "dense": "vector"}
 
-_STAGE = _table(
-    SettingSig("epochs", "int", min=1, max=10000),
-    SettingSig("children", "int", min=1, max=10 ** 6),
-    SettingSig("top", "int", min=1, max=10000),
-    SettingSig("fixed_mlp", "int_list", min=1, doc="widths of the fixed MLP used while this stage runs"),
-)
-
-_COMMON = (
-    SettingSig("epochs", "int", default=10, min=1, max=10000),
-    SettingSig("batch", "int", default=4096, min=1, max=10 ** 7),
-    SettingSig("seed", "int", default=2021, min=0),
-    SettingSig("threads", "int", min=1, max=1024,
-               doc="CPU threads while searching (default: the thread policy; --threads wins)"),
-)
-
-STRATEGIES: dict[str, dict[str, SettingSig]] = {
-    "darts": _table(
-        *_COMMON,
-        SettingSig("order", "int", default=1, min=1, max=2, doc="1: first-order (xi = 0)"),
-        SettingSig("temperature", "enum", default="log", choices=("log", "none"),
-                   doc="log: tau = (1 + log T) / (1 + log t) (AutoPI eq. 9)"),
-        SettingSig("noisy_skip", "float", default=0.03, min=0.0, max=10.0,
-                   doc="lambda: skip adds N(0, lambda std(X)) while searching"),
-        SettingSig("arch_split", "float", default=0.5, min=0.01, max=0.99,
-                   doc="share of the training set that trains alpha and beta"),
-        SettingSig("weights", "optimizer",
-                   default=("sgd", {"lr": 0.025, "momentum": 0.9, "weight_decay": 3e-4}),
-                   doc="optimizer of the operator weights (PC-DARTS: momentum SGD)"),
-        SettingSig("arch", "optimizer",
-                   default=("adam", {"lr": 6e-4, "betas": (0.5, 0.999), "weight_decay": 1e-3}),
-                   doc="optimizer of alpha and beta (PC-DARTS: Adam)"),
-        SettingSig("monitor", "enum", default="logloss", choices=("logloss", "auc")),
-    ),
-    "random": _table(
-        *_COMMON,
-        SettingSig("children", "int", default=20, min=1, max=10 ** 6),
-        SettingSig("monitor", "enum", default="logloss", choices=("logloss", "auc")),
-    ),
-    "oneshot_random": _table(
-        *_COMMON,
-        SettingSig("children", "int", default=2000, min=1, max=10 ** 6,
-                   doc="children ranked on the validation subset"),
-        SettingSig("top", "int", default=5, min=1, max=10000, doc="children evaluated in full"),
-        SettingSig("valid_subset", "int", default=20000, min=1,
-                   doc="validation rows used for ranking"),
-        SettingSig("finetune", "enum", default="inherit", choices=("inherit", "scratch"),
-                   doc="the derived model starts from the one-shot weights or from scratch"),
-        SettingSig("stage", "name", nested=_STAGE, doc="`stage NAME { ... }` per progressive step"),
-        SettingSig("monitor", "enum", default="auc", choices=("logloss", "auc")),
-        SettingSig("sample", "enum", default="step", choices=("step", "example"),
-                   doc="interactions: one candidate per training step (AMEIR) or per example"),
-    ),
-    # Recognised so that specs can name them; nasc search reports them as not yet implemented.
-    **{name: _table(*_COMMON) for name in ("evolution", "rl", "enas", "snas")},
-}
-IMPLEMENTED_STRATEGIES = ("darts", "random", "oneshot_random")
-
 # Early-stopping monitors of the train block, per head. Next-item names spell HR@k / NDCG@k
 # without the `@`, which is not part of a name.
 CTR_MONITORS = ("auc", "logloss")
 NEXT_ITEM_MONITORS = ("ndcg5", "hr5", "hr1")
 
-TRAIN: dict[str, SettingSig] = _table(
-    SettingSig("optimizer", "optimizer", default=("adam", {"lr": 1e-3})),
+TRAIN: dict[str, SettingSig] = table(
+    SettingSig("optimizer", "optimizer", default=("adam", {"lr": 1e-3}),
+               value_doc="`sgd` \\| `adam` \\| `adagrad` \\| `rmsprop` (with parameters)"),
     SettingSig("batch", "int", default=4096, min=1, max=10 ** 7),
     SettingSig("epochs", "int", default=100, min=1, max=100000),
     SettingSig("monitor", "enum", default="auc", choices=CTR_MONITORS + NEXT_ITEM_MONITORS,
-               doc="validation metric for early stopping"),
-    SettingSig("patience", "int", default=2, min=0, max=1000, doc="early stopping"),
+               value_doc="`auc` \\| `logloss` (`head ctr`); `ndcg5` \\| `hr5` \\| `hr1` "
+                         "(`head next_item`)",
+               default_doc="`auc`; `ndcg5` for `head next_item`",
+               doc="validation metric for early stopping and the best checkpoint"),
+    SettingSig("patience", "int", default=2, min=0, max=1000,
+               doc="stop after more than this many epochs without improvement"),
     SettingSig("min_delta", "float", default=0.0, min=0.0, max=1.0,
-               doc="an epoch improves only if the monitor beats the best by more than this"),
+               doc="an epoch improves only if the monitor beats the best by more than this; a "
+                   "smaller gain counts as a bad epoch (decays the rate, counts toward `patience`)"),
     SettingSig("schedule", "enum", default="plateau", choices=("plateau", "cosine"),
-               doc="plateau: lr x lr_decay after a bad epoch; cosine: annealed to 0 over `epochs`"),
-    SettingSig("lr_decay", "float", default=0.1, min=0.0, max=1.0,
-               doc="learning rate x this after an epoch without improvement"),
+               doc="`plateau`: learning rate × `lr_decay` after an epoch without improvement "
+                   "(BARS); `cosine`: annealed per step from the optimizer's rate to 0 at the last "
+                   "of `epochs` (early stopping still applies)"),
+    SettingSig("lr_decay", "float", default=0.1, min=0.0, max=1.0, doc="`schedule plateau` only"),
     SettingSig("warmup", "int", default=0, min=0, max=100000,
-               doc="epochs of linear warm-up before the cosine schedule"),
+               doc="`schedule cosine` only: epochs of linear warm-up from 0 before the cosine"),
     SettingSig("embedding_l2", "float", default=0.0, min=0.0, max=100.0),
     SettingSig("net_l2", "float", default=0.0, min=0.0, max=100.0),
-    SettingSig("clip_grad", "float", default=10.0, min=0.0, max=1e6),
+    SettingSig("clip_grad", "float", default=10.0, min=0.0, max=1e6, doc="gradient-norm clipping"),
     SettingSig("seed", "int", default=2021, min=0),
-    SettingSig("threads", "int", min=1, max=1024,
-               doc="CPU threads while training (default: the thread policy; --threads wins)"),
+    SettingSig("threads", "int", min=1, max=1024, default_doc="the thread policy",
+               doc="CPU threads while training; `--threads` wins (README, \"Threads\")"),
 )
 
 # Settings that may appear more than once (everything else is reported as a duplicate).

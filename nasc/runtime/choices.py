@@ -1,8 +1,10 @@
 """Choice modules: the supernet's only moving parts, and the interface every strategy uses.
 
 A choice module has a stable ``label`` (the spec's) and ``options`` (their spec texts). It is
-either *relaxed* (DARTS: a softmax(alpha / tau)-weighted mix, alpha a registered parameter) or
-*fixed* to one option (one-shot sampling, export). Strategies only call ``fix``, ``relax``,
+either *relaxed* (a mix of its options weighted by ``weighting(alpha, tau)``, alpha a registered
+parameter) or *fixed* to one option (one-shot sampling, export). The weighting is the strategy's
+policy, handed in with ``Supernet.set_weighting``: DARTS' softmax(alpha / tau) by default, and a
+Gumbel-softmax or a straight-through hard sample is one function, not an edit here. Strategies only call ``fix``, ``relax``,
 ``sample_path`` and read ``alpha``/``beta``; a new strategy is one new module. Draws follow
 nasc.compiler.sampling, the rules random search samples a Program by.
 """
@@ -15,6 +17,11 @@ import torch
 from torch import nn
 
 from nasc.compiler.sampling import draw_node, draw_option, draw_widths, sample_tuples
+
+
+def softmax_weights(logits: torch.Tensor, tau: float) -> torch.Tensor:
+    """DARTS' relaxation (AutoPI eq. 6-7): softmax(logits / tau) over the options."""
+    return torch.softmax(logits / tau, dim=0)
 
 
 class ChoiceModule(nn.Module):
@@ -33,7 +40,7 @@ class ChoiceModule(nn.Module):
 
 
 class OneOf(ChoiceModule):
-    """One operator among ``candidates``; relaxed: sum_o softmax(alpha / tau)_o * o(x)."""
+    """One operator among ``candidates``; relaxed: sum_o weighting(alpha, tau)_o * o(x)."""
 
     def __init__(self, label: str, options: list[str], candidates: list[nn.Module],
                  relaxable: bool):
@@ -43,6 +50,7 @@ class OneOf(ChoiceModule):
         self.candidates = nn.ModuleList(candidates)
         self.alpha = nn.Parameter(torch.zeros(len(candidates))) if relaxable else None
         self.tau = 1.0
+        self.weighting = softmax_weights
         self.index: int | None = None if relaxable else 0
         self.exposed = len(candidates) > 1
         self.out_shape = getattr(candidates[0], "out_shape", None)
@@ -50,7 +58,7 @@ class OneOf(ChoiceModule):
     def forward(self, *args):
         if self.index is not None:
             return self.candidates[self.index](*args)
-        weights = torch.softmax(self.alpha / self.tau, dim=0)
+        weights = self.weighting(self.alpha, self.tau)
         out = 0
         for w, cand in zip(weights, self.candidates):
             out = out + w * cand(*args)
@@ -75,7 +83,7 @@ class OneOf(ChoiceModule):
 class CellNode(ChoiceModule):
     """Intermediate node j of a cell: mixes the edges from its predecessors.
 
-    Relaxed (AutoPI eq. 6): X_j = sum_i softmax(beta / tau)_i * f_ij(X_i). Fixed: the sum of the
+    Relaxed (AutoPI eq. 6): X_j = sum_i weighting(beta, tau)_i * f_ij(X_i). Fixed: the sum of the
     kept edges, each with its own fixed operator; the other edges are not computed.
     """
 
@@ -90,6 +98,7 @@ class CellNode(ChoiceModule):
         self.searched = searched
         self.beta = nn.Parameter(torch.zeros(len(edges))) if searched else None
         self.tau = 1.0
+        self.weighting = softmax_weights
         self.kept: tuple[int, ...] | None = None if searched else tuple(self.sources)
         self.exposed = searched
         self.out_shape = next(iter(edges.values())).out_shape
@@ -100,7 +109,7 @@ class CellNode(ChoiceModule):
             for i in self.kept:
                 out = out + self.edges[str(i)](inputs[self.sources.index(i)])
             return out
-        weights = torch.softmax(self.beta / self.tau, dim=0)
+        weights = self.weighting(self.beta, self.tau)
         out = 0
         for w, i, x in zip(weights, self.sources, inputs):
             out = out + w * self.edges[str(i)](x)

@@ -514,6 +514,13 @@ class Supernet(nn.Module):
         for m in self.choice_modules().values():
             m.relax()
 
+    def set_weighting(self, weighting) -> None:
+        """How relaxed choices weight their options: ``weighting(logits, tau) -> weights``
+        (nasc.runtime.choices.softmax_weights unless a strategy hands in another)."""
+        for m in self.modules():
+            if isinstance(m, (OneOf, CellNode)):
+                m.weighting = weighting
+
     def set_temperature(self, tau: float) -> None:
         for m in self.modules():
             if isinstance(m, (OneOf, CellNode)):

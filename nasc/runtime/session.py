@@ -98,8 +98,12 @@ def describe_model(program: Program, data: str, want_fx: bool) -> ModelReport:
     schema = dataset.schema
     fixed = not choices(program)
     if want_fx and not fixed:
-        raise UsageError([Diagnostic(program.path, 0, 0, "`--emit fx` needs a fixed architecture, "
-                                                         "and this spec still has choices",
+        where = program.spec.model.span
+        raise UsageError([Diagnostic(program.path, where.line, where.column,
+                                     "`--emit fx` needs a fixed architecture, and model "
+                                     f"`{program.name}` still has choices: "
+                                     + ", ".join(c.label for c in choices(program)[:3])
+                                     + (", ..." if len(choices(program)) > 3 else ""),
                                      "search it first (`nasc search`), then compile its arch.nas")])
     from nasc.runtime.model import building
 
@@ -387,19 +391,16 @@ class SearchPlan:
 
 def _prepare_search(spec_path, program, *, data, split, seed, epochs, synthetic_rows,
                     split_seed) -> SearchPlan:
+    from nasc.compiler.strategies import IMPLEMENTED
     from nasc.runtime.strategies import strategy_module
 
     module = strategy_module(program.strategy.name)
     if module is None:
-        raise UsageError([Diagnostic(spec_path, 0, 0, f"strategy `{program.strategy.name}` is part "
-                                                      "of the language but not implemented in "
-                                                      "this version of nasc",
-                                     "use darts, random or oneshot_random")])
-    if program.head.task == "next_item" and program.strategy.name != "oneshot_random":
-        raise UsageError([Diagnostic(spec_path, 0, 0, f"`search {program.strategy.name}` "
-                                                      "trains click labels; a `head next_item` "
-                                                      "space is searched by oneshot_random only",
-                                     "use `search oneshot_random { ... }`")])
+        where = program.strategy.span
+        raise UsageError([Diagnostic(spec_path, where.line, where.column,
+                                     f"strategy `{program.strategy.name}` is part of the language "
+                                     "but not implemented in this version of nasc",
+                                     "use " + ", ".join(IMPLEMENTED))])
     settings = dict(program.strategy.settings)
     settings["stages"] = program.strategy.stages
     if epochs is not None:

@@ -298,14 +298,22 @@ def test_next_item_search_ranks_by_ndcg_and_its_derived_model_trains(tmp_path, o
 
 
 def test_next_item_space_rejects_a_click_trained_strategy(tmp_path):
-    from nasc.errors import UsageError
+    """The strategy table says which heads each strategy trains: random search on a next-item
+    space is an error at the search block, found by the checks before any data is read."""
+    from nasc.errors import SpecError
 
-    log = successor_log(tmp_path / "log.txt", users=50, items=20)
+    text = (NEXT_ITEM_SPACE.replace("search oneshot_random {", "search random {")
+            .replace("  children 12\n  top 3\n  valid_subset 100\n", "  children 2\n"))
     spec = tmp_path / "seq_space.nas"
-    spec.write_text(NEXT_ITEM_SPACE.replace("search oneshot_random {", "search random {")
-                    .replace("  children 12\n  top 3\n  valid_subset 100\n", "  children 2\n"))
-    with pytest.raises(UsageError, match="oneshot_random only"):
-        search_spec(str(spec), data=str(log), out=str(tmp_path / "run"), quiet=True)
+    spec.write_text(text)
+    line = text.splitlines().index("search random {") + 1
+    with pytest.raises(SpecError) as err:
+        search_spec(str(spec), data=str(tmp_path / "absent.txt"), out=str(tmp_path / "run"),
+                    quiet=True)
+    (d,) = err.value.diagnostics
+    assert (d.line, d.col) == (line, 1)
+    assert "a `head next_item` space is searched by oneshot_random" in d.message
+    assert not (tmp_path / "run").exists()
 
 
 def test_every_sampler_draws_only_children_that_can_be_written_out(tmp_path):

@@ -87,6 +87,31 @@ def test_emit_ir_is_json_with_the_model_name():
     assert kinds.count("construct") == 3 and "opset" in kinds
 
 
+@pytest.mark.parametrize("emit", ["ir", "fx"])
+def test_emit_prints_only_its_output_and_writes_nothing(tmp_path, emit):
+    spec = next(p for p in SPECS if p.name == "deepfm.nas")
+    out = tmp_path / "generated"
+    result = invoke("compile", str(spec), "--emit", emit, "--out-dir", str(out))
+    assert result.exit_code == 0, result.output
+    assert not out.exists()
+    if emit == "ir":
+        json.loads(result.output)  # all of it is the JSON
+    else:
+        compile(result.output, "fx", "exec")  # all of it is Python
+        assert "def forward" in result.output and "wrote" not in result.output
+
+
+def test_emit_fx_of_a_space_points_at_the_model(tmp_path):
+    spec = next(p for p in SPECS if p.name == "autopi.nas")
+    result = invoke("compile", str(spec), "--emit", "fx", "--out-dir", str(tmp_path / "g"))
+    assert result.exit_code == 2
+    line = 1 + spec.read_text().splitlines().index(
+        next(l for l in spec.read_text().splitlines() if l.startswith("model ")))
+    assert f"{spec}:{line}:1: error: `--emit fx` needs a fixed architecture" in result.output
+    assert "interaction.node1" in result.output
+    assert not (tmp_path / "g").exists()
+
+
 NON_CANONICAL = """\
 # a spec written by hand
 model   m {   # the model

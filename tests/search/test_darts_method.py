@@ -309,6 +309,32 @@ def test_relaxed_node_is_beta_mix_of_alpha_mixes(tmp_path, tiny_data):
         assert not torch.allclose(net.c_node3(x0, x1, x2), got, atol=1e-4)
 
 
+def test_a_strategy_hands_in_its_own_weighting(tmp_path, tiny_data):
+    """The relaxation is a policy: a hard one-hot weighting (a straight-through sample would
+    look the same forward) makes each relaxed edge its strongest operator and each node the
+    strongest input's edge -- with no change to the choice modules."""
+    def hardmax(logits, tau):
+        return torch.nn.functional.one_hot(logits.argmax(), len(logits)).to(logits.dtype)
+
+    net = supernet(tmp_path, tiny_data)
+    net.relax()
+    g = torch.Generator().manual_seed(5)
+    with torch.no_grad():
+        for p in net.arch_parameters():
+            p.copy_(torch.randn(p.shape, generator=g))
+    net.set_weighting(hardmax)
+    net.eval()
+    x0 = torch.randn(16, len(tiny_data.schema.fields), 4, generator=g)
+    node = net.c_node1
+    with torch.no_grad():
+        edge = node.edges[str(node.sources[int(node.beta.argmax())])]
+        want = edge.candidates[int(edge.alpha.argmax())](x0)
+        torch.testing.assert_close(node(x0), want)
+        from nasc.runtime.choices import softmax_weights
+        net.set_weighting(softmax_weights)
+        assert not torch.allclose(node(x0), want)
+
+
 # ------------------------------------------------------------------------------ bi-level, eq. 7
 @pytest.fixture
 def batches(tiny_data):

@@ -1,15 +1,15 @@
 """Search strategies. Each is one module with ``search(ctx) -> assignment`` over the supernet's
-choice interface; ``run_search`` prepares the run and exports the found architecture."""
+choice interface, named by its row of the strategy table (nasc.compiler.strategies)."""
 from __future__ import annotations
 
 import importlib
 
-from nasc.compiler.settings import IMPLEMENTED_STRATEGIES
-
-MODULES = {"darts": "darts", "random": "random_search", "oneshot_random": "oneshot"}
+from nasc.compiler.strategies import STRATEGIES
 
 
 def strategy_module(name: str):
-    if name not in IMPLEMENTED_STRATEGIES or name not in MODULES:
+    """The module that runs strategy ``name``, or None when it is not implemented."""
+    row = STRATEGIES.get(name)
+    if row is None or row.module is None:
         return None
-    return importlib.import_module(f"nasc.runtime.strategies.{MODULES[name]}")
+    return importlib.import_module(f"{__name__}.{row.module}")

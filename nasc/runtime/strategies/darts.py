@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from nasc.runtime.choices import CellNode, OneOf
+from nasc.runtime.choices import CellNode, OneOf, softmax_weights
 from nasc.runtime.progress import Progress
 from nasc.runtime.rundir import SearchCheckpoint
 from nasc.runtime.strategies.common import (
@@ -97,6 +97,7 @@ class Darts:
         self.epochs, self.batch, self.order = s["epochs"], s["batch"], s["order"]
         self.net = build_supernet(ctx)
         self.net.relax()
+        self.net.set_weighting(softmax_weights)  # DARTS' relaxation; SNAS would hand in Gumbel
         self.arch_params = self.net.arch_parameters()
         self.weight_params = self.net.weight_parameters()
         self.w_opt = make_optimizer(s["weights"], self.weight_params)

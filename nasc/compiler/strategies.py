@@ -1,0 +1,121 @@
+"""The strategy table: one row per search strategy, and every list of strategies derives from it.
+
+A row names the module that runs the strategy (under ``nasc.runtime.strategies``; None for a
+strategy the language recognises but nasc does not run yet), the constructs whose choices it can
+search, the head tasks it supports, and its settings. Adding a strategy is its module, its row
+here and its test. No torch here: this is front-end code.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nasc.compiler.settings import SettingSig, table
+
+# Constructs a choice can belong to (nasc.compiler.space.Choice.construct).
+EVERY_CONSTRUCT = ("node", "cell", "blocks", "interactions", "mlp")
+
+_COMMON = (
+    SettingSig("epochs", "int", default=10, min=1, max=10000),
+    SettingSig("batch", "int", default=4096, min=1, max=10 ** 7),
+    SettingSig("seed", "int", default=2021, min=0),
+    SettingSig("threads", "int", min=1, max=1024, default_doc="the thread policy",
+               doc="CPU threads while searching (else the train block's); `--threads` wins"),
+)
+
+_STAGE = table(
+    SettingSig("epochs", "int", min=1, max=10000),
+    SettingSig("children", "int", min=1, max=10 ** 6),
+    SettingSig("top", "int", min=1, max=10000),
+    SettingSig("fixed_mlp", "int_list", min=1, doc="widths of the fixed MLP used while this stage runs"),
+)
+
+
+@dataclass(frozen=True)
+class Strategy:
+    name: str
+    module: str | None          # nasc.runtime.strategies.<module>; None: not implemented yet
+    searches: tuple[str, ...]   # the constructs whose choices it can search
+    heads: tuple[str, ...]      # the head tasks it trains
+    settings: dict[str, SettingSig]
+    doc: str = ""
+
+    @property
+    def implemented(self) -> bool:
+        return self.module is not None
+
+
+ROWS: tuple[Strategy, ...] = (
+    Strategy(
+        "darts", "darts", ("node", "cell"), ("ctr",), table(
+            *_COMMON,
+            SettingSig("order", "int", default=1, min=1, max=2, doc="1: first-order (xi = 0)"),
+            SettingSig("temperature", "enum", default="log", choices=("log", "none"),
+                       doc="log: tau = (1 + log T) / (1 + log t) (AutoPI eq. 9)"),
+            SettingSig("noisy_skip", "float", default=0.03, min=0.0, max=10.0,
+                       doc="lambda: skip adds N(0, lambda std(X)) while searching"),
+            SettingSig("arch_split", "float", default=0.5, min=0.01, max=0.99,
+                       doc="share of the training set that trains alpha and beta"),
+            SettingSig("weights", "optimizer",
+                       default=("sgd", {"lr": 0.025, "momentum": 0.9, "weight_decay": 3e-4}),
+                       doc="optimizer of the operator weights (PC-DARTS: momentum SGD; cosine "
+                           "schedule)"),
+            SettingSig("arch", "optimizer",
+                       default=("adam", {"lr": 6e-4, "betas": (0.5, 0.999), "weight_decay": 1e-3}),
+                       doc="optimizer of alpha and beta (PC-DARTS: Adam)"),
+            SettingSig("monitor", "enum", default="logloss", choices=("logloss", "auc"),
+                       doc="the epoch whose alpha and beta are kept: best validation logloss "
+                           "(AutoPI) or AUC"),
+        ),
+        doc="differentiable search over cell edges and node-level choices (AutoPI)."),
+    Strategy(
+        "random", "random_search", EVERY_CONSTRUCT, ("ctr",), table(
+            *_COMMON,
+            SettingSig("children", "int", default=20, min=1, max=10 ** 6),
+            SettingSig("monitor", "enum", default="logloss", choices=("logloss", "auc")),
+        ),
+        doc="trains `children` random architectures from scratch, each for `epochs`, and keeps "
+            "the best by `monitor` (AutoPI-R)."),
+    Strategy(
+        "oneshot_random", "oneshot", EVERY_CONSTRUCT, ("ctr", "next_item"), table(
+            *_COMMON,
+            SettingSig("children", "int", default=2000, min=1, max=10 ** 6,
+                       doc="children ranked on the validation subset"),
+            SettingSig("top", "int", default=5, min=1, max=10000, doc="children evaluated in full"),
+            SettingSig("valid_subset", "int", default=20000, min=1,
+                       doc="validation rows used for ranking"),
+            SettingSig("finetune", "enum", default="inherit", choices=("inherit", "scratch"),
+                       doc="the derived model starts from the one-shot weights or from scratch; "
+                           "inherited weights are scored as epoch 0 and compete for the best "
+                           "checkpoint, so a fine-tune that only hurts validation returns them "
+                           "unchanged. A search whose only stages are `interactions` stages has "
+                           "nothing to inherit (Step 2 trains its own one-shot model) and records "
+                           "`finetune scratch`"),
+            SettingSig("stage", "name", nested=_STAGE, value_doc="`stage NAME { ... }`, repeatable",
+                       doc="one progressive step. NAME must be a construct or node that holds a "
+                           "choice. Inside: `epochs`, `children`, `top`, `fixed_mlp [widths]` (the "
+                           "fixed MLP used while this stage runs)"),
+            SettingSig("monitor", "enum", default="auc", choices=("logloss", "auc")),
+            SettingSig("sample", "enum", default="step", choices=("step", "example"),
+                       doc="interactions stage: one candidate per training step (the paper) or one "
+                           "per example"),
+        ),
+        doc="one-shot random search with progressive stages (AMEIR). On a behaviour log with a "
+            "`head next_item` model (AMEIR-A, `specs/ameir_seq.nas`) the one-shot training uses "
+            "the sampled BCE of §5.5 and children are ranked by validation NDCG@5."),
+    # Recognised so that specs can name them; nasc search reports them as not yet implemented.
+    *(Strategy(name, None, EVERY_CONSTRUCT, ("ctr", "next_item"), table(*_COMMON))
+      for name in ("evolution", "rl", "enas", "snas")),
+)
+
+STRATEGIES: dict[str, Strategy] = {row.name: row for row in ROWS}
+IMPLEMENTED = tuple(row.name for row in ROWS if row.implemented)
+
+
+def supporting(task: str) -> list[str]:
+    """The implemented strategies that train a ``head task`` model."""
+    return [row.name for row in ROWS if row.implemented and task in row.heads]
+
+
+def searching(construct: str) -> list[str]:
+    """The implemented strategies that can search a choice of ``construct``."""
+    return [row.name for row in ROWS if row.implemented and construct in row.searches]

@@ -1,0 +1,103 @@
+"""Every declared setting is read: a short run of each implemented strategy reads every key of
+its row in the strategy table, and training reads every key of the train block. A key nobody
+reads (as `train { dropout }` and darts' `monitor` were) fails here.
+
+Read outside the strategy module, by `nasc search` itself, and tested where they act: `seed`
+(the search's seed, tests/search/test_darts_method.py and test_search_end_to_end.py) and
+`threads` (tests/training/test_threads.py); `stage` arrives as the parsed `stages`."""
+from __future__ import annotations
+
+import pytest
+
+from nasc.compiler.settings import TRAIN
+from nasc.compiler.strategies import ROWS
+from nasc.runtime.strategies import strategy_module
+from nasc.runtime.train import TrainConfig, train_model
+
+from searchkit import cell3_spec, make_ctx
+
+READ_BY_THE_COMMAND = {"seed", "threads"}
+
+SPACE = """model space {
+  input fields: categorical
+  emb = embed(fields, dim=4)
+  opset pair = { fm, slp }
+  x = pair(emb)
+  interactions cross(emb) {
+    cycles 1
+    survivors 4
+    keep 2
+  }
+  mlp d(concat(flatten(x), flatten(cross))) {
+    layers 2
+    width { 8, 4 }
+    monotone
+  }
+  head ctr(d)
+}
+"""
+SPECS = {
+    "darts": cell3_spec(epochs=1),
+    "random": SPACE + "search random {\n  epochs 1\n  batch 512\n  children 2\n}\n",
+    "oneshot_random": SPACE + ("search oneshot_random {\n  epochs 1\n  batch 512\n  children 3\n"
+                               "  top 2\n  valid_subset 200\n  stage x {\n    epochs 1\n  }\n"
+                               "  stage cross {\n    epochs 1\n  }\n}\n"),
+}
+
+
+class Reads(dict):
+    """A dict that remembers which keys were looked up."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.read: set[str] = set()
+
+    def __getitem__(self, key):
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        self.read.add(key)
+        return super().get(key, default)
+
+
+def test_every_implemented_strategy_has_a_spec_here():
+    assert set(SPECS) == {row.name for row in ROWS if row.implemented}
+
+
+@pytest.mark.parametrize("row", [r for r in ROWS if r.implemented], ids=lambda r: r.name)
+def test_a_strategy_reads_every_setting_of_its_row(tmp_path, tiny_data, row):
+    ctx = make_ctx(tmp_path, SPECS[row.name], tiny_data)
+    ctx.settings = Reads(ctx.settings)
+    strategy_module(row.name).search(ctx)
+    read = ctx.settings.read | ({"stage"} if "stages" in ctx.settings.read else set())
+    assert set(row.settings) - READ_BY_THE_COMMAND - read == set()
+
+
+class ReadConfig(TrainConfig):
+    """A TrainConfig that remembers which of its fields training looked at."""
+
+    def __getattribute__(self, name):
+        if name in TRAIN:
+            object.__getattribute__(self, "read").add(name)
+        return object.__getattribute__(self, name)
+
+
+@pytest.mark.parametrize("schedule", ["plateau", "cosine"])
+def test_training_reads_every_train_setting(tmp_path, tiny_data, schedule):
+    from nasc.compiler.frontend import compile_text
+    from nasc.runtime.model import build_fixed
+
+    fixed = (SPACE.replace("{ fm, slp }", "{ fm }").replace("{ 8, 4 }", "8")
+             .replace("  monotone\n", "").replace("    keep 2\n", "    tuples { f0 * f1, f2 * f3 }\n"))
+    _, program = compile_text(fixed, "fixed.nas")
+    model = build_fixed(program, tiny_data.schema)
+    # min_delta 0.5: every epoch after the first is a bad one, so the plateau decay happens
+    config = ReadConfig.from_settings(program.train, epochs=3, batch=512, schedule=schedule,
+                                      min_delta=0.5, patience=5)
+    object.__setattr__(config, "read", set())
+    train_model(model, tiny_data, config, run=None, show_progress=False)
+    unread = set(TRAIN) - READ_BY_THE_COMMAND - config.read
+    # lr_decay belongs to the plateau schedule, warmup to the cosine one (the checks refuse
+    # either beside the other schedule)
+    assert unread == ({"warmup"} if schedule == "plateau" else {"lr_decay"})

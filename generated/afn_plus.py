@@ -18,55 +18,51 @@ class AfnPlus(nx.Supernet):
         super().__init__()
         # -- input fields
         # -- node afn_emb
+        # (runs nasc.runtime.factory.embed)
         self.afn_emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
         # -- node dnn_emb
+        # (runs nasc.runtime.factory.embed)
         self.dnn_emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
         # -- node logs
+        # (runs nasc.runtime.ops.baselines.LogTransformLayer)
         self.logs = nx.op(('log_transform', (('neurons', 1000),)), [self.afn_emb.out_shape])
         # -- mlp afn
-        # hidden layer 1
-        self.afn_layer1 = nx.width_choice(
-            'afn.layer1.width',
+        # hidden layer 1 (runs nasc.runtime.factory.DenseLayer)
+        self.afn_layer1 = nx.dense_layer(
             self.logs.out_shape,
             self.logs.out_shape,
-            widths=(400,),
+            width=400,
             act=('relu', ()),
-            monotone=False,
             dropout=0.4,
             batch_norm=False,
         )
         # -- mlp dnn
+        # (runs nasc.runtime.ops.baselines.Flatten)
         self.dnn_in = nx.op(('flatten', ()), [self.dnn_emb.out_shape])
-        # hidden layer 1
-        self.dnn_layer1 = nx.width_choice(
-            'dnn.layer1.width',
+        # hidden layer 1 (runs nasc.runtime.factory.DenseLayer)
+        self.dnn_layer1 = nx.dense_layer(
             self.dnn_in.out_shape,
             self.dnn_in.out_shape,
-            widths=(400,),
+            width=400,
             act=('relu', ()),
-            monotone=False,
             dropout=0.2,
             batch_norm=False,
         )
-        # hidden layer 2
-        self.dnn_layer2 = nx.width_choice(
-            'dnn.layer2.width',
+        # hidden layer 2 (runs nasc.runtime.factory.DenseLayer)
+        self.dnn_layer2 = nx.dense_layer(
             self.dnn_layer1.out_shape,
             self.dnn_in.out_shape,
-            widths=(400,),
+            width=400,
             act=('relu', ()),
-            monotone=False,
             dropout=0.2,
             batch_norm=False,
         )
-        # hidden layer 3
-        self.dnn_layer3 = nx.width_choice(
-            'dnn.layer3.width',
+        # hidden layer 3 (runs nasc.runtime.factory.DenseLayer)
+        self.dnn_layer3 = nx.dense_layer(
             self.dnn_layer2.out_shape,
             self.dnn_in.out_shape,
-            widths=(400,),
+            width=400,
             act=('relu', ()),
-            monotone=False,
             dropout=0.2,
             batch_norm=False,
         )

@@ -33,6 +33,7 @@ class AmeirCtr(nx.Supernet):
         super().__init__()
         # -- input fields
         # -- node emb
+        # (runs nasc.runtime.factory.embed)
         self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
         # -- interactions cross
         # 10 Hadamard products of order 2..4, fixed by the strategy
@@ -44,13 +45,16 @@ class AmeirCtr(nx.Supernet):
             keep=10,
         )
         # -- mlp aggregate
+        # (runs nasc.runtime.ops.baselines.Flatten)
         self.aggregate_in_0 = nx.op(('flatten', ()), [self.emb.out_shape])
+        # (runs nasc.runtime.ops.baselines.Flatten)
         self.aggregate_in_1 = nx.op(('flatten', ()), [self.cross.out_shape])
+        # (runs nasc.runtime.ops.baselines.Concat)
         self.aggregate_in = nx.op(
             ('concat', ()),
             [self.aggregate_in_0.out_shape, self.aggregate_in_1.out_shape],
         )
-        # hidden layer 1
+        # hidden layer 1 (runs nasc.runtime.factory.DenseLayer)
         self.aggregate_layer1 = nx.width_choice(
             'aggregate.layer1.width',
             self.aggregate_in.out_shape,
@@ -61,7 +65,7 @@ class AmeirCtr(nx.Supernet):
             dropout=0.0,
             batch_norm=False,
         )
-        # hidden layer 2
+        # hidden layer 2 (runs nasc.runtime.factory.DenseLayer)
         self.aggregate_layer2 = nx.width_choice(
             'aggregate.layer2.width',
             self.aggregate_layer1.out_shape,
@@ -72,7 +76,7 @@ class AmeirCtr(nx.Supernet):
             dropout=0.0,
             batch_norm=False,
         )
-        # hidden layer 3
+        # hidden layer 3 (runs nasc.runtime.factory.DenseLayer)
         self.aggregate_layer3 = nx.width_choice(
             'aggregate.layer3.width',
             self.aggregate_layer2.out_shape,
@@ -88,7 +92,7 @@ class AmeirCtr(nx.Supernet):
             [self.emb.out_shape, self.cross.out_shape],
             expansion=1.0,
         )
-        # h^c = [h_se, h_L]
+        # h^c = [h_se, h_L] (runs nasc.runtime.ops.baselines.Concat)
         self.aggregate = nx.op(
             'concat',
             [self.aggregate_se.out_shape, self.aggregate_layer3.out_shape],

@@ -76,10 +76,13 @@ class AmeirDin(nx.Supernet):
         # -- input history
         # -- input item
         # -- node emb
+        # (runs nasc.runtime.factory.embed)
         self.emb = nx.embed(schema, 'categorical', dim=16, init_std=0.0001, positions=False)
         # -- node seq
+        # (runs nasc.runtime.factory.embed)
         self.seq = nx.embed(schema, 'sequence', dim=16, init_std=0.0001, positions=False)
         # -- node target
+        # (runs nasc.runtime.factory.embed)
         self.target = nx.embed(schema, 'target', dim=16, init_std=0.0001, positions=False)
         # -- blocks behavior
         # H = act(layer(norm(H))) + H  (AMEIR eq. 3)
@@ -125,23 +128,29 @@ class AmeirDin(nx.Supernet):
             dropout=0.0,
         )
         # -- node interest
+        # (runs nasc.runtime.ops.pooling.SumPool)
         self.interest_0 = nx.op(('sum_pool', ()), [self.seq.out_shape])
+        # (runs nasc.runtime.ops.pooling.LastPool)
         self.interest_1 = nx.op(('last', ()), [self.seq.out_shape])
+        # (runs nasc.runtime.ops.pooling.TargetAttentionPool)
         self.interest_2 = nx.op(
             ('target_attention_pool', ()),
             [self.seq.out_shape, self.target.out_shape],
         )
+        # (runs nasc.runtime.ops.baselines.Concat)
         self.interest = nx.op(
             ('concat', ()),
             [self.interest_0.out_shape, self.interest_1.out_shape, self.interest_2.out_shape],
         )
         # -- mlp aggregate
+        # (runs nasc.runtime.ops.baselines.Flatten)
         self.aggregate_in_2 = nx.op(('flatten', ()), [self.emb.out_shape])
+        # (runs nasc.runtime.ops.baselines.Concat)
         self.aggregate_in = nx.op(
             ('concat', ()),
             [self.interest.out_shape, self.target.out_shape, self.aggregate_in_2.out_shape],
         )
-        # hidden layer 1
+        # hidden layer 1 (runs nasc.runtime.factory.DenseLayer)
         self.aggregate_layer1 = nx.width_choice(
             'aggregate.layer1.width',
             self.aggregate_in.out_shape,
@@ -152,7 +161,7 @@ class AmeirDin(nx.Supernet):
             dropout=0.0,
             batch_norm=False,
         )
-        # hidden layer 2
+        # hidden layer 2 (runs nasc.runtime.factory.DenseLayer)
         self.aggregate_layer2 = nx.width_choice(
             'aggregate.layer2.width',
             self.aggregate_layer1.out_shape,
@@ -163,7 +172,7 @@ class AmeirDin(nx.Supernet):
             dropout=0.0,
             batch_norm=False,
         )
-        # hidden layer 3
+        # hidden layer 3 (runs nasc.runtime.factory.DenseLayer)
         self.aggregate_layer3 = nx.width_choice(
             'aggregate.layer3.width',
             self.aggregate_layer2.out_shape,

@@ -61,6 +61,7 @@ class AmeirSeq(nx.Supernet):
         super().__init__()
         # -- input history
         # -- node seq
+        # (runs nasc.runtime.factory.embed)
         self.seq = nx.embed(schema, 'sequence', dim=64, init_std=0.0001, positions=True)
         # -- blocks behavior
         # H = act(layer(norm(H))) + H  (AMEIR eq. 3)
@@ -106,6 +107,7 @@ class AmeirSeq(nx.Supernet):
             dropout=0.0,
         )
         # -- node user
+        # (runs nasc.runtime.ops.pooling.LastPool)
         self.user = nx.op(('last', ()), [self.seq.out_shape])
         # -- head next_item
         # user vector in the item embedding space

@@ -18,50 +18,50 @@ class AutointPlus(nx.Supernet):
         super().__init__()
         # -- input fields
         # -- node emb
+        # (runs nasc.runtime.factory.embed)
         self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
         # -- node attention
+        # (runs nasc.runtime.ops.autopi.SelfAttention)
         self.attention_0_0 = nx.op(('self_attention', (('heads', 2),)), [self.emb.out_shape])
+        # (runs nasc.runtime.ops.autopi.SelfAttention)
         self.attention_0 = nx.op(
             ('self_attention', (('heads', 2),)),
             [self.attention_0_0.out_shape],
         )
+        # (runs nasc.runtime.ops.autopi.SelfAttention)
         self.attention = nx.op(('self_attention', (('heads', 2),)), [self.attention_0.out_shape])
         # -- mlp dnn
+        # (runs nasc.runtime.ops.baselines.Flatten)
         self.dnn_in = nx.op(('flatten', ()), [self.emb.out_shape])
-        # hidden layer 1
-        self.dnn_layer1 = nx.width_choice(
-            'dnn.layer1.width',
+        # hidden layer 1 (runs nasc.runtime.factory.DenseLayer)
+        self.dnn_layer1 = nx.dense_layer(
             self.dnn_in.out_shape,
             self.dnn_in.out_shape,
-            widths=(400,),
+            width=400,
             act=('relu', ()),
-            monotone=False,
             dropout=0.1,
             batch_norm=True,
         )
-        # hidden layer 2
-        self.dnn_layer2 = nx.width_choice(
-            'dnn.layer2.width',
+        # hidden layer 2 (runs nasc.runtime.factory.DenseLayer)
+        self.dnn_layer2 = nx.dense_layer(
             self.dnn_layer1.out_shape,
             self.dnn_in.out_shape,
-            widths=(400,),
+            width=400,
             act=('relu', ()),
-            monotone=False,
             dropout=0.1,
             batch_norm=True,
         )
-        # hidden layer 3
-        self.dnn_layer3 = nx.width_choice(
-            'dnn.layer3.width',
+        # hidden layer 3 (runs nasc.runtime.factory.DenseLayer)
+        self.dnn_layer3 = nx.dense_layer(
             self.dnn_layer2.out_shape,
             self.dnn_in.out_shape,
-            widths=(400,),
+            width=400,
             act=('relu', ()),
-            monotone=False,
             dropout=0.1,
             batch_norm=True,
         )
         # -- head ctr
+        # (runs nasc.runtime.ops.baselines.Flatten)
         self.head_in0 = nx.op(('flatten', ()), [self.attention.out_shape])
         # sum of the input logits; vectors are projected to one logit first
         self.head = nx.ctr_head([self.head_in0.out_shape, self.dnn_layer3.out_shape])

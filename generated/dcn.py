@@ -18,46 +18,44 @@ class Dcn(nx.Supernet):
         super().__init__()
         # -- input fields
         # -- node emb
+        # (runs nasc.runtime.factory.embed)
         self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
         # -- node flat
+        # (runs nasc.runtime.ops.baselines.Flatten)
         self.flat = nx.op(('flatten', ()), [self.emb.out_shape])
         # -- node cross
+        # (runs nasc.runtime.ops.baselines.CrossNet)
         self.cross = nx.op(('crossnet', (('layers', 3),)), [self.flat.out_shape])
         # -- mlp deep
-        # hidden layer 1
-        self.deep_layer1 = nx.width_choice(
-            'deep.layer1.width',
+        # hidden layer 1 (runs nasc.runtime.factory.DenseLayer)
+        self.deep_layer1 = nx.dense_layer(
             self.flat.out_shape,
             self.flat.out_shape,
-            widths=(400,),
+            width=400,
             act=('relu', ()),
-            monotone=False,
             dropout=0.2,
             batch_norm=True,
         )
-        # hidden layer 2
-        self.deep_layer2 = nx.width_choice(
-            'deep.layer2.width',
+        # hidden layer 2 (runs nasc.runtime.factory.DenseLayer)
+        self.deep_layer2 = nx.dense_layer(
             self.deep_layer1.out_shape,
             self.flat.out_shape,
-            widths=(400,),
+            width=400,
             act=('relu', ()),
-            monotone=False,
             dropout=0.2,
             batch_norm=True,
         )
-        # hidden layer 3
-        self.deep_layer3 = nx.width_choice(
-            'deep.layer3.width',
+        # hidden layer 3 (runs nasc.runtime.factory.DenseLayer)
+        self.deep_layer3 = nx.dense_layer(
             self.deep_layer2.out_shape,
             self.flat.out_shape,
-            widths=(400,),
+            width=400,
             act=('relu', ()),
-            monotone=False,
             dropout=0.2,
             batch_norm=True,
         )
         # -- head ctr
+        # (runs nasc.runtime.ops.baselines.Concat)
         self.head_in0 = nx.op(('concat', ()), [self.cross.out_shape, self.deep_layer3.out_shape])
         # sum of the input logits; vectors are projected to one logit first
         self.head = nx.ctr_head([self.head_in0.out_shape])

@@ -20,41 +20,43 @@ class Din(nx.Supernet):
         # -- input history
         # -- input item
         # -- node emb
+        # (runs nasc.runtime.factory.embed)
         self.emb = nx.embed(schema, 'categorical', dim=4, init_std=0.0001, positions=False)
         # -- node seq
+        # (runs nasc.runtime.factory.embed)
         self.seq = nx.embed(schema, 'sequence', dim=4, init_std=0.0001, positions=False)
         # -- node target
+        # (runs nasc.runtime.factory.embed)
         self.target = nx.embed(schema, 'target', dim=4, init_std=0.0001, positions=False)
         # -- node interest
+        # (runs nasc.runtime.ops.pooling.TargetAttentionPool)
         self.interest = nx.op(
             ('target_attention_pool', ()),
             [self.seq.out_shape, self.target.out_shape],
         )
         # -- mlp dnn
+        # (runs nasc.runtime.ops.baselines.Flatten)
         self.dnn_in_0 = nx.op(('flatten', ()), [self.emb.out_shape])
+        # (runs nasc.runtime.ops.baselines.Concat)
         self.dnn_in = nx.op(
             ('concat', ()),
             [self.dnn_in_0.out_shape, self.interest.out_shape, self.target.out_shape],
         )
-        # hidden layer 1
-        self.dnn_layer1 = nx.width_choice(
-            'dnn.layer1.width',
+        # hidden layer 1 (runs nasc.runtime.factory.DenseLayer)
+        self.dnn_layer1 = nx.dense_layer(
             self.dnn_in.out_shape,
             self.dnn_in.out_shape,
-            widths=(200,),
+            width=200,
             act=('dice', ()),
-            monotone=False,
             dropout=0.0,
             batch_norm=False,
         )
-        # hidden layer 2
-        self.dnn_layer2 = nx.width_choice(
-            'dnn.layer2.width',
+        # hidden layer 2 (runs nasc.runtime.factory.DenseLayer)
+        self.dnn_layer2 = nx.dense_layer(
             self.dnn_layer1.out_shape,
             self.dnn_in.out_shape,
-            widths=(80,),
+            width=80,
             act=('dice', ()),
-            monotone=False,
             dropout=0.0,
             batch_norm=False,
         )

@@ -18,49 +18,51 @@ class Fibinet(nx.Supernet):
         super().__init__()
         # -- input fields
         # -- node emb
+        # (runs nasc.runtime.factory.embed)
         self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
         # -- node linear
+        # (runs nasc.runtime.ops.baselines.LinearLogit)
         self.linear = nx.op(('lr', ()), [nx.input_shape(schema, 'categorical')])
         # -- node weighted
+        # (runs nasc.runtime.ops.autopi.SENetLayer)
         self.weighted = nx.op(('senet', (('reduction', 2),)), [self.emb.out_shape])
         # -- node p
+        # (runs nasc.runtime.ops.baselines.BilinearInteraction)
         self.p = nx.op(('bilinear', (('type', 'field_all'),)), [self.emb.out_shape])
         # -- node q
+        # (runs nasc.runtime.ops.baselines.BilinearInteraction)
         self.q = nx.op(('bilinear', (('type', 'field_all'),)), [self.weighted.out_shape])
         # -- mlp dnn
+        # (runs nasc.runtime.ops.baselines.Flatten)
         self.dnn_in_0 = nx.op(('flatten', ()), [self.p.out_shape])
+        # (runs nasc.runtime.ops.baselines.Flatten)
         self.dnn_in_1 = nx.op(('flatten', ()), [self.q.out_shape])
+        # (runs nasc.runtime.ops.baselines.Concat)
         self.dnn_in = nx.op(('concat', ()), [self.dnn_in_0.out_shape, self.dnn_in_1.out_shape])
-        # hidden layer 1
-        self.dnn_layer1 = nx.width_choice(
-            'dnn.layer1.width',
+        # hidden layer 1 (runs nasc.runtime.factory.DenseLayer)
+        self.dnn_layer1 = nx.dense_layer(
             self.dnn_in.out_shape,
             self.dnn_in.out_shape,
-            widths=(400,),
+            width=400,
             act=('relu', ()),
-            monotone=False,
             dropout=0.3,
             batch_norm=True,
         )
-        # hidden layer 2
-        self.dnn_layer2 = nx.width_choice(
-            'dnn.layer2.width',
+        # hidden layer 2 (runs nasc.runtime.factory.DenseLayer)
+        self.dnn_layer2 = nx.dense_layer(
             self.dnn_layer1.out_shape,
             self.dnn_in.out_shape,
-            widths=(400,),
+            width=400,
             act=('relu', ()),
-            monotone=False,
             dropout=0.3,
             batch_norm=True,
         )
-        # hidden layer 3
-        self.dnn_layer3 = nx.width_choice(
-            'dnn.layer3.width',
+        # hidden layer 3 (runs nasc.runtime.factory.DenseLayer)
+        self.dnn_layer3 = nx.dense_layer(
             self.dnn_layer2.out_shape,
             self.dnn_in.out_shape,
-            widths=(400,),
+            width=400,
             act=('relu', ()),
-            monotone=False,
             dropout=0.3,
             batch_norm=True,
         )

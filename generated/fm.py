@@ -18,10 +18,13 @@ class Fm(nx.Supernet):
         super().__init__()
         # -- input fields
         # -- node emb
+        # (runs nasc.runtime.factory.embed)
         self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
         # -- node linear
+        # (runs nasc.runtime.ops.baselines.LinearLogit)
         self.linear = nx.op(('lr', ()), [nx.input_shape(schema, 'categorical')])
         # -- node pairwise
+        # (runs nasc.runtime.ops.baselines.FMLogit)
         self.pairwise = nx.op(('fm_logit', ()), [self.emb.out_shape])
         # -- head ctr
         # sum of the input logits; vectors are projected to one logit first

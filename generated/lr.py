@@ -18,6 +18,7 @@ class Lr(nx.Supernet):
         super().__init__()
         # -- input fields
         # -- node linear
+        # (runs nasc.runtime.ops.baselines.LinearLogit)
         self.linear = nx.op(('lr', ()), [nx.input_shape(schema, 'categorical')])
         # -- head ctr
         # sum of the input logits; vectors are projected to one logit first

@@ -18,42 +18,39 @@ class Nfm(nx.Supernet):
         super().__init__()
         # -- input fields
         # -- node emb
+        # (runs nasc.runtime.factory.embed)
         self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
         # -- node linear
+        # (runs nasc.runtime.ops.baselines.LinearLogit)
         self.linear = nx.op(('lr', ()), [nx.input_shape(schema, 'categorical')])
         # -- node pooled
+        # (runs nasc.runtime.ops.baselines.BiInteraction)
         self.pooled = nx.op(('bi_interaction', ()), [self.emb.out_shape])
         # -- mlp dnn
-        # hidden layer 1
-        self.dnn_layer1 = nx.width_choice(
-            'dnn.layer1.width',
+        # hidden layer 1 (runs nasc.runtime.factory.DenseLayer)
+        self.dnn_layer1 = nx.dense_layer(
             self.pooled.out_shape,
             self.pooled.out_shape,
-            widths=(400,),
+            width=400,
             act=('relu', ()),
-            monotone=False,
             dropout=0.4,
             batch_norm=False,
         )
-        # hidden layer 2
-        self.dnn_layer2 = nx.width_choice(
-            'dnn.layer2.width',
+        # hidden layer 2 (runs nasc.runtime.factory.DenseLayer)
+        self.dnn_layer2 = nx.dense_layer(
             self.dnn_layer1.out_shape,
             self.pooled.out_shape,
-            widths=(400,),
+            width=400,
             act=('relu', ()),
-            monotone=False,
             dropout=0.4,
             batch_norm=False,
         )
-        # hidden layer 3
-        self.dnn_layer3 = nx.width_choice(
-            'dnn.layer3.width',
+        # hidden layer 3 (runs nasc.runtime.factory.DenseLayer)
+        self.dnn_layer3 = nx.dense_layer(
             self.dnn_layer2.out_shape,
             self.pooled.out_shape,
-            widths=(400,),
+            width=400,
             act=('relu', ()),
-            monotone=False,
             dropout=0.4,
             batch_norm=False,
         )

@@ -18,42 +18,40 @@ class Pnn(nx.Supernet):
         super().__init__()
         # -- input fields
         # -- node emb
+        # (runs nasc.runtime.factory.embed)
         self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
         # -- node products
+        # (runs nasc.runtime.ops.baselines.InnerProduct)
         self.products = nx.op(('inner_product', ()), [self.emb.out_shape])
         # -- mlp dnn
+        # (runs nasc.runtime.ops.baselines.Flatten)
         self.dnn_in_0 = nx.op(('flatten', ()), [self.emb.out_shape])
+        # (runs nasc.runtime.ops.baselines.Concat)
         self.dnn_in = nx.op(('concat', ()), [self.dnn_in_0.out_shape, self.products.out_shape])
-        # hidden layer 1
-        self.dnn_layer1 = nx.width_choice(
-            'dnn.layer1.width',
+        # hidden layer 1 (runs nasc.runtime.factory.DenseLayer)
+        self.dnn_layer1 = nx.dense_layer(
             self.dnn_in.out_shape,
             self.dnn_in.out_shape,
-            widths=(400,),
+            width=400,
             act=('relu', ()),
-            monotone=False,
             dropout=0.3,
             batch_norm=True,
         )
-        # hidden layer 2
-        self.dnn_layer2 = nx.width_choice(
-            'dnn.layer2.width',
+        # hidden layer 2 (runs nasc.runtime.factory.DenseLayer)
+        self.dnn_layer2 = nx.dense_layer(
             self.dnn_layer1.out_shape,
             self.dnn_in.out_shape,
-            widths=(400,),
+            width=400,
             act=('relu', ()),
-            monotone=False,
             dropout=0.3,
             batch_norm=True,
         )
-        # hidden layer 3
-        self.dnn_layer3 = nx.width_choice(
-            'dnn.layer3.width',
+        # hidden layer 3 (runs nasc.runtime.factory.DenseLayer)
+        self.dnn_layer3 = nx.dense_layer(
             self.dnn_layer2.out_shape,
             self.dnn_in.out_shape,
-            widths=(400,),
+            width=400,
             act=('relu', ()),
-            monotone=False,
             dropout=0.3,
             batch_norm=True,
         )

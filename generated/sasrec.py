@@ -18,17 +18,21 @@ class Sasrec(nx.Supernet):
         super().__init__()
         # -- input history
         # -- node seq
+        # (runs nasc.runtime.factory.embed)
         self.seq = nx.embed(schema, 'sequence', dim=50, init_std=0.0001, positions=True)
         # -- node h
+        # (runs nasc.runtime.ops.baselines.TransformerBlock)
         self.h_0 = nx.op(
             ('transformer', (('heads', 1), ('dropout', 0.5), ('causal', True))),
             [self.seq.out_shape],
         )
+        # (runs nasc.runtime.ops.baselines.TransformerBlock)
         self.h = nx.op(
             ('transformer', (('heads', 1), ('dropout', 0.5), ('causal', True))),
             [self.h_0.out_shape],
         )
         # -- node user
+        # (runs nasc.runtime.ops.pooling.LastPool)
         self.user = nx.op(('last', ()), [self.h.out_shape])
         # -- head next_item
         # user vector in the item embedding space

@@ -18,41 +18,38 @@ class WideDeep(nx.Supernet):
         super().__init__()
         # -- input fields
         # -- node emb
+        # (runs nasc.runtime.factory.embed)
         self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
         # -- node wide
+        # (runs nasc.runtime.ops.baselines.LinearLogit)
         self.wide = nx.op(('lr', ()), [nx.input_shape(schema, 'categorical')])
         # -- mlp deep
+        # (runs nasc.runtime.ops.baselines.Flatten)
         self.deep_in = nx.op(('flatten', ()), [self.emb.out_shape])
-        # hidden layer 1
-        self.deep_layer1 = nx.width_choice(
-            'deep.layer1.width',
+        # hidden layer 1 (runs nasc.runtime.factory.DenseLayer)
+        self.deep_layer1 = nx.dense_layer(
             self.deep_in.out_shape,
             self.deep_in.out_shape,
-            widths=(400,),
+            width=400,
             act=('relu', ()),
-            monotone=False,
             dropout=0.2,
             batch_norm=True,
         )
-        # hidden layer 2
-        self.deep_layer2 = nx.width_choice(
-            'deep.layer2.width',
+        # hidden layer 2 (runs nasc.runtime.factory.DenseLayer)
+        self.deep_layer2 = nx.dense_layer(
             self.deep_layer1.out_shape,
             self.deep_in.out_shape,
-            widths=(400,),
+            width=400,
             act=('relu', ()),
-            monotone=False,
             dropout=0.2,
             batch_norm=True,
         )
-        # hidden layer 3
-        self.deep_layer3 = nx.width_choice(
-            'deep.layer3.width',
+        # hidden layer 3 (runs nasc.runtime.factory.DenseLayer)
+        self.deep_layer3 = nx.dense_layer(
             self.deep_layer2.out_shape,
             self.deep_in.out_shape,
-            widths=(400,),
+            width=400,
             act=('relu', ()),
-            monotone=False,
             dropout=0.2,
             batch_norm=True,
         )

@@ -18,6 +18,7 @@ from nasc.compiler.lower import (
     Arg, CallArg, Const, DictArg, Let, ListArg, Plan, Section, Var,
 )
 from nasc.compiler.space import choices, space_size
+from nasc.compiler.operators import OPERATORS
 from nasc.quoting import class_name, comment_text, docstring_text, identifier, py_literal
 
 _ENV = jinja2.Environment(
@@ -89,10 +90,28 @@ def init_lines(plan: Plan) -> list[str]:
         if isinstance(item, Let):
             lines.append(f"{identifier(item.name)} = {render_arg(item.value)}")
             continue
-        if item.comment:
-            lines.append(f"# {comment_text(item.comment)}")
+        runs = _runs(item.value)
+        if item.comment or runs:
+            lines.append("# " + comment_text(" ".join(filter(None, (item.comment, runs)))))
         lines.extend(_wrap(f"self.{identifier(item.attr)} = ", item.value, 8))
     return lines
+
+
+_OP_FACTORIES = ("op", "norm", "act", "layer")
+_CLASS_OF_FACTORY = {"dense_layer": "factory.DenseLayer", "width_choice": "factory.DenseLayer",
+                     "embed": "factory.embed"}
+
+
+def _runs(value: Arg) -> str:
+    """Where a reader finds the module a line builds: ``(runs nasc.runtime.ops.x.Class)``."""
+    if not isinstance(value, CallArg):
+        return ""
+    if value.factory in _OP_FACTORIES and value.args and isinstance(value.args[0], Const):
+        spec = value.args[0].value
+        sig = OPERATORS.get(spec[0] if isinstance(spec, tuple) else spec)
+        return f"(runs nasc.runtime.ops.{sig.impl})" if sig is not None and sig.impl else ""
+    where = _CLASS_OF_FACTORY.get(value.factory)
+    return f"(runs nasc.runtime.{where})" if where else ""
 
 
 def constant_lines(plan: Plan) -> list[str]:

@@ -343,9 +343,12 @@ class _Lowering:
         h = x
         for n, layer in enumerate(b.layers, start=1):
             attr = self.fresh(f"{b.name}_layer{n}")
-            if self.mode == "fixed":
-                if not layer.width.fixed:
-                    raise FixedModeError(f"`{layer.width.label}` is still a choice")
+            if self.mode == "fixed" and not layer.width.fixed:
+                raise FixedModeError(f"`{layer.width.label}` is still a choice")
+            # A supernet's layer is a width choice when its width or its input's width varies
+            # (shared weights are sliced); a plain layer elsewhere, as a hand-written model has.
+            varies = not layer.width.fixed or (n > 1 and not b.layers[n - 2].width.fixed)
+            if self.mode == "fixed" or not varies:
                 value = CallArg("dense_layer", (prev, in_shape), (
                     ("width", Const(layer.width.options[0])),
                     ("act", op_call_act(layer.act, self))))

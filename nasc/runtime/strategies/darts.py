@@ -91,20 +91,30 @@ def softmaxes(state: dict[str, torch.Tensor]) -> dict[str, list[float]]:
 
 
 class Darts:
+    """Bi-level DARTS. Subclasses (SNAS) share the supernet, optimizers, checkpoints, best-epoch
+    bookkeeping and discretisation, and bring their own relaxation and epoch."""
+
+    name = "darts"
+
     def __init__(self, ctx: SearchContext):
+        self.setup(ctx)
+        s = ctx.settings
+        self.order = s["order"]
+        self.train_w, self.train_a = split_half(self.train, s["arch_split"], ctx.seed)
+        self.net.set_weighting(softmax_weights)  # DARTS' relaxation (AutoPI eq. 6-7)
+
+    def setup(self, ctx: SearchContext) -> None:
         self.ctx = ctx
         s = ctx.settings
-        self.epochs, self.batch, self.order = s["epochs"], s["batch"], s["order"]
+        self.epochs, self.batch = s["epochs"], s["batch"]
         self.net = build_supernet(ctx)
         self.net.relax()
-        self.net.set_weighting(softmax_weights)  # DARTS' relaxation; SNAS would hand in Gumbel
         self.arch_params = self.net.arch_parameters()
         self.weight_params = self.net.weight_parameters()
         self.w_opt = make_optimizer(s["weights"], self.weight_params)
         self.a_opt = make_optimizer(s["arch"], self.arch_params)
         self.schedule = torch.optim.lr_scheduler.CosineAnnealingLR(self.w_opt, self.epochs)
-        train = ctx.dataset.train.to(ctx.device)
-        self.train_w, self.train_a = split_half(train, s["arch_split"], ctx.seed)
+        self.train = ctx.dataset.train.to(ctx.device)
         self.valid = ctx.dataset.valid.to(ctx.device)
         self.loss = nn.BCEWithLogitsLoss()
         self.monitor = s["monitor"]
@@ -193,12 +203,15 @@ class Darts:
         self.net.set_skip_noise(0.0)
         scores = evaluate(self.net, self.valid, bn_batch_stats=True)
         progress.epoch_done(epoch, scores)
+        return self.keep_epoch({"epoch": epoch, "tau": tau, "train_logloss": w_loss / max(steps, 1),
+                                "arch_logloss": a_loss / max(steps, 1)}, scores)
+
+    def keep_epoch(self, row: dict, scores: dict) -> dict:
+        """Record an epoch's row and alpha/beta; remember them when its scores are the best."""
         state = arch_state(self.net)
-        row = {"epoch": epoch, "tau": tau, "train_logloss": w_loss / max(steps, 1),
-               "arch_logloss": a_loss / max(steps, 1), "valid_auc": scores["auc"],
-               "valid_logloss": scores["logloss"]}
+        row = {**row, "valid_auc": scores["auc"], "valid_logloss": scores["logloss"]}
         if self.best is None or self.better(scores) < self.best[0]:
-            self.best = (self.better(scores), epoch, state)
+            self.best = (self.better(scores), row["epoch"], state)
         self.history.append({**row, "arch": softmaxes(state)})
         return row
 
@@ -235,7 +248,7 @@ class Darts:
         _, best_epoch, best_arch = self.best
         best_row = next(r for r in self.history if r["epoch"] == best_epoch)
         load_arch_state(self.net, best_arch)
-        self.ctx.record.update({"strategy": "darts", "order": self.order, "epochs": self.epochs,
+        self.ctx.record.update({"strategy": self.name, "order": self.order, "epochs": self.epochs,
                                 "monitor": self.monitor, "best_epoch": best_epoch,
                                 f"best_valid_{self.monitor}": round(best_row[f"valid_{self.monitor}"], 6),
                                 "arch": softmaxes(best_arch)})

@@ -22,6 +22,12 @@ _COMMON = (
                doc="CPU threads while searching (else the train block's); `--threads` wins"),
 )
 
+# The operator weights of the differentiable strategies (PC-DARTS: momentum SGD, cosine schedule).
+_WEIGHTS = SettingSig("weights", "optimizer",
+                      default=("sgd", {"lr": 0.025, "momentum": 0.9, "weight_decay": 3e-4}),
+                      doc="optimizer of the operator weights (PC-DARTS: momentum SGD; cosine "
+                          "schedule)")
+
 _STAGE = table(
     SettingSig("epochs", "int", min=1, max=10000),
     SettingSig("children", "int", min=1, max=10 ** 6),
@@ -55,10 +61,7 @@ ROWS: tuple[Strategy, ...] = (
                        doc="lambda: skip adds N(0, lambda std(X)) while searching"),
             SettingSig("arch_split", "float", default=0.5, min=0.01, max=0.99,
                        doc="share of the training set that trains alpha and beta"),
-            SettingSig("weights", "optimizer",
-                       default=("sgd", {"lr": 0.025, "momentum": 0.9, "weight_decay": 3e-4}),
-                       doc="optimizer of the operator weights (PC-DARTS: momentum SGD; cosine "
-                           "schedule)"),
+            _WEIGHTS,
             SettingSig("arch", "optimizer",
                        default=("adam", {"lr": 6e-4, "betas": (0.5, 0.999), "weight_decay": 1e-3}),
                        doc="optimizer of alpha and beta (PC-DARTS: Adam)"),
@@ -102,9 +105,26 @@ ROWS: tuple[Strategy, ...] = (
         doc="one-shot random search with progressive stages (AMEIR). On a behaviour log with a "
             "`head next_item` model (AMEIR-A, `specs/ameir_seq.nas`) the one-shot training uses "
             "the sampled BCE of §5.5 and children are ranked by validation NDCG@5."),
+    Strategy(
+        "snas", "snas", ("node", "cell"), ("ctr",), table(
+            *_COMMON,
+            SettingSig("tau_start", "float", default=1.0, min=0.01, max=100.0,
+                       doc="Gumbel-softmax temperature of the first epoch"),
+            SettingSig("tau_end", "float", default=0.33, min=0.01, max=100.0,
+                       doc="temperature of the last epoch (linear in between)"),
+            _WEIGHTS,
+            SettingSig("arch", "optimizer",
+                       default=("adam", {"lr": 3e-4, "betas": (0.5, 0.999), "weight_decay": 1e-3}),
+                       doc="optimizer of alpha and beta"),
+            SettingSig("monitor", "enum", default="logloss", choices=("logloss", "auc"),
+                       doc="the epoch whose alpha and beta are kept"),
+        ),
+        doc="stochastic differentiable search (SNAS, Xie et al. 2019): each step samples every "
+            "relaxed choice from a Gumbel-softmax of its logits and trains weights and logits "
+            "together on the training split, the temperature annealed per epoch."),
     # Recognised so that specs can name them; nasc search reports them as not yet implemented.
     *(Strategy(name, None, EVERY_CONSTRUCT, ("ctr", "next_item"), table(*_COMMON))
-      for name in ("evolution", "rl", "enas", "snas")),
+      for name in ("evolution", "rl", "enas")),
 )
 
 STRATEGIES: dict[str, Strategy] = {row.name: row for row in ROWS}

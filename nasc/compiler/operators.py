@@ -209,6 +209,11 @@ _SIGNATURES: list[OpSig] = [
         doc="OPNN's kernel outer products", impl="baselines.OuterProduct", build=MK),
     _op("crossnet", "node", [V], shape="vector(flat)", params=[_int("layers", 3, 1, 16)],
         doc="DCN's cross network", impl="baselines.CrossNet", build=("flat",)),
+    _op("crossnet_v2", "node", [V], shape="vector(flat)",
+        params=[_int("layers", 3, 1, 16), _int("rank", 0, 0, 4096)],
+        doc="DCN-V2's cross network: x_{l+1} = x_0 * (W_l x_l + b_l) + x_l; rank > 0 makes "
+            "W_l = U_l V_l^T (the low-rank form)", impl="crossnet_v2.CrossNetV2",
+        build=("flat",)),
     _op("cin", "node", [M], shape="vector(out_dim)",
         params=[ParamSig("layers", "int_list", (200, 200, 200), 1, 4096, arg="layer_sizes"),
                 _bool("split_half", True)],

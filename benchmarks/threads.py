@@ -57,7 +57,8 @@ def darts_epoch(threads: int | None, work: Path) -> tuple[float, int]:
 
 def fixed_epoch(threads: int | None, work: Path) -> tuple[float, int]:
     out = work / f"deepfm-{threads}-{time.monotonic_ns()}"
-    nasc("train", "specs/deepfm.nas", "--epochs", "2", *_threads_flag(threads), "--out", str(out))
+    # 4 epochs: one epoch is under a second, too short to time against the noise of a shared CPU
+    nasc("train", "specs/deepfm.nas", "--epochs", "4", *_threads_flag(threads), "--out", str(out))
     summary = json.loads((out / "summary.json").read_text())
     chosen = json.loads((out / "config.json").read_text())["cpu"]["threads"]
     return summary["train_seconds"] / summary["epochs_run"], chosen
@@ -82,18 +83,19 @@ def load() -> float:
     return round(os.getloadavg()[0], 2)
 
 
-def measure_threads(cores: int, work: Path, repeats: int) -> list[dict]:
+def measure_threads(cores: int, work: Path, repeats: int, fixed_repeats: int) -> list[dict]:
     rows = []
     for condition in ("quiet", "one busy process"):
         for what, fn in (("DARTS epoch (autopi)", darts_epoch), ("fixed-model epoch (deepfm)",
                                                                 fixed_epoch)):
             for threads in [*range(1, cores + 1), None]:  # None: the default policy
                 before = load()
+                n = repeats if fn is darts_epoch else fixed_repeats
                 if condition == "quiet":
-                    runs = [fn(threads, work) for _ in range(repeats)]
+                    runs = [fn(threads, work) for _ in range(n)]
                 else:
                     with Busy():
-                        runs = [fn(threads, work) for _ in range(repeats)]
+                        runs = [fn(threads, work) for _ in range(n)]
                 times = [t for t, _ in runs]
                 rows.append({"condition": condition, "what": what,
                              "threads": "policy" if threads is None else threads,
@@ -125,7 +127,8 @@ def render(result: dict) -> str:
              "usable core)",
              "", f"Measured {result['date']} at commit {result['commit']} on the synthetic "
              "default (20,000 rows), one fresh `nasc` process per timing, best of "
-             f"{result['repeats']}. Seconds; `policy` runs without --threads (the threads it "
+             f"{result['repeats']} (DARTS) and {result.get('fixed_repeats', result['repeats'])} "
+             "(DeepFM, 4 epochs each). Seconds; `policy` runs without --threads (the threads it "
              "chose in brackets); ratio = the policy's time over the best fixed thread count's "
              "in the same condition.", "",
              "| condition | what | " + " | ".join(f"{t} thr" for t in range(1, cores + 1))
@@ -154,7 +157,8 @@ def render(result: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=2, help="runs per DARTS timing")
+    parser.add_argument("--fixed-repeats", type=int, default=4, help="runs per DeepFM timing")
     parser.add_argument("--render", action="store_true")
     parser.add_argument("--out", default=str(RESULTS / "threads.json"))
     args = parser.parse_args()
@@ -169,7 +173,8 @@ def main() -> None:
                   "repeats": args.repeats, "date": time.strftime("%Y-%m-%d"),
                   "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                                            capture_output=True, text=True).stdout.strip(),
-                  "threads": measure_threads(cores, work, args.repeats),
+                  "fixed_repeats": args.fixed_repeats,
+                  "threads": measure_threads(cores, work, args.repeats, args.fixed_repeats),
                   "jobs": measure_jobs(cores, work)}
     out.write_text(json.dumps(result, indent=2) + "\n")
     out.with_suffix(".md").write_text(render(result))

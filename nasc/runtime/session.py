@@ -149,8 +149,12 @@ def train_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
 
     text, _, program = load(spec_path)
     if choices(program):
-        raise UsageError([Diagnostic(spec_path, 0, 0, "this spec still has choices, so it is a "
-                                                      "search space, not a model",
+        where, open_ = program.spec.model.span, choices(program)
+        raise UsageError([Diagnostic(spec_path, where.line, where.column,
+                                     f"model `{program.name}` still has choices ("
+                                     + ", ".join(c.label for c in open_[:3])
+                                     + (", ..." if len(open_) > 3 else "")
+                                     + "), so it is a search space, not a model",
                                      f"search it first: nasc search {spec_path}")])
     next_item = program.head.task == "next_item"
     config = TrainConfig.from_settings(program.train, seed=seed, epochs=epochs, batch=batch,

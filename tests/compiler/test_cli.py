@@ -112,6 +112,16 @@ def test_emit_fx_of_a_space_points_at_the_model(tmp_path):
     assert not (tmp_path / "g").exists()
 
 
+def test_train_on_a_space_points_at_the_model_and_names_its_choices(tmp_path):
+    spec = next(p for p in SPECS if p.name == "autopi.nas")
+    result = invoke("train", str(spec), "--out", str(tmp_path / "run"))
+    assert result.exit_code == 2
+    line = 1 + next(i for i, l in enumerate(spec.read_text().splitlines()) if l.startswith("model "))
+    assert f"{spec}:{line}:1: error: model `autopi` still has choices (interaction.node1" \
+        in result.output
+    assert not (tmp_path / "run").exists()
+
+
 NON_CANONICAL = """\
 # a spec written by hand
 model   m {   # the model

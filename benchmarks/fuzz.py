@@ -1,6 +1,7 @@
 """Fuzz the front end: a million mutated specs, counting anything but a located SpecError.
 
-    python benchmarks/fuzz.py [--cases 1000000] [--seed 1] [--start 0]
+    python benchmarks/fuzz.py [--cases 1000000] [--seed 1] [--start 0] [--out FILE]
+    python benchmarks/fuzz.py --merge a.json b.json   # shards run side by side, one per core
 
 The mutations are tests/compiler/mutations.py (the same generator and property as
 tests/compiler/test_fuzz_mutations.py); case i of a seed is replayed with
@@ -61,8 +62,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--start", type=int, default=0, help="index of the first case")
     parser.add_argument("--out", default=str(RESULTS / "fuzz.json"))
+    parser.add_argument("--merge", nargs="+", metavar="SHARD",
+                        help="combine shard results (consecutive --start ranges of one seed) "
+                             "into --out")
     args = parser.parse_args()
     out = Path(args.out)
+    if args.merge:
+        write(out, merge([json.loads(Path(p).read_text()) for p in args.merge]))
+        return
     run = {"cases": 0, "seed": args.seed, "start": args.start, "crashes": 0, "crash_examples": [],
            "outcomes": Counter(), "kinds": Counter(), "commit": commit(),
            "sources_sha256": sources_sha(), "python": platform.python_version(),
@@ -88,14 +95,39 @@ def main() -> None:
                   f"{run['cases_per_second']:.0f} cases/cpu-s", file=sys.stderr, flush=True)
 
 
+def merge(shards: list[dict]) -> dict:
+    """One result from shards that cover consecutive case ranges of one seed."""
+    shards = sorted(shards, key=lambda r: r["start"])
+    for a, b in zip(shards, shards[1:]):
+        if a["start"] + a["cases"] != b["start"] or a["seed"] != b["seed"]:
+            raise SystemExit(f"shards do not join: {a['start']}+{a['cases']} vs {b['start']}")
+    if len({r["sources_sha256"] for r in shards}) != 1:
+        raise SystemExit("shards ran over different sources")
+    run = dict(shards[0])
+    for key in ("cases", "crashes", "cpu_seconds"):
+        run[key] = sum(r[key] for r in shards)
+    run["seconds"] = max(r["seconds"] for r in shards)  # side by side: the longest one
+    for key in ("outcomes", "kinds"):
+        run[key] = sum((Counter(r[key]) for r in shards), Counter())
+    run["crash_examples"] = [c for r in shards for c in r["crash_examples"]][:20]
+    run["complete"] = all(r["complete"] for r in shards)
+    run["cases_per_second"] = run["cases"] / run["cpu_seconds"]
+    run["shards"] = [{"start": r["start"], "cases": r["cases"], "seconds": r["seconds"]}
+                     for r in shards]
+    run["load_average_at_start"] = max(r["load_average_at_start"] for r in shards)
+    return run
+
+
 def write(out: Path, run: dict) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(run, indent=2) + "\n")
     lines = ["# Front-end fuzzing", "",
-             "Mutated specs (tests/compiler/mutations.py) through parse, checks, print and "
+             ("Mutated specs (tests/compiler/mutations.py) through parse, checks, print and "
              "parse again; a crash is any exception but a SpecError whose diagnostics lie "
-             "within the text, or a compiled spec that does not survive print -> parse. "
-             f"One process, {run['threads']} thread; Python {run['python']}, lark {run['lark']}, "
+             "within the text, or a compiled spec that does not survive print -> parse. ")
+             + (f"{len(run['shards'])} processes side by side (shards of consecutive cases), "
+                if run.get("shards") else "One process, ")
+             + f"{run['threads']} thread each; Python {run['python']}, lark {run['lark']}, "
              f"{run['cores']} cores (load average {run['load_average_at_start']:.1f} at the "
              "start).", "",
              "| cases | seed | crashes | compiled | located errors | wall s | cpu s | "

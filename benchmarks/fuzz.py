@@ -3,7 +3,7 @@
     python benchmarks/fuzz.py [--cases 1000000] [--seed 1] [--start 0] [--out FILE]
     python benchmarks/fuzz.py --merge a.json b.json   # shards run side by side, one per core
 
-The mutations are tests/compiler/mutations.py (the same generator and property as
+The mutations are tests/kit/mutations.py (the same generator and property as
 tests/compiler/test_fuzz_mutations.py); case i of a seed is replayed with
 ``mutations.case(i, seed)``. One process, one thread. Results: benchmarks/results/fuzz.json
 (rewritten every 50,000 cases, ``complete`` false until the end) and a markdown table beside it.
@@ -26,15 +26,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "compiler"))
+sys.path.insert(0, str(ROOT / "tests"))
 
 import lark  # noqa: E402
 
-import mutations  # noqa: E402
+from kit import mutations  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 # what a run exercises: the front end and the generator (the commit alone misses local edits)
-SOURCES = sorted([*(ROOT / "nasc" / "grammar").glob("*"), ROOT / "tests/compiler/mutations.py",
+SOURCES = sorted([*(ROOT / "nasc" / "grammar").glob("*"), ROOT / "tests/kit/mutations.py",
                   *(ROOT / "nasc" / "compiler" / f for f in
                     ("parse.py", "syntax_errors.py", "checks.py", "printer.py", "frontend.py",
                      "ir.py", "operators.py", "settings.py", "program.py"))])
@@ -122,7 +122,7 @@ def write(out: Path, run: dict) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(run, indent=2) + "\n")
     lines = ["# Front-end fuzzing", "",
-             ("Mutated specs (tests/compiler/mutations.py) through parse, checks, print and "
+             ("Mutated specs (tests/kit/mutations.py) through parse, checks, print and "
              "parse again; a crash is any exception but a SpecError whose diagnostics lie "
              "within the text, or a compiled spec that does not survive print -> parse. ")
              + (f"{len(run['shards'])} processes side by side (shards of consecutive cases), "

@@ -18,16 +18,16 @@ class AfnPlus(nx.Supernet):
         super().__init__()
         # -- input fields
         # -- node afn_emb
-        # (runs nasc.runtime.factory.embed)
+        # (runs nasc.runtime.builders.embed)
         self.afn_emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
         # -- node dnn_emb
-        # (runs nasc.runtime.factory.embed)
+        # (runs nasc.runtime.builders.embed)
         self.dnn_emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
         # -- node logs
         # (runs nasc.runtime.ops.baselines.LogTransformLayer)
         self.logs = nx.op(('log_transform', (('neurons', 1000),)), [self.afn_emb.out_shape])
         # -- mlp afn
-        # hidden layer 1 (runs nasc.runtime.factory.DenseLayer)
+        # hidden layer 1 (runs nasc.runtime.constructs.DenseLayer)
         self.afn_layer1 = nx.dense_layer(
             self.logs.out_shape,
             self.logs.out_shape,
@@ -39,7 +39,7 @@ class AfnPlus(nx.Supernet):
         # -- mlp dnn
         # (runs nasc.runtime.ops.baselines.Flatten)
         self.dnn_in = nx.op(('flatten', ()), [self.dnn_emb.out_shape])
-        # hidden layer 1 (runs nasc.runtime.factory.DenseLayer)
+        # hidden layer 1 (runs nasc.runtime.constructs.DenseLayer)
         self.dnn_layer1 = nx.dense_layer(
             self.dnn_in.out_shape,
             self.dnn_in.out_shape,
@@ -48,7 +48,7 @@ class AfnPlus(nx.Supernet):
             dropout=0.2,
             batch_norm=False,
         )
-        # hidden layer 2 (runs nasc.runtime.factory.DenseLayer)
+        # hidden layer 2 (runs nasc.runtime.constructs.DenseLayer)
         self.dnn_layer2 = nx.dense_layer(
             self.dnn_layer1.out_shape,
             self.dnn_in.out_shape,
@@ -57,7 +57,7 @@ class AfnPlus(nx.Supernet):
             dropout=0.2,
             batch_norm=False,
         )
-        # hidden layer 3 (runs nasc.runtime.factory.DenseLayer)
+        # hidden layer 3 (runs nasc.runtime.constructs.DenseLayer)
         self.dnn_layer3 = nx.dense_layer(
             self.dnn_layer2.out_shape,
             self.dnn_in.out_shape,

@@ -77,13 +77,13 @@ class Ameir(nx.Supernet):
         # -- input history
         # -- input item
         # -- node emb
-        # (runs nasc.runtime.factory.embed)
+        # (runs nasc.runtime.builders.embed)
         self.emb = nx.embed(schema, 'categorical', dim=4, init_std=0.0001, positions=False)
         # -- node seq
-        # (runs nasc.runtime.factory.embed)
+        # (runs nasc.runtime.builders.embed)
         self.seq = nx.embed(schema, 'sequence', dim=4, init_std=0.0001, positions=False)
         # -- node target
-        # (runs nasc.runtime.factory.embed)
+        # (runs nasc.runtime.builders.embed)
         self.target = nx.embed(schema, 'target', dim=4, init_std=0.0001, positions=False)
         # -- blocks behavior
         # H = act(layer(norm(H))) + H  (AMEIR eq. 3)
@@ -162,7 +162,7 @@ class Ameir(nx.Supernet):
             ('concat', ()),
             [self.interest.out_shape, self.aggregate_in_1.out_shape, self.aggregate_in_2.out_shape],
         )
-        # hidden layer 1 (runs nasc.runtime.factory.DenseLayer)
+        # hidden layer 1 (runs nasc.runtime.constructs.DenseLayer)
         self.aggregate_layer1 = nx.width_choice(
             'aggregate.layer1.width',
             self.aggregate_in.out_shape,
@@ -173,7 +173,7 @@ class Ameir(nx.Supernet):
             dropout=0.0,
             batch_norm=False,
         )
-        # hidden layer 2 (runs nasc.runtime.factory.DenseLayer)
+        # hidden layer 2 (runs nasc.runtime.constructs.DenseLayer)
         self.aggregate_layer2 = nx.width_choice(
             'aggregate.layer2.width',
             self.aggregate_layer1.out_shape,
@@ -184,7 +184,7 @@ class Ameir(nx.Supernet):
             dropout=0.0,
             batch_norm=False,
         )
-        # hidden layer 3 (runs nasc.runtime.factory.DenseLayer)
+        # hidden layer 3 (runs nasc.runtime.constructs.DenseLayer)
         self.aggregate_layer3 = nx.width_choice(
             'aggregate.layer3.width',
             self.aggregate_layer2.out_shape,

@@ -33,7 +33,7 @@ class AmeirCtr(nx.Supernet):
         super().__init__()
         # -- input fields
         # -- node emb
-        # (runs nasc.runtime.factory.embed)
+        # (runs nasc.runtime.builders.embed)
         self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
         # -- interactions cross
         # 10 Hadamard products of order 2..4, fixed by the strategy
@@ -54,7 +54,7 @@ class AmeirCtr(nx.Supernet):
             ('concat', ()),
             [self.aggregate_in_0.out_shape, self.aggregate_in_1.out_shape],
         )
-        # hidden layer 1 (runs nasc.runtime.factory.DenseLayer)
+        # hidden layer 1 (runs nasc.runtime.constructs.DenseLayer)
         self.aggregate_layer1 = nx.width_choice(
             'aggregate.layer1.width',
             self.aggregate_in.out_shape,
@@ -65,7 +65,7 @@ class AmeirCtr(nx.Supernet):
             dropout=0.0,
             batch_norm=False,
         )
-        # hidden layer 2 (runs nasc.runtime.factory.DenseLayer)
+        # hidden layer 2 (runs nasc.runtime.constructs.DenseLayer)
         self.aggregate_layer2 = nx.width_choice(
             'aggregate.layer2.width',
             self.aggregate_layer1.out_shape,
@@ -76,7 +76,7 @@ class AmeirCtr(nx.Supernet):
             dropout=0.0,
             batch_norm=False,
         )
-        # hidden layer 3 (runs nasc.runtime.factory.DenseLayer)
+        # hidden layer 3 (runs nasc.runtime.constructs.DenseLayer)
         self.aggregate_layer3 = nx.width_choice(
             'aggregate.layer3.width',
             self.aggregate_layer2.out_shape,

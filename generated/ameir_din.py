@@ -76,13 +76,13 @@ class AmeirDin(nx.Supernet):
         # -- input history
         # -- input item
         # -- node emb
-        # (runs nasc.runtime.factory.embed)
+        # (runs nasc.runtime.builders.embed)
         self.emb = nx.embed(schema, 'categorical', dim=16, init_std=0.0001, positions=False)
         # -- node seq
-        # (runs nasc.runtime.factory.embed)
+        # (runs nasc.runtime.builders.embed)
         self.seq = nx.embed(schema, 'sequence', dim=16, init_std=0.0001, positions=False)
         # -- node target
-        # (runs nasc.runtime.factory.embed)
+        # (runs nasc.runtime.builders.embed)
         self.target = nx.embed(schema, 'target', dim=16, init_std=0.0001, positions=False)
         # -- blocks behavior
         # H = act(layer(norm(H))) + H  (AMEIR eq. 3)
@@ -150,7 +150,7 @@ class AmeirDin(nx.Supernet):
             ('concat', ()),
             [self.interest.out_shape, self.target.out_shape, self.aggregate_in_2.out_shape],
         )
-        # hidden layer 1 (runs nasc.runtime.factory.DenseLayer)
+        # hidden layer 1 (runs nasc.runtime.constructs.DenseLayer)
         self.aggregate_layer1 = nx.width_choice(
             'aggregate.layer1.width',
             self.aggregate_in.out_shape,
@@ -161,7 +161,7 @@ class AmeirDin(nx.Supernet):
             dropout=0.0,
             batch_norm=False,
         )
-        # hidden layer 2 (runs nasc.runtime.factory.DenseLayer)
+        # hidden layer 2 (runs nasc.runtime.constructs.DenseLayer)
         self.aggregate_layer2 = nx.width_choice(
             'aggregate.layer2.width',
             self.aggregate_layer1.out_shape,
@@ -172,7 +172,7 @@ class AmeirDin(nx.Supernet):
             dropout=0.0,
             batch_norm=False,
         )
-        # hidden layer 3 (runs nasc.runtime.factory.DenseLayer)
+        # hidden layer 3 (runs nasc.runtime.constructs.DenseLayer)
         self.aggregate_layer3 = nx.width_choice(
             'aggregate.layer3.width',
             self.aggregate_layer2.out_shape,

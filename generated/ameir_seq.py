@@ -61,7 +61,7 @@ class AmeirSeq(nx.Supernet):
         super().__init__()
         # -- input history
         # -- node seq
-        # (runs nasc.runtime.factory.embed)
+        # (runs nasc.runtime.builders.embed)
         self.seq = nx.embed(schema, 'sequence', dim=64, init_std=0.0001, positions=True)
         # -- blocks behavior
         # H = act(layer(norm(H))) + H  (AMEIR eq. 3)

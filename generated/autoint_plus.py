@@ -18,7 +18,7 @@ class AutointPlus(nx.Supernet):
         super().__init__()
         # -- input fields
         # -- node emb
-        # (runs nasc.runtime.factory.embed)
+        # (runs nasc.runtime.builders.embed)
         self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
         # -- node attention
         # (runs nasc.runtime.ops.autopi.SelfAttention)
@@ -33,7 +33,7 @@ class AutointPlus(nx.Supernet):
         # -- mlp dnn
         # (runs nasc.runtime.ops.baselines.Flatten)
         self.dnn_in = nx.op(('flatten', ()), [self.emb.out_shape])
-        # hidden layer 1 (runs nasc.runtime.factory.DenseLayer)
+        # hidden layer 1 (runs nasc.runtime.constructs.DenseLayer)
         self.dnn_layer1 = nx.dense_layer(
             self.dnn_in.out_shape,
             self.dnn_in.out_shape,
@@ -42,7 +42,7 @@ class AutointPlus(nx.Supernet):
             dropout=0.1,
             batch_norm=True,
         )
-        # hidden layer 2 (runs nasc.runtime.factory.DenseLayer)
+        # hidden layer 2 (runs nasc.runtime.constructs.DenseLayer)
         self.dnn_layer2 = nx.dense_layer(
             self.dnn_layer1.out_shape,
             self.dnn_in.out_shape,
@@ -51,7 +51,7 @@ class AutointPlus(nx.Supernet):
             dropout=0.1,
             batch_norm=True,
         )
-        # hidden layer 3 (runs nasc.runtime.factory.DenseLayer)
+        # hidden layer 3 (runs nasc.runtime.constructs.DenseLayer)
         self.dnn_layer3 = nx.dense_layer(
             self.dnn_layer2.out_shape,
             self.dnn_in.out_shape,

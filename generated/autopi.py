@@ -36,10 +36,10 @@ class Autopi(nx.Supernet):
         super().__init__()
         # -- input fields
         # -- node high
-        # (runs nasc.runtime.factory.embed)
+        # (runs nasc.runtime.builders.embed)
         self.high = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
         # -- node low
-        # (runs nasc.runtime.factory.embed)
+        # (runs nasc.runtime.builders.embed)
         self.low = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
         # -- cell interaction
         interaction_shape = self.high.out_shape

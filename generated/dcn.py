@@ -18,7 +18,7 @@ class Dcn(nx.Supernet):
         super().__init__()
         # -- input fields
         # -- node emb
-        # (runs nasc.runtime.factory.embed)
+        # (runs nasc.runtime.builders.embed)
         self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
         # -- node flat
         # (runs nasc.runtime.ops.baselines.Flatten)
@@ -27,7 +27,7 @@ class Dcn(nx.Supernet):
         # (runs nasc.runtime.ops.baselines.CrossNet)
         self.cross = nx.op(('crossnet', (('layers', 3),)), [self.flat.out_shape])
         # -- mlp deep
-        # hidden layer 1 (runs nasc.runtime.factory.DenseLayer)
+        # hidden layer 1 (runs nasc.runtime.constructs.DenseLayer)
         self.deep_layer1 = nx.dense_layer(
             self.flat.out_shape,
             self.flat.out_shape,
@@ -36,7 +36,7 @@ class Dcn(nx.Supernet):
             dropout=0.2,
             batch_norm=True,
         )
-        # hidden layer 2 (runs nasc.runtime.factory.DenseLayer)
+        # hidden layer 2 (runs nasc.runtime.constructs.DenseLayer)
         self.deep_layer2 = nx.dense_layer(
             self.deep_layer1.out_shape,
             self.flat.out_shape,
@@ -45,7 +45,7 @@ class Dcn(nx.Supernet):
             dropout=0.2,
             batch_norm=True,
         )
-        # hidden layer 3 (runs nasc.runtime.factory.DenseLayer)
+        # hidden layer 3 (runs nasc.runtime.constructs.DenseLayer)
         self.deep_layer3 = nx.dense_layer(
             self.deep_layer2.out_shape,
             self.flat.out_shape,

@@ -20,13 +20,13 @@ class Din(nx.Supernet):
         # -- input history
         # -- input item
         # -- node emb
-        # (runs nasc.runtime.factory.embed)
+        # (runs nasc.runtime.builders.embed)
         self.emb = nx.embed(schema, 'categorical', dim=4, init_std=0.0001, positions=False)
         # -- node seq
-        # (runs nasc.runtime.factory.embed)
+        # (runs nasc.runtime.builders.embed)
         self.seq = nx.embed(schema, 'sequence', dim=4, init_std=0.0001, positions=False)
         # -- node target
-        # (runs nasc.runtime.factory.embed)
+        # (runs nasc.runtime.builders.embed)
         self.target = nx.embed(schema, 'target', dim=4, init_std=0.0001, positions=False)
         # -- node interest
         # (runs nasc.runtime.ops.pooling.TargetAttentionPool)
@@ -42,7 +42,7 @@ class Din(nx.Supernet):
             ('concat', ()),
             [self.dnn_in_0.out_shape, self.interest.out_shape, self.target.out_shape],
         )
-        # hidden layer 1 (runs nasc.runtime.factory.DenseLayer)
+        # hidden layer 1 (runs nasc.runtime.constructs.DenseLayer)
         self.dnn_layer1 = nx.dense_layer(
             self.dnn_in.out_shape,
             self.dnn_in.out_shape,
@@ -51,7 +51,7 @@ class Din(nx.Supernet):
             dropout=0.0,
             batch_norm=False,
         )
-        # hidden layer 2 (runs nasc.runtime.factory.DenseLayer)
+        # hidden layer 2 (runs nasc.runtime.constructs.DenseLayer)
         self.dnn_layer2 = nx.dense_layer(
             self.dnn_layer1.out_shape,
             self.dnn_in.out_shape,

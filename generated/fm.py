@@ -18,7 +18,7 @@ class Fm(nx.Supernet):
         super().__init__()
         # -- input fields
         # -- node emb
-        # (runs nasc.runtime.factory.embed)
+        # (runs nasc.runtime.builders.embed)
         self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
         # -- node linear
         # (runs nasc.runtime.ops.baselines.LinearLogit)

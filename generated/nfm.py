@@ -18,7 +18,7 @@ class Nfm(nx.Supernet):
         super().__init__()
         # -- input fields
         # -- node emb
-        # (runs nasc.runtime.factory.embed)
+        # (runs nasc.runtime.builders.embed)
         self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
         # -- node linear
         # (runs nasc.runtime.ops.baselines.LinearLogit)
@@ -27,7 +27,7 @@ class Nfm(nx.Supernet):
         # (runs nasc.runtime.ops.baselines.BiInteraction)
         self.pooled = nx.op(('bi_interaction', ()), [self.emb.out_shape])
         # -- mlp dnn
-        # hidden layer 1 (runs nasc.runtime.factory.DenseLayer)
+        # hidden layer 1 (runs nasc.runtime.constructs.DenseLayer)
         self.dnn_layer1 = nx.dense_layer(
             self.pooled.out_shape,
             self.pooled.out_shape,
@@ -36,7 +36,7 @@ class Nfm(nx.Supernet):
             dropout=0.4,
             batch_norm=False,
         )
-        # hidden layer 2 (runs nasc.runtime.factory.DenseLayer)
+        # hidden layer 2 (runs nasc.runtime.constructs.DenseLayer)
         self.dnn_layer2 = nx.dense_layer(
             self.dnn_layer1.out_shape,
             self.pooled.out_shape,
@@ -45,7 +45,7 @@ class Nfm(nx.Supernet):
             dropout=0.4,
             batch_norm=False,
         )
-        # hidden layer 3 (runs nasc.runtime.factory.DenseLayer)
+        # hidden layer 3 (runs nasc.runtime.constructs.DenseLayer)
         self.dnn_layer3 = nx.dense_layer(
             self.dnn_layer2.out_shape,
             self.pooled.out_shape,

@@ -18,7 +18,7 @@ class Pnn(nx.Supernet):
         super().__init__()
         # -- input fields
         # -- node emb
-        # (runs nasc.runtime.factory.embed)
+        # (runs nasc.runtime.builders.embed)
         self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
         # -- node products
         # (runs nasc.runtime.ops.baselines.InnerProduct)
@@ -28,7 +28,7 @@ class Pnn(nx.Supernet):
         self.dnn_in_0 = nx.op(('flatten', ()), [self.emb.out_shape])
         # (runs nasc.runtime.ops.baselines.Concat)
         self.dnn_in = nx.op(('concat', ()), [self.dnn_in_0.out_shape, self.products.out_shape])
-        # hidden layer 1 (runs nasc.runtime.factory.DenseLayer)
+        # hidden layer 1 (runs nasc.runtime.constructs.DenseLayer)
         self.dnn_layer1 = nx.dense_layer(
             self.dnn_in.out_shape,
             self.dnn_in.out_shape,
@@ -37,7 +37,7 @@ class Pnn(nx.Supernet):
             dropout=0.3,
             batch_norm=True,
         )
-        # hidden layer 2 (runs nasc.runtime.factory.DenseLayer)
+        # hidden layer 2 (runs nasc.runtime.constructs.DenseLayer)
         self.dnn_layer2 = nx.dense_layer(
             self.dnn_layer1.out_shape,
             self.dnn_in.out_shape,
@@ -46,7 +46,7 @@ class Pnn(nx.Supernet):
             dropout=0.3,
             batch_norm=True,
         )
-        # hidden layer 3 (runs nasc.runtime.factory.DenseLayer)
+        # hidden layer 3 (runs nasc.runtime.constructs.DenseLayer)
         self.dnn_layer3 = nx.dense_layer(
             self.dnn_layer2.out_shape,
             self.dnn_in.out_shape,

@@ -18,7 +18,7 @@ class Sasrec(nx.Supernet):
         super().__init__()
         # -- input history
         # -- node seq
-        # (runs nasc.runtime.factory.embed)
+        # (runs nasc.runtime.builders.embed)
         self.seq = nx.embed(schema, 'sequence', dim=50, init_std=0.0001, positions=True)
         # -- node h
         # (runs nasc.runtime.ops.baselines.TransformerBlock)

@@ -18,7 +18,7 @@ class WideDeep(nx.Supernet):
         super().__init__()
         # -- input fields
         # -- node emb
-        # (runs nasc.runtime.factory.embed)
+        # (runs nasc.runtime.builders.embed)
         self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
         # -- node wide
         # (runs nasc.runtime.ops.baselines.LinearLogit)
@@ -26,7 +26,7 @@ class WideDeep(nx.Supernet):
         # -- mlp deep
         # (runs nasc.runtime.ops.baselines.Flatten)
         self.deep_in = nx.op(('flatten', ()), [self.emb.out_shape])
-        # hidden layer 1 (runs nasc.runtime.factory.DenseLayer)
+        # hidden layer 1 (runs nasc.runtime.constructs.DenseLayer)
         self.deep_layer1 = nx.dense_layer(
             self.deep_in.out_shape,
             self.deep_in.out_shape,
@@ -35,7 +35,7 @@ class WideDeep(nx.Supernet):
             dropout=0.2,
             batch_norm=True,
         )
-        # hidden layer 2 (runs nasc.runtime.factory.DenseLayer)
+        # hidden layer 2 (runs nasc.runtime.constructs.DenseLayer)
         self.deep_layer2 = nx.dense_layer(
             self.deep_layer1.out_shape,
             self.deep_in.out_shape,
@@ -44,7 +44,7 @@ class WideDeep(nx.Supernet):
             dropout=0.2,
             batch_norm=True,
         )
-        # hidden layer 3 (runs nasc.runtime.factory.DenseLayer)
+        # hidden layer 3 (runs nasc.runtime.constructs.DenseLayer)
         self.deep_layer3 = nx.dense_layer(
             self.deep_layer2.out_shape,
             self.deep_in.out_shape,

@@ -98,8 +98,8 @@ def init_lines(plan: Plan) -> list[str]:
 
 
 _OP_FACTORIES = ("op", "norm", "act", "layer")
-_CLASS_OF_FACTORY = {"dense_layer": "factory.DenseLayer", "width_choice": "factory.DenseLayer",
-                     "embed": "factory.embed"}
+_CLASS_OF_FACTORY = {"dense_layer": "constructs.DenseLayer", "width_choice": "constructs.DenseLayer",
+                     "embed": "builders.embed"}
 
 
 def _runs(value: Arg) -> str:

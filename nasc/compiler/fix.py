@@ -1,7 +1,8 @@
 """Fix some labelled choices of a search space and leave the rest open.
 
-Every progressive strategy (fix what a stage chose, search the rest) and ``nasc export`` (write
-the chosen architecture as a fixed spec) go through :func:`fix_spec`: it rewrites the IR so that
+Every progressive strategy (fix what a stage chose, search the rest) and the end of every
+``nasc search`` (write the chosen architecture as a fixed ``arch.nas``) go through
+:func:`fix_spec`: it rewrites the IR so that
 the fixed choices are written as plain operators, widths and tuples, and the result prints with
 ``printer.print_spec`` to a spec that the checks accept again.
 

@@ -2,7 +2,7 @@
 
 Each step is one node: ``batch["key"]`` an ``operator.getitem``, ``self.m(x, ...)`` a
 ``call_module``; the graph's code therefore reads like the generated module, one operation a
-line. The modules themselves are built by ``nasc.runtime.materialize`` from the same Plan.
+line. The modules themselves are built by ``nasc.runtime.model.materialize`` from the same Plan.
 """
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ A Plan has two parts, both plain data:
   forward  ``out = self.<attr>(inputs...)`` steps, or ``x = batch["key"]``.
 
 The same Plan is rendered as Python source by ``codegen`` (the supernet in generated/), turned
-into a ``torch.fx.Graph`` by ``fx`` and materialised by ``nasc.runtime.materialize``: one
+into a ``torch.fx.Graph`` by ``fx`` and materialised by ``nasc.runtime.model.materialize``: one
 lowering, so the readable module and the fx model cannot drift apart.
 
 Modes: ``supernet`` keeps every choice as a choice module (mixed edges with alpha, cell nodes

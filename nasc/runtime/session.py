@@ -91,7 +91,7 @@ class ModelReport:
 
 def describe_model(program: Program, data: str, want_fx: bool) -> ModelReport:
     """Parameter count of the fixed model (or of the supernet, for a space) on a dataset's schema."""
-    from nasc.runtime.materialize import build_fx_model, materialize
+    from nasc.runtime.model import build_fx_model, materialize
     from nasc.compiler.lower import lower
 
     dataset = open_dataset(program, data)

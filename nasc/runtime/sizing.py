@@ -22,7 +22,7 @@ def parameters_per_construct(plan: Plan, schema) -> dict[str, int]:
     """Parameters of each construct of a plan (``"mlp dnn"`` -> count), counted on the meta
     device, so nothing is allocated whatever the sizes. Buffers (index tables, running
     statistics) are left out: they are small beside the weights and take no gradient."""
-    from nasc.runtime.materialize import materialize
+    from nasc.runtime.model import materialize
 
     with torch.device("meta"):
         root = materialize(plan, schema)

@@ -13,10 +13,10 @@ from nasc.compiler.frontend import compile_text, load
 from nasc.compiler.space import choices
 from nasc.runtime.data.synthetic import make_synthetic
 from nasc.runtime.session import search_spec, train_spec
-from nasc.runtime.strategies import oneshot
+from nasc.runtime.strategies import interaction_oneshot, oneshot, stages
 from nasc.runtime.strategies.common import build_supernet, generator
 
-from ameirkit import MINI_AMEIR, make_context
+from kit.ameirkit import MINI_AMEIR, make_context
 
 
 def _dataset(n=2000, seed=3):
@@ -151,20 +151,20 @@ def test_ranking_is_deterministic(tmp_path, one_thread):
     finally:
         swaps.restore()
     assert first == second
-    model = oneshot.InteractionOneShot([f.vocab_size for f in ctx.dataset.schema.fields], 4,
+    model = interaction_oneshot.InteractionOneShot([f.vocab_size for f in ctx.dataset.schema.fields], 4,
                                        (16, 8))
-    model.set_candidates(oneshot.expand([(f,) for f in range(8)], 8, 3), generator(0))
+    model.set_candidates(interaction_oneshot.expand([(f,) for f in range(8)], 8, 3), generator(0))
     assert search.rank_interactions(model) == search.rank_interactions(model)
 
 
 def test_expand_candidates():
     fields = [(f,) for f in range(4)]
-    pairs = oneshot.expand(fields, 4, 3)
+    pairs = interaction_oneshot.expand(fields, 4, 3)
     assert pairs == list(itertools.combinations(range(4), 2))
-    nxt = oneshot.expand([(0, 1), (2, 3)], 4, 3)
+    nxt = interaction_oneshot.expand([(0, 1), (2, 3)], 4, 3)
     # the survivors stay; each grows by every field not in it; duplicates merged
     assert nxt == [(0, 1), (2, 3), (0, 1, 2), (0, 1, 3), (0, 2, 3), (1, 2, 3)]
-    assert oneshot.expand([(0, 1, 2)], 4, 3) == [(0, 1, 2)]  # order capped
+    assert interaction_oneshot.expand([(0, 1, 2)], 4, 3) == [(0, 1, 2)]  # order capped
 
 
 def test_stage_plan_and_stand_ins(tmp_path):
@@ -176,15 +176,15 @@ def test_stage_plan_and_stand_ins(tmp_path):
     swaps = search.hold(0)
     try:
         # the later MLP is the stage's fixed MLP, the later interactions contribute zeros
-        assert isinstance(search.net.aggregate_layer1, oneshot.FixedMLP)
+        assert isinstance(search.net.aggregate_layer1, stages.FixedMLP)
         assert [m.out_features for m in search.net.aggregate_layer1.hidden
                 if isinstance(m, torch.nn.Linear)] == [32, 16]
-        assert isinstance(search.net.cross, oneshot.AbsentInteractions)
+        assert isinstance(search.net.cross, stages.AbsentInteractions)
         batch = next(ctx.dataset.train.batches(8))
         assert search.net(batch).shape == (8,)
     finally:
         swaps.restore()
-    assert not isinstance(search.net.aggregate_layer1, oneshot.FixedMLP)
+    assert not isinstance(search.net.aggregate_layer1, stages.FixedMLP)
 
 
 def test_resume_ends_like_an_uninterrupted_run(tmp_path, one_thread):
@@ -210,7 +210,7 @@ def test_candidate_projection_is_the_first_layer_over_the_concatenation():
     [flatten(E), p_c] whose weight is [W_e, W_c^T], p_c the Hadamard product of the candidate's
     (per-field RMS-normalised) embeddings, computed here by hand."""
     torch.manual_seed(0)
-    model = oneshot.InteractionOneShot([5, 6, 7], 4, (3,))
+    model = interaction_oneshot.InteractionOneShot([5, 6, 7], 4, (3,))
     model.set_candidates([(0, 2), (0, 1, 2)], generator(1))
     ids = torch.tensor([[0, 1, 2], [4, 5, 6], [1, 0, 3]])
     e = model.emb(ids).detach()                                    # (B, 3, 4)

@@ -17,7 +17,7 @@ import pytest
 from nasc.runtime.data.synthetic import make_synthetic
 from nasc.runtime.strategies import oneshot
 
-from ameirkit import make_context
+from kit.ameirkit import make_context
 
 PLANTED = ((0, 1), (2, 3, 4), (5, 6))
 DATA_SEEDS = (1, 2, 3)

@@ -7,7 +7,7 @@ import random
 import pytest
 import torch
 
-from codegenkit import (
+from kit.codegenkit import (
     FIXED_NAMES, GENERATED, dataset_for, double_batch, first_batch, fixed_model_of, generated_class,
     load_spec, randomize, sampled_assignment,
 )
@@ -92,7 +92,7 @@ def test_autopi_train_mode_matches_and_gradients_agree(tmp_path, seed):
 @pytest.mark.parametrize("seed", range(4))
 def test_runtime_sampled_path_round_trips(supernets, name, seed):
     """A path drawn by ``Supernet.sample`` is an assignment ``fix_spec`` accepts, for that path."""
-    from codegenkit import fixed_program
+    from kit.codegenkit import fixed_program
 
     supernet, schema, batch = supernets[name]
     path = supernet.sample(torch.Generator().manual_seed(seed))

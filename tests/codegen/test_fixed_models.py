@@ -8,7 +8,7 @@ import torch
 import torch.fx
 from click.testing import CliRunner
 
-from codegenkit import (FIXED_NAMES, REPO, dataset, dataset_for, first_batch, load_spec,
+from kit.codegenkit import (FIXED_NAMES, REPO, dataset, dataset_for, first_batch, load_spec,
                         spec_rel)
 from nasc.cli import main
 from nasc.compiler.frontend import compile_text

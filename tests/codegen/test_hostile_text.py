@@ -6,7 +6,7 @@ import ast
 
 import pytest
 
-from codegenkit import load_spec
+from kit.codegenkit import load_spec
 from nasc.compiler.codegen import render
 from nasc.compiler.frontend import compile_text
 from nasc.compiler.lower import lower

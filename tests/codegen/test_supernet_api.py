@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from codegenkit import (
+from kit.codegenkit import (
     SPACES, dataset_for, double_batch, first_batch, generated_class, load_spec, randomize,
 )
 from nasc.compiler.fix import fix_spec
@@ -12,7 +12,7 @@ from nasc.compiler.frontend import compile_text
 from nasc.compiler.lower import lower
 from nasc.compiler.space import choices
 from nasc.runtime.choices import CellNode, OneOf, WidthChoice
-from nasc.runtime.materialize import materialize
+from nasc.runtime.model import materialize
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """20,000 mutated specs through the whole front end: nothing escapes but a located SpecError.
 
-The mutations (tests/compiler/mutations.py, shared with benchmarks/fuzz.py) are seeded from the
+The mutations (tests/kit/mutations.py, shared with benchmarks/fuzz.py) are seeded from the
 real specs in specs/: truncations, character and token edits, token swaps, duplicated, deleted
 and spliced lines, brackets nested past the limit, numbers past the float range, unicode,
 comments and long files. Where a spec compiles, it is printed and parsed back. A failure names
@@ -15,7 +15,7 @@ import os
 import traceback
 from collections import Counter
 
-import mutations
+from kit import mutations
 
 SEED = 15
 CASES = int(os.environ.get("NASC_FUZZ_CASES", 20_000))

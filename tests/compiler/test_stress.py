@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mutations import case
+from kit.mutations import case
 from nasc.compiler import ir
 from nasc.compiler.checks import check
 from nasc.compiler.frontend import compile_text

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from nasc.runtime.ops import ACTIVATIONS, Dice, make_activation
-from opskit import rand
+from kit.opskit import rand
 
 sigmoid = lambda v: 1 / (1 + math.exp(-v))  # noqa: E731
 

@@ -8,7 +8,7 @@ import torch
 
 from nasc.runtime.ops import (FieldBatchNorm, FieldConv1d, FMAligned, SelfAttention, SENetLayer,
                               SingleLayerPerceptron, Skip)
-from opskit import rand
+from kit.opskit import rand
 
 relu = lambda v: max(v, 0.0)  # noqa: E731
 

@@ -9,7 +9,7 @@ import torch
 from nasc.runtime.ops import (CIN, MLP, BiInteraction, BilinearInteraction, Concat, CrossNet,
                               DenseLogit, Dice, FieldEmbedding, FMLogit, InnerProduct, LinearLogit,
                               LogTransformLayer, OuterProduct)
-from opskit import rand
+from kit.opskit import rand
 
 
 def small_matrix():

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from nasc.runtime.ops import OPS
-from opskit import ALL_CASES, POOL_CASES, SEQUENCE_CASES, expected_shape, has_mask, rand, set_padding
+from kit.opskit import ALL_CASES, POOL_CASES, SEQUENCE_CASES, expected_shape, has_mask, rand, set_padding
 
 
 def _float_inputs(inputs):

@@ -11,7 +11,7 @@ from nasc.compiler.operators import OPERATORS
 from nasc.runtime import factory
 from nasc.runtime.factory import Shape
 
-from opskit import mixed_mask, rand
+from kit.opskit import mixed_mask, rand
 
 B, M, K, T = 5, 4, 6, 7
 SAMPLE = {  # one sample shape per kind, and a batch of it

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from nasc.runtime.ops import HadamardInteractions, SEShortcut, SlicedLinear
-from opskit import rand
+from kit.opskit import rand
 
 
 def test_hadamard_rows_are_explicit_products_of_the_chosen_fields():

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from nasc.runtime.ops import LastPool, MeanPool, SumPool, TargetAttentionLayer, TargetAttentionPool
-from opskit import mixed_mask, rand
+from kit.opskit import mixed_mask, rand
 
 
 def test_sum_mean_and_last_match_loops():

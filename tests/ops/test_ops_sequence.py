@@ -10,7 +10,7 @@ import torch
 from nasc.runtime.ops import (BiGRU, BiSelfAttention, DilatedSeqConv, NoNorm, SeqAvgPool,
                               SeqConv, SeqLayerNorm, SeqMaxPool, TargetAttentionLayer,
                               TransformerBlock, Zero)
-from opskit import mixed_mask, rand
+from kit.opskit import mixed_mask, rand
 
 MASK = torch.tensor([[False, False, True, True, True, True],    # left padded
                      [True, True, True, False, False, False],   # right padded

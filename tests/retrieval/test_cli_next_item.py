@@ -13,9 +13,9 @@ from nasc.runtime.data import load_dataset
 from nasc.runtime.metrics import next_item_metrics, rank_of_positive
 from nasc.runtime.retrieval import NextItemObjective
 from nasc.runtime.train import TrainConfig
-from retrievalkit import successor_log
+from kit.retrievalkit import successor_log
 
-from retrievalkit import REPO
+from kit.retrievalkit import REPO
 
 SASREC = str(REPO / "specs" / "sasrec.nas")
 

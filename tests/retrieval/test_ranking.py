@@ -10,7 +10,7 @@ from nasc.runtime.data.sequences import load_next_item
 from nasc.runtime.metrics import next_item_metrics, rank_of_positive
 from nasc.runtime.retrieval import NextItemObjective, item_table
 from nasc.runtime.train import TrainConfig
-from retrievalkit import ToyModel
+from kit.retrievalkit import ToyModel
 
 
 def test_hr_and_ndcg_by_hand_with_ties():

@@ -12,7 +12,7 @@ from nasc.runtime import memory
 from nasc.runtime.data.synthetic import make_synthetic
 from nasc.runtime.sizing import parameters_per_construct
 
-from retrievalkit import REPO
+from kit.retrievalkit import REPO
 
 WIDE = """model wide {
   input fields: categorical

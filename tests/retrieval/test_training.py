@@ -11,7 +11,7 @@ from nasc.runtime.data.sequences import load_next_item
 from nasc.runtime.retrieval import NextItemObjective, sampled_bce
 from nasc.runtime.session import train_spec
 from nasc.runtime.train import TrainConfig
-from retrievalkit import ToyModel, successor_log
+from kit.retrievalkit import ToyModel, successor_log
 
 TINY_REC = """\
 model tiny_rec {

@@ -19,7 +19,7 @@ from nasc.runtime.ops.autopi import Skip
 from nasc.runtime.strategies import darts
 from nasc.runtime.strategies.darts import Darts, discretize, temperature
 
-from searchkit import cell3_spec, make_ctx, write_spec
+from kit.searchkit import cell3_spec, make_ctx, write_spec
 
 OPS = ("skip", "fm", "slp")
 
@@ -278,13 +278,19 @@ def test_discretize_matches_strength_rule_on_random_alpha_beta(tmp_path, tiny_da
 
 
 # ------------------------------------------------------------------------------ eq. 5-6
-def test_relaxed_node_is_beta_mix_of_alpha_mixes(tmp_path, tiny_data):
+def relaxed_at_random(tmp_path, tiny_data, seed: int):
+    """A relaxed supernet with random alpha/beta, and the generator that drew them."""
     net = supernet(tmp_path, tiny_data)
     net.relax()
-    g = torch.Generator().manual_seed(3)
+    g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for p in net.arch_parameters():
             p.copy_(torch.randn(p.shape, generator=g))
+    return net, g
+
+
+def test_relaxed_node_is_beta_mix_of_alpha_mixes(tmp_path, tiny_data):
+    net, g = relaxed_at_random(tmp_path, tiny_data, seed=3)
     tau = 0.6
     net.set_temperature(tau)
     net.eval()
@@ -316,12 +322,7 @@ def test_a_strategy_hands_in_its_own_weighting(tmp_path, tiny_data):
     def hardmax(logits, tau):
         return torch.nn.functional.one_hot(logits.argmax(), len(logits)).to(logits.dtype)
 
-    net = supernet(tmp_path, tiny_data)
-    net.relax()
-    g = torch.Generator().manual_seed(5)
-    with torch.no_grad():
-        for p in net.arch_parameters():
-            p.copy_(torch.randn(p.shape, generator=g))
+    net, g = relaxed_at_random(tmp_path, tiny_data, seed=5)
     net.set_weighting(hardmax)
     net.eval()
     x0 = torch.randn(16, len(tiny_data.schema.fields), 4, generator=g)

@@ -22,7 +22,7 @@ import nasc.fileio as fileio
 import nasc.runtime.session as session
 from nasc.runtime.data.synthetic import make_synthetic
 
-from searchkit import write_spec
+from kit.searchkit import write_spec
 
 CELL = """model small {
   input fields: categorical

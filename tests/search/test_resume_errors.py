@@ -17,7 +17,7 @@ import nasc.runtime.session as session
 from nasc.cli import main
 from nasc.runtime.data.synthetic import make_synthetic
 
-from searchkit import write_spec
+from kit.searchkit import write_spec
 from test_kill_points import SPECS, walltime_free
 
 HINT = "delete it to restart the search from the beginning, or resume a different run"

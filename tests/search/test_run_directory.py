@@ -18,7 +18,7 @@ from nasc.compiler.frontend import load
 from nasc.errors import UsageError
 from nasc.runtime.runlock import exclusive
 
-from searchkit import REPO, write_spec
+from kit.searchkit import REPO, write_spec
 from test_kill_points import CELL
 
 SPACE = CELL + """

@@ -14,7 +14,7 @@ from nasc.cli import main
 from nasc.errors import UsageError
 from nasc.runtime.seeds import parse_seeds
 
-from searchkit import PYTHON, REPO, subprocess_env, write_spec
+from kit.searchkit import PYTHON, REPO, subprocess_env, write_spec
 from test_run_directory import SPACE
 
 ROWS = "\n".join("\t".join([str(i % 2), str(i % 5), *["1"] * 12, *[f"c{(i * 7) % 5}"] * 26])

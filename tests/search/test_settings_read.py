@@ -14,7 +14,7 @@ from nasc.compiler.strategies import ROWS
 from nasc.runtime.strategies import strategy_module
 from nasc.runtime.train import TrainConfig, train_model
 
-from searchkit import cell3_spec, make_ctx
+from kit.searchkit import cell3_spec, make_ctx
 
 READ_BY_THE_COMMAND = {"seed", "threads"}
 

@@ -14,7 +14,7 @@ from nasc.runtime.data.synthetic import make_synthetic
 from nasc.runtime.strategies import snas
 from nasc.runtime.strategies.snas import GumbelSoftmax, Snas, temperature
 
-from searchkit import REPO, cell3_spec, make_ctx, write_spec
+from kit.searchkit import cell3_spec, make_ctx, write_spec
 
 
 def test_the_argmax_of_a_sample_follows_softmax_alpha():
@@ -75,7 +75,7 @@ def test_one_level_both_learn_on_the_whole_training_split(tmp_path, tiny_data, m
 
 
 def test_snas_finds_a_planted_interaction_that_lr_cannot_model(tmp_path, monkeypatch):
-    from test_search_end_to_end import PLANTED_SPACE, summary_auc
+    from test_search_end_to_end import PLANTED_SPACE, auc_against_lr
 
     data = make_synthetic(seed=11, n=20000, num_fields=6, vocab=10, planted=((0, 1),),
                           noise=0.1, first_order=0.1)
@@ -85,10 +85,7 @@ def test_snas_finds_a_planted_interaction_that_lr_cannot_model(tmp_path, monkeyp
     choices = json.loads(run.file("choices.json").read_text())
     ops = {op for picks in choices.values() for _, op in picks}
     assert ops & {"fm", "slp"}, choices
-    session.train_spec(str(run.file("arch.nas")), out=str(tmp_path / "arch"), seed=3, quiet=True)
-    session.train_spec(str(REPO / "specs" / "lr.nas"), out=str(tmp_path / "lr"), seed=3,
-                       batch=512, quiet=True)
-    found, lr = summary_auc(tmp_path / "arch"), summary_auc(tmp_path / "lr")
+    found, lr = auc_against_lr(run, tmp_path)
     print(f"planted (0,1): snas {choices} test AUC {found:.4f}; LR {lr:.4f}")
     assert found >= lr + 0.10, (found, lr)
 

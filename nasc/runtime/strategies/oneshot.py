@@ -63,229 +63,25 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from nasc.compiler.program import InteractionsDef
-from nasc.compiler.space import choices
-from nasc.runtime import metrics, ops
-from nasc.runtime.choices import CellNode, OneOf, TupleChoice, WidthChoice
-from nasc.runtime.factory import DenseLayer
+from nasc.runtime import metrics
+from nasc.runtime.choices import TupleChoice
 from nasc.runtime.progress import Progress
 from nasc.runtime.rundir import SearchCheckpoint
 from nasc.runtime.strategies.common import (SearchContext, build_supernet, from_json, generator,
                                            jsonable, sort_key)
+from nasc.runtime.strategies.interaction_oneshot import InteractionOneShot, expand
+from nasc.runtime.strategies.stages import (
+    AbsentInteractions, FixedMLP, Stage, Swaps, Passthrough, default_value, mlp_layers,
+    plan_stages,
+)
 from nasc.runtime.train import cosine_factor, evaluate, make_optimizer
 
 DEFAULT_FIXED_MLP = (200, 80)  # AMEIR §3: the pre-defined MLP of Steps 1 and 2
-EMBED_INIT = 0.05              # step 2 embeddings ~ U(-0.05, 0.05) (AMEIR App. D.1)
-BANK_INIT = 1.0
-NORMALIZE_PRODUCTS = True
-
-
-# ------------------------------------------------------------------------------------- stages
-@dataclass
-class Stage:
-    name: str            # the construct
-    construct: str       # blocks | interactions | mlp | cell | node
-    labels: list[str]    # its open labels, in source order
-    epochs: int
-    children: int
-    top: int
-    fixed_mlp: tuple[int, ...] | None
-
-
-def plan_stages(ctx: SearchContext) -> list[Stage]:
-    """The spec's stages in the order written, then the other constructs with choices in source
-    order (with the strategy's top-level settings)."""
-    s = ctx.settings
-    written = s.get("stages") or (ctx.program.strategy.stages if ctx.program.strategy else {})
-    owners: dict[str, list] = {}
-    for c in choices(ctx.program):
-        owners.setdefault(c.owner, []).append(c)
-    order = [n for n in written if n in owners] + [n for n in owners if n not in written]
-    out = []
-    for name in order:
-        cfg = written.get(name, {})
-        pick = lambda key: cfg.get(key) if cfg.get(key) is not None else s[key]  # noqa: E731
-        fixed = cfg.get("fixed_mlp")
-        out.append(Stage(name, owners[name][0].construct, [c.label for c in owners[name]],
-                         pick("epochs"), pick("children"), pick("top"),
-                         tuple(fixed) if fixed else None))
-    return out
-
-
-def default_value(module):
-    """The value a label of a later stage is held at."""
-    if isinstance(module, OneOf):
-        return module.options[0]
-    if isinstance(module, WidthChoice):
-        return module.options[module.widths.index(max(module.widths))]
-    if isinstance(module, CellNode):
-        first = module.sources[: module.keep]
-        return tuple((i, module.edges[str(i)].options[0]) for i in first)
-    if isinstance(module, TupleChoice):
-        return module.value
-    raise TypeError(f"no default for {type(module).__name__}")
-
-
-# ------------------------------------------------------------------------------ stand-ins
-class AbsentInteractions(nn.Module):
-    """A later-stage interactions construct: (B, m, k) -> zeros (B, keep, k) (AMEIR Step 1 combines
-    only h^a and e^b)."""
-
-    def __init__(self, original: nn.Module):
-        super().__init__()
-        self.keep = original.keep
-        self.out_shape = original.out_shape
-
-    def forward(self, x):
-        return x.new_zeros(x.shape[0], self.keep, x.shape[-1])
-
-
-class FixedMLP(nn.Module):
-    """A stage's pre-defined MLP in place of a later searched one: (B, in) -> widths (ReLU) ->
-    (B, out), the last map linear so that the modules after the MLP see the width they expect."""
-
-    def __init__(self, in_dim: int, widths: tuple[int, ...], out_dim: int):
-        super().__init__()
-        layers, prev = [], in_dim
-        for w in widths:
-            layers += [nn.Linear(prev, w), nn.ReLU()]
-            prev = w
-        self.hidden = nn.Sequential(*layers)
-        self.adapter = nn.Linear(prev, out_dim, bias=False)
-
-    def forward(self, x):
-        return self.adapter(self.hidden(x))
-
-
-class _Passthrough(nn.Module):
-    def forward(self, x):
-        return x
-
-
-def mlp_layers(net: nn.Module) -> dict[str, list[tuple[str, DenseLayer]]]:
-    """Per searched MLP, its (module path, DenseLayer) in layer order (from the width labels)."""
-    found: dict[str, list] = {}
-    for path, m in net.named_modules():
-        if isinstance(m, DenseLayer) and m.choice is not None:
-            mlp, layer, _ = m.choice.label.rsplit(".", 2)
-            found.setdefault(mlp, []).append((int(layer[len("layer"):]), path, m))
-    return {k: [(p, m) for _, p, m in sorted(v)] for k, v in found.items()}
-
-
-class Swaps:
-    """Replace submodules by path and put the originals back."""
-
-    def __init__(self, net: nn.Module):
-        self.net = net
-        self.saved: list[tuple[nn.Module, str, nn.Module]] = []
-
-    def put(self, path: str, module: nn.Module) -> None:
-        parent_path, _, name = path.rpartition(".")
-        parent = self.net.get_submodule(parent_path) if parent_path else self.net
-        self.saved.append((parent, name, getattr(parent, name)))
-        setattr(parent, name, module)
-
-    def restore(self) -> None:
-        for parent, name, original in reversed(self.saved):
-            setattr(parent, name, original)
-        self.saved.clear()
-
-
-# --------------------------------------------------------------------- step 2: interactions
-class InteractionOneShot(nn.Module):
-    """AMEIR Step 2's one-shot model over C candidate interactions.
-
-    E = emb(ids)                          (B, m, k) field embeddings
-    p_c = prod_{f in c} E[:, f]           (B, k)    the Hadamard product of candidate c
-    z1 = W_e flatten(E) + b + p_c W_c     (B, h1)   W_e (m k -> h1) shared, W_c (k, h1) per c
-    logit = out(MLP(ReLU(z1)))            (B,)      the fixed MLP [h1, h2, ...]
-
-    The linear projection of [E, p_c] equals W_e E + W_c p_c, so adding the sampled candidate's
-    projection to the first hidden layer trains every candidate without computing the others.
-    """
-
-    def __init__(self, vocab: list[int], dim: int, widths: tuple[int, ...]):
-        super().__init__()
-        self.num_fields, self.dim = len(vocab), dim
-        self.emb = ops.FieldEmbedding(vocab, dim)
-        with torch.no_grad():
-            nn.init.uniform_(self.emb.table.weight, -EMBED_INIT, EMBED_INIT)
-        h1 = widths[0]
-        self.first = nn.Linear(len(vocab) * dim, h1)
-        rest, prev = [nn.ReLU()], h1
-        for w in widths[1:]:
-            rest += [nn.Linear(prev, w), nn.ReLU()]
-            prev = w
-        self.rest = nn.Sequential(*rest)
-        self.out = nn.Linear(prev, 1)
-        self.candidates: list[tuple[int, ...]] = []
-        self.bank = nn.Parameter(torch.zeros(0, dim, h1))              # (C, k, h1)
-        self.register_buffer("index", torch.zeros(0, 1, dtype=torch.long))  # (C, R), -1 = none
-
-    def shared_parameters(self) -> list[nn.Parameter]:
-        return [p for n, p in self.named_parameters() if n != "bank"]
-
-    def set_candidates(self, candidates: list[tuple[int, ...]], gen: torch.Generator) -> None:
-        """New candidate set; a candidate seen before keeps its projection, a new one is drawn
-        like nn.Linear's weight (U(-1/sqrt(k), 1/sqrt(k)))."""
-        old = {c: self.bank.data[i] for i, c in enumerate(self.candidates)}
-        h1, bound = self.first.out_features, 1 / math.sqrt(self.dim)
-        rows = []
-        for c in candidates:
-            if c in old:
-                rows.append(old[c])
-            else:
-                rows.append((torch.rand(self.dim, h1, generator=gen) * 2 - 1).to(old_device(self))
-                            * bound * BANK_INIT)
-        self.bank = nn.Parameter(torch.stack(rows) if rows else torch.zeros(0, self.dim, h1))
-        width = max((len(c) for c in candidates), default=1)
-        index = torch.full((len(candidates), width), -1, dtype=torch.long)
-        for r, c in enumerate(candidates):
-            index[r, : len(c)] = torch.tensor(c)
-        self.index = index.to(self.bank.device)
-        self.candidates = list(candidates)
-
-    def forward(self, ids: torch.Tensor, cand: torch.Tensor | int | None) -> torch.Tensor:
-        """``cand``: the candidate of each row (B,), one candidate for all rows (int), or None."""
-        e = self.emb(ids)                                        # (B, m, k)
-        z = self.first(e.flatten(1))                             # (B, h1)
-        if NORMALIZE_PRODUCTS:
-            # each field / its RMS over the batch (B, m, k) / (1, m, 1), detached: a positive
-            # scalar per field, so the products reach the first layer at unit scale
-            e = e / e.detach().pow(2).mean(dim=(0, 2), keepdim=True).sqrt().clamp_min(1e-8)
-        if isinstance(cand, int):
-            c = self.candidates[cand]
-            z = z + e[:, list(c)].prod(dim=1) @ self.bank[cand]  # (B, k) @ (k, h1)
-        elif cand is not None:
-            ones = e.new_ones(e.shape[0], 1, e.shape[-1])
-            ext = torch.cat([e, ones], dim=1)                    # (B, m + 1, k): -1 picks ones
-            rows = torch.arange(e.shape[0], device=e.device).unsqueeze(1)
-            p = ext[rows, self.index[cand]].prod(dim=1)          # (B, R, k) -> (B, k)
-            z = z + torch.einsum("bk,bkh->bh", p, self.bank[cand])  # (B, h1)
-        return self.out(self.rest(z)).squeeze(-1)                # (B,)
-
-
-def old_device(module: nn.Module) -> torch.device:
-    return next(module.parameters()).device
-
-
-def expand(survivors: list[tuple[int, ...]], num_fields: int, order: int) -> list[tuple[int, ...]]:
-    """One SMBO cycle's candidates: the survivors of order >= 2 and every survivor times every
-    field not in it (sorted field indices, duplicates merged, order <= ``order``); sorted by
-    (order, fields)."""
-    out = {s for s in survivors if len(s) >= 2}
-    for s in survivors:
-        if len(s) >= order:
-            continue
-        for f in range(num_fields):
-            if f not in s:
-                out.add(tuple(sorted(s + (f,))))
-    return sorted(out, key=lambda t: (len(t), t))
 
 
 # ------------------------------------------------------------------------------------ scores
@@ -375,7 +171,7 @@ class OneShot:
                 stand_in = FixedMLP(first.linear.max_in, stage.fixed_mlp, last.linear.max_out)
                 swaps.put(chain[0][0], stand_in.to(self.ctx.device))
                 for path, _ in chain[1:]:
-                    swaps.put(path, _Passthrough())
+                    swaps.put(path, Passthrough())
         return swaps
 
     # ---- a stage over the supernet

@@ -1,0 +1,73 @@
+"""The base class of every generated model: the choice interface strategies drive."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from nasc.runtime import ops
+from nasc.runtime.choices import CellNode, ChoiceModule, OneOf, sample_path
+
+
+# --------------------------------------------------------------------------------------- supernet
+class Supernet(nn.Module):
+    """Base of every generated model: the choice interface strategies drive.
+
+    ``arch_parameters()`` (alpha of relaxable one-ofs, beta of searched cell nodes) are kept apart
+    from ``weight_parameters()``; ``fix``/``sample`` set a discrete path by label.
+    """
+
+    def choice_modules(self) -> dict[str, ChoiceModule]:
+        found = {}
+        for module in self.modules():
+            if isinstance(module, ChoiceModule) and module.exposed:
+                found[module.label] = module
+        return found
+
+    def arch_parameters(self) -> list[nn.Parameter]:
+        """alpha of every relaxable one-of and beta of every searched cell node."""
+        found = []
+        for m in self.modules():
+            if isinstance(m, OneOf) and m.alpha is not None:
+                found.append(m.alpha)
+            elif isinstance(m, CellNode) and m.beta is not None:
+                found.append(m.beta)
+        return found
+
+    def weight_parameters(self) -> list[nn.Parameter]:
+        arch = {id(p) for p in self.arch_parameters()}
+        return [p for p in self.parameters() if id(p) not in arch]
+
+    def fix(self, assignment: dict) -> None:
+        modules = self.choice_modules()
+        unknown = sorted(set(assignment) - set(modules))
+        if unknown:
+            raise KeyError(f"no choice labelled {unknown}; labels: {sorted(modules)}")
+        for label, value in assignment.items():
+            modules[label].fix(value)
+
+    def sample(self, generator: torch.Generator, labels=None) -> dict:
+        """Fix a uniformly drawn path over ``labels`` (all choices when None) and return it
+        (nasc.runtime.choices.sample_path)."""
+        return sample_path(self, generator, labels)
+
+    def relax(self) -> None:
+        for m in self.choice_modules().values():
+            m.relax()
+
+    def set_weighting(self, weighting) -> None:
+        """How relaxed choices weight their options: ``weighting(logits, tau) -> weights``
+        (nasc.runtime.choices.softmax_weights unless a strategy hands in another)."""
+        for m in self.modules():
+            if isinstance(m, (OneOf, CellNode)):
+                m.weighting = weighting
+
+    def set_temperature(self, tau: float) -> None:
+        for m in self.modules():
+            if isinstance(m, (OneOf, CellNode)):
+                m.tau = tau
+
+    def set_skip_noise(self, lam: float, generator: torch.Generator | None = None) -> None:
+        for m in self.modules():
+            if isinstance(m, ops.Skip):
+                m.noise = lam
+                m.generator = generator

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: specs, contexts, tiny data and the mutation generator."""

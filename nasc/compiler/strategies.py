@@ -28,6 +28,11 @@ _WEIGHTS = SettingSig("weights", "optimizer",
                       doc="optimizer of the operator weights (PC-DARTS: momentum SGD; cosine "
                           "schedule)")
 
+# Which epoch's alpha/beta a differentiable strategy keeps.
+_KEPT_EPOCH = SettingSig("monitor", "enum", default="logloss", choices=("logloss", "auc"),
+                         doc="the epoch whose alpha and beta are kept: best validation logloss "
+                             "(AutoPI) or AUC")
+
 _STAGE = table(
     SettingSig("epochs", "int", min=1, max=10000),
     SettingSig("children", "int", min=1, max=10 ** 6),
@@ -65,9 +70,7 @@ ROWS: tuple[Strategy, ...] = (
             SettingSig("arch", "optimizer",
                        default=("adam", {"lr": 6e-4, "betas": (0.5, 0.999), "weight_decay": 1e-3}),
                        doc="optimizer of alpha and beta (PC-DARTS: Adam)"),
-            SettingSig("monitor", "enum", default="logloss", choices=("logloss", "auc"),
-                       doc="the epoch whose alpha and beta are kept: best validation logloss "
-                           "(AutoPI) or AUC"),
+            _KEPT_EPOCH,
         ),
         doc="differentiable search over cell edges and node-level choices (AutoPI)."),
     Strategy(
@@ -116,8 +119,7 @@ ROWS: tuple[Strategy, ...] = (
             SettingSig("arch", "optimizer",
                        default=("adam", {"lr": 3e-4, "betas": (0.5, 0.999), "weight_decay": 1e-3}),
                        doc="optimizer of alpha and beta"),
-            SettingSig("monitor", "enum", default="logloss", choices=("logloss", "auc"),
-                       doc="the epoch whose alpha and beta are kept"),
+            _KEPT_EPOCH,
         ),
         doc="stochastic differentiable search (SNAS, Xie et al. 2019): each step samples every "
             "relaxed choice from a Gumbel-softmax of its logits and trains weights and logits "

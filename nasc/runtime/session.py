@@ -30,11 +30,16 @@ def use_threads(threads: int | None, quiet: bool, setting: int | None = None):
 
     from nasc.runtime.threads import apply_threads, choose_threads
 
+    global _SAID
     choice = choose_threads(threads, setting)
     apply_threads(choice)
-    if not quiet:
+    if not quiet and choice != _SAID:  # `search --retrain` chooses twice: say it once
         print(choice.describe(), file=sys.stderr)
+        _SAID = choice
     return choice
+
+
+_SAID = None  # the thread choice last printed by this process
 
 
 def open_dataset(program: Program, data: str, seed: int = 2021, split_seed: int | None = None,

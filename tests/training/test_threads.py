@@ -17,7 +17,8 @@ REPO = __import__("pathlib").Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
-def _restore_threads():
+def _restore_threads(monkeypatch):
+    monkeypatch.setattr(session, "_SAID", None)  # each test starts as a fresh process
     before = torch.get_num_threads()
     yield
     torch.set_num_threads(before)
@@ -107,3 +108,14 @@ def test_the_specs_threads_setting_is_used_unless_the_flag_says_otherwise(tmp_pa
     session.search_spec(str(spec), out=str(tmp_path / "run2"), epochs=1, synthetic_rows=2000,
                         threads=1, quiet=True)
     assert torch.get_num_threads() == 1
+
+
+def test_search_then_retrain_says_the_choice_once(tmp_path):
+    text = (REPO / "specs" / "autopi.nas").read_text()
+    spec = tmp_path / "spec.nas"
+    spec.write_text(text.replace("  epochs 100\n", "  epochs 1\n"))
+    result = CliRunner().invoke(main, ["search", str(spec), "--epochs", "1", "--retrain",
+                                       "--threads", "1", "--out", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "run" / "retrain" / "summary.json").is_file()
+    assert result.stderr.count("using 1 CPU thread") == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from nasc.compiler.operators import OPERATORS
 from nasc.runtime import ops
 from nasc.runtime.shapes import Shape, _shaped, _spec
 
@@ -96,8 +97,6 @@ def op(spec, shapes: list[Shape]) -> nn.Module:
     """Any operator with an implementation, built as its declaration says
     (nasc.compiler.operators): ``Class(*sizes of the inputs, **parameters)``, parameters not
     written taking their declared defaults; ``out_shape`` follows the declared shape rule."""
-    from nasc.compiler.operators import OPERATORS
-
     name, given = _spec(spec)
     sig = OPERATORS[name]
     if sig.impl is None:
@@ -126,21 +125,16 @@ def act(spec, shapes: list[Shape]) -> nn.Module:
 class SeqPart(nn.Module):
     """A uniform (x, mask, target) call for every behavior-block part."""
 
-    def __init__(self, module: nn.Module, uses_mask: bool = True, uses_target: bool = False):
+    def __init__(self, module: nn.Module, uses_target: bool = False):
         super().__init__()
         self.module = module
-        self.uses_mask = uses_mask
         self.uses_target = uses_target
 
     def forward(self, x, mask, target=None):
-        if self.uses_target:
-            return self.module(x, mask, target)
-        return self.module(x, mask) if self.uses_mask else self.module(x)
+        return self.module(x, mask, target) if self.uses_target else self.module(x, mask)
 
 
 def layer(spec, shapes: list[Shape]) -> nn.Module:
     """A behavior-block layer, called as (x, mask, target) like the other block parts."""
-    from nasc.compiler.operators import OPERATORS
-
     sig = OPERATORS[_spec(spec)[0]]
     return _shaped(SeqPart(op(spec, shapes), uses_target=sig.needs_target), shapes[0])

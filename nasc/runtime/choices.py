@@ -3,10 +3,10 @@
 A choice module has a stable ``label`` (the spec's) and ``options`` (their spec texts). It is
 either *relaxed* (a mix of its options weighted by ``weighting(alpha, tau)``, alpha a registered
 parameter) or *fixed* to one option (one-shot sampling, export). The weighting is the strategy's
-policy, handed in with ``Supernet.set_weighting``: DARTS' softmax(alpha / tau) by default, and a
-Gumbel-softmax or a straight-through hard sample is one function, not an edit here. Strategies only call ``fix``, ``relax``,
-``sample_path`` and read ``alpha``/``beta``; a new strategy is one new module. Draws follow
-nasc.compiler.sampling, the rules random search samples a Program by.
+policy, handed in with ``Supernet.set_weighting``: DARTS' softmax(alpha / tau) by default; a
+Gumbel-softmax or a straight-through hard sample is one function, not an edit here. Strategies
+only call ``fix``, ``relax``, ``sample_path`` and read ``alpha``/``beta``; a new strategy is one
+new module. Draws follow nasc.compiler.sampling, the rules random search samples a Program by.
 """
 from __future__ import annotations
 

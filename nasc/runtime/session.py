@@ -94,6 +94,18 @@ class ModelReport:
     fx_code: str = ""
 
 
+def _at_model(program: Program, path: str, message: str, hint: str) -> Diagnostic:
+    """A diagnostic located at the model statement."""
+    where = program.spec.model.span
+    return Diagnostic(path, where.line, where.column, message, hint)
+
+
+def _open_labels(program: Program, shown: int = 3) -> str:
+    """The first open choices' labels, for a message about a spec that is still a space."""
+    labels = [c.label for c in choices(program)]
+    return ", ".join(labels[:shown]) + (", ..." if len(labels) > shown else "")
+
+
 def describe_model(program: Program, data: str, want_fx: bool) -> ModelReport:
     """Parameter count of the fixed model (or of the supernet, for a space) on a dataset's schema."""
     from nasc.runtime.model import build_fx_model, materialize
@@ -103,13 +115,10 @@ def describe_model(program: Program, data: str, want_fx: bool) -> ModelReport:
     schema = dataset.schema
     fixed = not choices(program)
     if want_fx and not fixed:
-        where = program.spec.model.span
-        raise UsageError([Diagnostic(program.path, where.line, where.column,
-                                     "`--emit fx` needs a fixed architecture, and model "
-                                     f"`{program.name}` still has choices: "
-                                     + ", ".join(c.label for c in choices(program)[:3])
-                                     + (", ..." if len(choices(program)) > 3 else ""),
-                                     "search it first (`nasc search`), then compile its arch.nas")])
+        raise UsageError([_at_model(program, program.path,
+                                    "`--emit fx` needs a fixed architecture, and model "
+                                    f"`{program.name}` still has choices: {_open_labels(program)}",
+                                    "search it first (`nasc search`), then compile its arch.nas")])
     from nasc.runtime.model import building
 
     from nasc.runtime.sizing import check_model_fits
@@ -154,13 +163,10 @@ def train_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
 
     text, _, program = load(spec_path)
     if choices(program):
-        where, open_ = program.spec.model.span, choices(program)
-        raise UsageError([Diagnostic(spec_path, where.line, where.column,
-                                     f"model `{program.name}` still has choices ("
-                                     + ", ".join(c.label for c in open_[:3])
-                                     + (", ..." if len(open_) > 3 else "")
-                                     + "), so it is a search space, not a model",
-                                     f"search it first: nasc search {spec_path}")])
+        raise UsageError([_at_model(program, spec_path,
+                                    f"model `{program.name}` still has choices "
+                                    f"({_open_labels(program)}), so it is a search space, not a "
+                                    "model", f"search it first: nasc search {spec_path}")])
     next_item = program.head.task == "next_item"
     config = TrainConfig.from_settings(program.train, seed=seed, epochs=epochs, batch=batch,
                                        device=device, eval_negatives=eval_negatives,

@@ -89,10 +89,15 @@ def idle_cores() -> float | None:
     return idle
 
 
+def whole_idle(idle: float, cores: int) -> int:
+    """Idle cores as a whole number (half a core or more counts), at most ``cores``."""
+    return min(cores, math.floor(idle + 0.5))
+
+
 def default_threads(cores: int, jobs: int = 1, idle: float | None = None) -> int:
     """The policy for ``jobs`` processes sharing ``cores`` of which ``idle`` are idle (None: all):
     each job gets its share of the idle cores, at least one thread, at most MAX_THREADS."""
-    free = cores if idle is None else min(cores, math.floor(idle + 0.5))
+    free = cores if idle is None else whole_idle(idle, cores)
     return max(1, min(free // max(1, jobs), MAX_THREADS))
 
 
@@ -104,7 +109,7 @@ class ThreadChoice:
     idle: float | None = None
 
     def describe(self) -> str:
-        busy = "" if self.idle is None else f", {_cores(min(self.cores, round(self.idle)))} idle"
+        busy = "" if self.idle is None else f", {_cores(whole_idle(self.idle, self.cores))} idle"
         return (f"using {self.threads} CPU thread{'s' if self.threads != 1 else ''} "
                 f"({self.source}; {_cores(self.cores)} usable{busy})")
 

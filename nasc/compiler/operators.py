@@ -51,8 +51,15 @@ class ParamSig:
 # (nasc.runtime.factory.build_op): m fields, k the width of a field / of a sequence step / of a
 # vector, flat the width once flattened (m k for a matrix), pairs m (m - 1) / 2, vocab the
 # fields' vocabulary sizes, sum_flat the flat widths of all inputs together, out_dim the width
-# the built module reports (CIN, AFN: it depends on their parameters).
+# the built module reports (CIN, AFN: it depends on their parameters). A size of a later input
+# is written with its position: ``flat@1`` is the second input's flat width.
 SIZES = ("m", "k", "flat", "pairs", "vocab", "sum_flat", "out_dim")
+
+
+def size_name(size: str) -> tuple[str, int]:
+    """``"flat@1"`` -> ("flat", 1); ``"k"`` -> ("k", 0)."""
+    name, _, index = size.partition("@")
+    return name, int(index) if index.isdigit() else 0
 
 
 @dataclass(frozen=True)
@@ -96,7 +103,9 @@ def _op(name, roles, inputs=(), shape="same", params=(), variadic=False, doc="",
         build=(), needs_target=False):
     sig = OpSig(name, frozenset(roles.split()), tuple(inputs), shape, tuple(params), variadic,
                 doc, impl, tuple(build), needs_target)
-    unknown = [s for s in (*sig.build, *sig.out_sizes()) if s not in SIZES]
+    unknown = [s for s in (*sig.build, *sig.out_sizes())
+               if size_name(s)[0] not in SIZES or s.count("@") > 1
+               or ("@" in s and not s.partition("@")[2].isdigit())]
     if unknown or sig.output not in (None, "logit", "vector", "matrix", "sequence"):
         raise ValueError(f"operator {name}: bad shape rule {shape!r} / build {build!r}")
     return sig
@@ -234,6 +243,29 @@ _SIGNATURES: list[OpSig] = [
         build=("flat",)),
     _op("add", "node", [("matrix", "vector", "logit")], variadic=True,
         doc="elementwise sum of inputs of one shape", impl="baselines.Add"),
+    _op("mul", "node", [("matrix", "vector", "logit")], variadic=True,
+        doc="elementwise product of inputs of one shape", impl="baselines.Mul"),
+    _op("fc", "node", [V], shape="vector(out_dim)",
+        params=[_int("width", 64, 1, 100000), _bool("bias", True)],
+        doc="W x + b: a fully connected linear layer (B, d) -> (B, width)", impl="dense.Linear",
+        build=("flat",)),
+    _op("mlp", "edge node", [("matrix", "vector")],
+        params=[_int("layers", 1, 0, 16), _int("width", 64, 1, 100000)],
+        doc="an MLP that keeps its input's shape: flatten, `layers` hidden ReLU layers of "
+            "`width`, back to the input's width, ReLU (layers=0 is slp); on a cell edge too",
+        impl="dense.ShapeKeepingMLP", build=("flat",)),
+    _op("feature_gating", "node", [M, ("ids",)], shape="vector(flat)",
+        params=[ParamSig("context", "int_list", (), 0, 4096,
+                         doc="positions of the fields the gate reads"),
+                ParamSig("hidden", "int_list", (400,), 1, 100000)],
+        doc="FinalMLP's feature gating: the flattened embeddings times 2 sigmoid(MLP(context)); "
+            "the context is the `context` fields' embeddings (a table of its own, from the "
+            "categorical input given second), or a learned vector when none is given",
+        impl="finalmlp.FeatureGating", build=("m", "k", "vocab@1")),
+    _op("fusion", "node", [V, V], shape="logit", params=[_int("heads", 1, 1, 4096)],
+        doc="FinalMLP's multi-head bilinear fusion of two streams: w1.x + w2.y + b + "
+            "sum over heads of x_h^T W_h y_h (both widths divisible by heads)",
+        impl="finalmlp.BilinearFusion", build=("flat", "flat@1")),
     _op("sum_pool", "node", [S], shape="vector(k)", doc="masked sum over time",
         impl="pooling.SumPool"),
     _op("mean_pool", "node", [S], shape="vector(k)", doc="masked mean over time",

@@ -37,7 +37,8 @@ def _number(x: float) -> str:
 
 
 def _param(p: ParamSig) -> str:
-    text = f"`{p.name}={_value(p.default)}`"
+    # an empty list cannot be written (a list has items): the parameter is simply left out
+    text = f"`{p.name}` (optional)" if p.default == () else f"`{p.name}={_value(p.default)}`"
     if p.choices:
         text += " (" + " \\| ".join(p.choices) + ")"
     elif p.min is not None and p.max is not None:

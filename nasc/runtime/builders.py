@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from nasc.compiler.operators import OPERATORS
+from nasc.compiler.operators import OPERATORS, size_name
 from nasc.runtime import ops
 from nasc.runtime.shapes import Shape, _shaped, _spec
 
@@ -66,9 +66,11 @@ def field_names(schema) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------- operators
-def _size(name: str, shapes: list[Shape], module: nn.Module | None = None):
-    """One of nasc.compiler.operators.SIZES, read off the input shapes (or the built module)."""
-    x = shapes[0]
+def _size(size: str, shapes: list[Shape], module: nn.Module | None = None):
+    """One of nasc.compiler.operators.SIZES, read off the input shapes (``flat@1``: of the
+    second input) or the built module."""
+    name, index = size_name(size)
+    x = shapes[index]
     if name == "m":
         return x.fields
     if name == "k":

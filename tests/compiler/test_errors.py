@@ -306,7 +306,7 @@ def test_render_wrong_role_exactly():
         "spec.nas:6:18: error: `conv` cannot be used on a cell edge\n"
         "      edge 0 -> 1: conv\n"
         "                   ^\n"
-        "  hint: operators on a cell edge: conv1d, fm, self_attention, senet, skip, slp, zero"
+        "  hint: operators on a cell edge: conv1d, fm, mlp, self_attention, senet, skip, slp, zero"
     )
 
 

@@ -333,3 +333,17 @@ class Add(nn.Module):
         for x in xs[1:]:
             out = out + x
         return out
+
+
+class Mul(nn.Module):
+    """Elementwise product of inputs of one shape (the spec's ``mul``): DCN-V2's x_0 * (W x_l + b)
+    or a Hadamard interaction of two towers."""
+
+    def __init__(self, *dims: int):
+        super().__init__()
+
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        out = xs[0]
+        for x in xs[1:]:
+            out = out * x
+        return out

@@ -276,7 +276,11 @@ def fit(model: nn.Module, make_objective, config: TrainConfig, run: RunDir | Non
 
     ``score_initial`` (fine-tuning given weights, e.g. a one-shot search's inherited ones): the
     weights as given are scored first, as epoch 0, and compete for best like any epoch, so
-    fine-tuning never hands back a model worse on validation than the one it started from."""
+    fine-tuning never hands back a model worse on validation than the one it started from.
+    Epoch 0 is not the plateau rule's reference, though: weights trained inside a supernet
+    usually score a little lower after their first epoch alone, and counting that as a bad
+    epoch cut the rate x0.1 before fine-tuning had begun. Bad epochs are counted against the
+    best trained epoch."""
     device = torch.device(config.device)
     torch.manual_seed(config.seed)
     model.to(device)
@@ -287,6 +291,7 @@ def fit(model: nn.Module, make_objective, config: TrainConfig, run: RunDir | Non
         if config.schedule == "cosine" else None
     shuffle = torch.Generator(device="cpu").manual_seed(config.seed)
     best, best_epoch, bad_epochs, history = None, 0, 0, []
+    trained_best = None  # what the plateau rule compares with: the best trained epoch
     best_state = None
     seen, train_seconds = 0, 0.0
     progress = Progress(config.epochs, steps, enabled=show_progress)
@@ -339,8 +344,10 @@ def fit(model: nn.Module, make_objective, config: TrainConfig, run: RunDir | Non
         progress.epoch_done(epoch, scores)
         value = scores[task.monitor]
         if improved(task.monitor, value, best, config.min_delta):
-            best, best_epoch, bad_epochs = value, epoch, 0
+            best, best_epoch = value, epoch
             best_state = snapshot(epoch)
+        if improved(task.monitor, value, trained_best, config.min_delta):
+            trained_best, bad_epochs = value, 0
         else:
             bad_epochs += 1
             if scheduler is None:

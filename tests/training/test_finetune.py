@@ -85,3 +85,15 @@ def test_epoch_zero_is_a_row_of_the_metrics_files(tiny, trained, tmp_path):
     assert float(rows[0]["valid_logloss"]) > 0 and rows[1]["train_logloss"] != ""
     best = torch.load(tmp_path / "run" / "best.pt", weights_only=True)
     assert best["epoch"] == 0
+
+
+def test_epoch_zero_does_not_start_the_plateau_rule(tiny, trained):
+    """A first fine-tuning epoch below the given weights is no bad epoch: the rate is not cut
+    (it was, before: x0.1 after one epoch); the given weights still win if nothing beats them."""
+    _, result = finetune(tiny, trained, score_initial=True)
+    rows = result.history
+    assert rows[1]["valid_logloss"] > rows[0]["valid_logloss"], \
+        "epoch 1 did not score below the given weights: this case does not exercise the rule"
+    lr = [row["lr"] for row in rows]
+    assert lr[1] == lr[2] == 3.0  # epoch 2 ran at the full rate
+    assert result.best_epoch == 0

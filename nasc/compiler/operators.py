@@ -185,7 +185,9 @@ _SIGNATURES: list[OpSig] = [
         doc="batch-norm per field; affine=false fixes scale 1 and shift 0 (AutoPI §4.3.3)",
         impl="autopi.FieldBatchNorm", build=("m",)),
     # ---- activations, built with the width of what they act on (Dice learns per unit)
-    *[_op(a, "act", [ACTED], doc=d, impl=f"activations.{cls}", build=("k",))
+    # `identity` is also a node: the "nothing here" option of a node-level choice
+    *[_op(a, "act node" if a == "identity" else "act", [ACTED], doc=d,
+          impl=f"activations.{cls}", build=("k",))
       for a, cls, d in [
           ("relu", "ReLU", "max(0, x)"), ("gelu", "GELU", "Gaussian error linear unit"),
           ("swish", "Swish", "x * sigmoid(x)"), ("identity", "Identity", "x"),

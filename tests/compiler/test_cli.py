@@ -184,3 +184,24 @@ def test_fmt_reports_broken_and_rewrites_good_files(tmp_path):
     assert proc.returncode == 2
     assert str(bad) in proc.stderr and "Traceback" not in proc.stderr
     assert nasc("fmt", "--check", str(good)).returncode == 0
+
+
+def test_identity_is_the_nothing_option_of_a_node_choice(tmp_path):
+    """`identity` may stand in a node-level choice beside operators of the same kind."""
+    from nasc.compiler.frontend import compile_text
+    from nasc.compiler.space import choices
+
+    text = """model m {
+  input fields: categorical
+  emb = embed(fields, dim=4)
+  opset explicit = { identity, crossnet_v2(layers=2) }
+  x = explicit(flatten(emb))
+  head ctr(x)
+}
+search random {
+  children 2
+}
+"""
+    program = compile_text(text, "m.nas")[1]
+    (choice,) = choices(program)
+    assert choice.options == ("identity", "crossnet_v2(layers=2)")

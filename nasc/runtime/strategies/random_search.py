@@ -6,6 +6,7 @@ view).
 """
 from __future__ import annotations
 
+import json
 import random
 
 import torch
@@ -20,10 +21,27 @@ from nasc.runtime.train import TrainConfig, train_model
 from nasc.runtime.strategies.common import SearchContext, from_json, jsonable, sort_key
 
 
+# Consecutive draws that repeat a child already drawn before the space counts as exhausted.
+REDRAWS = 1000
+
+
 def children(ctx: SearchContext) -> list[dict]:
+    """``children`` distinct architectures, drawn uniformly in order from one seeded stream: a
+    draw equal to an earlier child is redrawn (the first draws are those of plain sampling).
+    A space with fewer architectures than ``children`` gives all it has."""
     rng = random.Random(ctx.seed)
     names = [f.name for f in ctx.dataset.schema.fields]
-    return [sample_assignment(ctx.program, rng, names) for _ in range(ctx.settings["children"])]
+    drawn, seen, repeats = [], set(), 0
+    while len(drawn) < ctx.settings["children"] and repeats < REDRAWS:
+        assignment = sample_assignment(ctx.program, rng, names)
+        key = json.dumps(jsonable(assignment), sort_keys=True)
+        if key in seen:
+            repeats += 1
+            continue
+        seen.add(key)
+        drawn.append(assignment)
+        repeats = 0
+    return drawn
 
 
 def search(ctx: SearchContext) -> dict:
@@ -34,7 +52,11 @@ def search(ctx: SearchContext) -> dict:
     done = state["history"] if state else []
     config = TrainConfig.from_settings(ctx.program.train, epochs=s["epochs"], batch=s["batch"],
                                        seed=ctx.seed, device=str(ctx.device), monitor=monitor)
-    for n, assignment in enumerate(children(ctx)):
+    drawn = children(ctx)
+    if len(drawn) < s["children"] and ctx.show_progress:
+        print(f"the space holds {len(drawn)} distinct architectures: training all of them "
+              f"(children {s['children']} asked for)", flush=True)
+    for n, assignment in enumerate(drawn):
         if n < len(done):
             continue
         fixed = fix_spec(ctx.spec, ctx.program, assignment, drop_search=True)
@@ -48,7 +70,7 @@ def search(ctx: SearchContext) -> dict:
                      "seconds": result.train_seconds, "choices": jsonable(assignment)})
         saved.save({"done": len(done), "history": done})
         if ctx.show_progress:
-            print(f"child {n + 1}/{s['children']}: valid auc "
+            print(f"child {n} ({n + 1} of {len(drawn)}): valid auc "
                   f"{result.valid['auc']:.5f} logloss {result.valid['logloss']:.5f}", flush=True)
     key = sort_key(monitor)
     best = min(done, key=lambda r: key(r["valid"]))

@@ -1,4 +1,4 @@
-"""Semantic checks: a Spec IR in, a typed ``Program`` out, or every problem found at once.
+"""Resolve a spec: a Spec IR in, a typed ``Program`` out, or every problem found at once.
 
 One pass over the model in source order resolves names (a name must be defined above its use),
 operator signatures, parameter types and ranges, value kinds, cell DAG order, construct
@@ -49,7 +49,7 @@ class _Symbol:
     used: bool = False
 
 
-class Checker:
+class Resolver:
     def __init__(self, spec: ir.Spec, text: str, path: str):
         self.spec = spec
         self.lines = text.splitlines()
@@ -865,5 +865,5 @@ def _num(x) -> str:
     return str(x)
 
 
-def check(spec: ir.Spec, text: str, path: str) -> Program:
-    return Checker(spec, text, path).run()
+def resolve(spec: ir.Spec, text: str, path: str) -> Program:
+    return Resolver(spec, text, path).run()

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import nasc.runtime.session as session
+import nasc.runtime.commands.search as search_command
+from nasc.runtime.commands.train import train_spec
 from nasc.cli import main
 from nasc.compiler.frontend import load
 from nasc.errors import UsageError
@@ -32,7 +33,7 @@ ROWS = 1500
 
 
 def search(spec: Path, run: Path, **options):
-    return session.search_spec(str(spec), out=str(run), quiet=True, synthetic_rows=ROWS,
+    return search_command.search_spec(str(spec), out=str(run), quiet=True, synthetic_rows=ROWS,
                                **options)
 
 
@@ -120,7 +121,7 @@ def test_a_second_writer_is_refused_while_the_first_holds_the_directory(tmp_path
         with pytest.raises(UsageError, match="another nasc process is writing"):
             search(spec, run)
         with pytest.raises(UsageError, match="another nasc process is writing"):
-            session.train_spec(str(REPO / "specs" / "lr.nas"), out=str(run), quiet=True)
+            train_spec(str(REPO / "specs" / "lr.nas"), out=str(run), quiet=True)
     assert sorted(p.name for p in run.iterdir()) == [".lock"]  # the refused ones wrote nothing
 
 

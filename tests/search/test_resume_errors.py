@@ -88,7 +88,7 @@ def test_a_damaged_checkpoint_is_a_located_user_error(damage, darts_copy):
     (run / "checkpoint.pt").write_bytes(make(base, run))
     result = resume(run)
     assert result.exit_code == 2, result.output
-    assert f"{run / 'checkpoint.pt'}:0: error: checkpoint.pt {message}" in result.stderr
+    assert f"{run / 'checkpoint.pt'}: error: checkpoint.pt {message}" in result.stderr
     assert f"hint: {HINT}" in result.stderr
     assert "Traceback" not in result.output and "Traceback" not in result.stderr
 

@@ -87,7 +87,7 @@ def test_a_corrupt_run_json_is_a_located_error(finished, content, says):
     (run / "run.json").write_bytes(content.encode("latin-1"))
     code, output = cli("search", "--resume", str(run), "--device", "cpu", "--quiet")
     assert code == 2
-    assert f"{run / 'run.json'}:0: error: {says}" in output
+    assert f"{run / 'run.json'}: error: {says}" in output
     assert "Traceback" not in output
 
 
@@ -109,7 +109,7 @@ def test_resume_refuses_a_spec_nas_changed_since_the_run_began(finished, edit):
     spec.write_text(spec.read_text().replace(*edit))
     code, output = cli("search", "--resume", str(run), "--device", "cpu", "--quiet")
     assert code == 2
-    assert f"{spec}:0: error: spec.nas changed since this run began" in output
+    assert f"{spec}: error: spec.nas changed since this run began" in output
     assert "Traceback" not in output
 
 
@@ -180,6 +180,6 @@ def test_a_full_disk_or_read_only_output_is_a_located_error_and_keeps_the_old_fi
     monkeypatch.setattr("nasc.fileio.os.fsync", failing)
     code, output = cli("compile", str(spec), "--out-dir", str(out_dir))
     assert code == 2 and "Traceback" not in output
-    assert f"{out_dir / 'space.py'}:0: error: cannot write here: {os.strerror(err)}" in output
+    assert f"{out_dir / 'space.py'}: error: cannot write here: {os.strerror(err)}" in output
     assert (out_dir / "space.py").read_text() == "old"
     assert sorted(p.name for p in out_dir.iterdir()) == ["space.py"]  # no temp file left

@@ -107,7 +107,7 @@ def compile_(spec: str, emit: str, fields: int | None, out_dir: str, data: str,
     if emit == "python":
         click.echo(source, nl=False)
         return
-    from nasc.runtime.session import describe_model
+    from nasc.runtime.commands.describe import describe_model
 
     if emit == "fx":  # the fx code only: nothing else printed, nothing written
         click.echo(describe_model(program, data, want_fx=True).fx_code, nl=False)
@@ -213,7 +213,7 @@ def train(spec: str, data: str, split: str, split_seed: int | None, threads: int
           eval_negatives: int | str, train_positions: int | str, seeds: str | None,
           jobs: int | None, overwrite: bool, quiet: bool) -> None:
     """Train the fixed architecture in SPEC (a baseline, or an arch.nas a search wrote)."""
-    from nasc.runtime.session import train_spec
+    from nasc.runtime.commands.train import train_spec
 
     if seeds is not None:
         spec_args = [spec, "--data", data, "--split", split,
@@ -255,7 +255,8 @@ def search(spec: str | None, data: str, split: str, split_seed: int | None,
            device: str, resume: str | None, retrain: bool, seeds: str | None, jobs: int | None,
            overwrite: bool, quiet: bool) -> None:
     """Search SPEC with its strategy; write RUN/arch.nas (and retrain it with --retrain)."""
-    from nasc.runtime.session import search_spec, train_spec
+    from nasc.runtime.commands.search import search_spec
+    from nasc.runtime.commands.train import train_spec
 
     if spec is None and resume is None:
         raise click.UsageError("give a SPEC, or --resume RUN")

@@ -1,7 +1,8 @@
 """Errors a user can cause. Everything else is a bug and may raise freely.
 
-Every user-facing error renders as ``path:line:col: error: message`` (or ``path:line:`` for data
-rows), followed by the offending source line, a caret and a hint where one exists. The CLI prints
+Every user-facing error renders as ``path:line:col: error: message`` (``path:line:`` for a data
+row, ``path:`` where no line is at fault: a whole file or directory, an option), followed by the
+offending source line, a caret and a hint where one exists. The CLI prints
 ``render()`` and exits with status 2; no traceback reaches the user.
 """
 from __future__ import annotations
@@ -11,7 +12,8 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Diagnostic:
-    """One located problem. ``line``/``col`` are 1-based; ``col`` may be 0 for a whole row."""
+    """One located problem. ``line``/``col`` are 1-based; ``col`` is 0 for a whole row, and
+    ``line`` 0 for no line at all (printing ``path:0:`` would point at a line that is not there)."""
 
     path: str
     line: int
@@ -21,7 +23,8 @@ class Diagnostic:
     source_line: str | None = None
 
     def render(self) -> str:
-        where = f"{self.path}:{self.line}:{self.col}" if self.col else f"{self.path}:{self.line}"
+        where = (f"{self.path}:{self.line}:{self.col}" if self.line and self.col
+                 else f"{self.path}:{self.line}" if self.line else self.path)
         out = [f"{where}: error: {self.message}"]
         if self.source_line is not None:
             text = self.source_line.rstrip("\r\n").expandtabs(1)

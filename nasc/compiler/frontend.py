@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nasc.compiler.checks import check
+from nasc.compiler.resolve import resolve
 from nasc.compiler.ir import Spec
 from nasc.compiler.parse import parse
 from nasc.compiler.program import Program
@@ -24,7 +24,7 @@ def read_source(path: str | Path) -> str:
 
 def compile_text(text: str, path: str = "<spec>") -> tuple[Spec, Program]:
     spec = parse(text, path)
-    return spec, check(spec, text, path)
+    return spec, resolve(spec, text, path)
 
 
 def load(path: str | Path) -> tuple[str, Spec, Program]:

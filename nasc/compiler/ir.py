@@ -3,7 +3,7 @@
 Every node keeps its source ``span``. Spans are location metadata, not meaning: two spans always
 compare equal, so ``parse(print(ir)) == ir`` holds although printing moves text around.
 Construct bodies stay generic (ordered settings, with their comments) so that formatting never
-reorders or drops what a person wrote; ``nasc.compiler.checks`` resolves each construct into its
+reorders or drops what a person wrote; ``nasc.compiler.resolve`` resolves each construct into its
 typed definition (``nasc.compiler.program``), against the tables of ``nasc.compiler.settings``.
 """
 from __future__ import annotations

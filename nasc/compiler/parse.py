@@ -24,7 +24,7 @@ _STATEMENT_RULES = {
 }
 _CONTAINER_RULES = {"model", "search", "train", "cell", "blocks", "interactions", "mlp", "head",
                     "nested_setting"}
-# Rules that open a bracket. The passes after parsing (builder, checks, printer) recurse once or
+# Rules that open a bracket. The passes after parsing (builder, resolve, printer) recurse once or
 # twice per level, so a spec nested past Python's recursion limit would crash them; no real spec
 # comes near this depth (the deepest in specs/ is 4).
 _BRACKET_RULES = {"model", "body", "call_args", "list", "set"}

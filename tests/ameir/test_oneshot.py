@@ -12,7 +12,8 @@ import torch
 from nasc.compiler.frontend import compile_text, load
 from nasc.compiler.space import choices
 from nasc.runtime.data.synthetic import make_synthetic
-from nasc.runtime.session import search_spec, train_spec
+from nasc.runtime.commands.search import search_spec
+from nasc.runtime.commands.train import train_spec
 from nasc.runtime.strategies import interaction_oneshot, oneshot, stages
 from nasc.runtime.strategies.common import build_supernet, generator
 

@@ -10,7 +10,7 @@ import pytest
 
 from kit.mutations import case
 from nasc.compiler import ir
-from nasc.compiler.checks import check
+from nasc.compiler.resolve import resolve
 from nasc.compiler.frontend import compile_text
 from nasc.compiler.parse import MAX_NESTING, _place_comments, parse
 from nasc.compiler.printer import print_spec
@@ -67,7 +67,7 @@ def _frames() -> int:
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_nesting_at_the_limit_needs_under_450_frames(shape):
-    """At MAX_NESTING every pass (parse, checks, print, parse again) stays well within Python's
+    """At MAX_NESTING every pass (parse, resolve, print, parse again) stays well within Python's
     default 1000 frames, however deep the caller already is."""
     text, _, _ = _nested(shape, MAX_NESTING)
     old = sys.getrecursionlimit()
@@ -137,7 +137,7 @@ def test_numbers_within_the_float_range_are_checked_as_usual(number, message):
         assert _error(text).message.startswith(message)
 
 
-def test_checks_refuses_an_int_past_the_float_range_built_in_code():
+def test_resolve_refuses_an_int_past_the_float_range_built_in_code():
     """parse() never makes one; an IR built by code (a fixer, a test) still gets a located error."""
     spec = parse(DEEPFM)
     items = tuple(
@@ -146,7 +146,7 @@ def test_checks_refuses_an_int_past_the_float_range_built_in_code():
     spec = spec.model_copy(update={"train": spec.train.model_copy(update={
         "body": spec.train.body.model_copy(update={"items": items})})})
     with pytest.raises(SpecError) as info:
-        check(spec, DEEPFM, "s.nas")
+        resolve(spec, DEEPFM, "s.nas")
     (diag,) = info.value.diagnostics
     assert diag.message == "`clip_grad` is too large for a number"
     line = DEEPFM.split("\n").index("  clip_grad 10.0") + 1

@@ -227,3 +227,14 @@ def test_a_log_where_no_user_has_three_items_is_refused(tmp_path):
     with pytest.raises(DataError) as info:
         load_dataset(str(path), cache=False)
     located(info, path, 1, "no user of the 2 has 3 or more items")
+
+
+def test_a_data_file_error_with_no_row_at_fault_prints_no_line(tmp_path):
+    """DIN reads a behaviour sequence; a Criteo file has none. No row is at fault, so the error
+    is `path: error: ...` (it printed `path:0:`, a line that does not exist)."""
+    path = tmp_path / "day.txt"
+    path.write_text(criteo_text())
+    result = train("din", path)
+    assert_user_error(result, path, "reads a behavior sequence, but this dataset has none")
+    assert f"{path}: error: " in result.output and ":0:" not in result.output
+    assert "hint: use a dataset with sequences" in result.output

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from nasc.cli import main
 from nasc.compiler.frontend import load
 from nasc.runtime.data import load_dataset
-from nasc.runtime.session import SPLIT_SEED, open_dataset
+from nasc.runtime.commands.dataset import SPLIT_SEED, open_dataset
 
 from test_data_errors import SPECS, criteo_text
 

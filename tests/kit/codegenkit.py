@@ -14,7 +14,7 @@ from nasc.compiler.printer import print_spec
 from nasc.compiler.space import choices
 from nasc.runtime.data.synthetic import make_synthetic
 from nasc.runtime.model import build_fixed, generate, load_from_supernet, load_generated
-from nasc.runtime.session import needs_sequences
+from nasc.runtime.commands.dataset import needs_sequences
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = REPO / "specs"

@@ -6,9 +6,8 @@ import os
 import sys
 from pathlib import Path
 
-import torch
-
 from nasc.compiler.frontend import load
+from nasc.runtime.commands.search import prepare_search
 from nasc.runtime.rundir import RunDir
 from nasc.runtime.strategies.common import SearchContext
 
@@ -52,15 +51,13 @@ def write_spec(directory: Path, text: str, name: str = "space.nas") -> Path:
 
 
 def make_ctx(directory: Path, spec_text: str, dataset, seed: int = 7, **overrides) -> SearchContext:
-    """What search_spec hands a strategy, for a spec written to ``directory``."""
+    """What search_spec hands a strategy, for a spec written to ``directory``: built by the same
+    prepare_search, with ``dataset`` for the data and ``overrides`` for strategy settings."""
     path = write_spec(directory, spec_text)
     text, spec, program = load(path)
-    settings = dict(program.strategy.settings)
-    settings["stages"] = program.strategy.stages
-    settings.update(overrides)
-    run = RunDir(Path(directory) / "run")
-    return SearchContext(program, spec, text, str(path), dataset, "synthetic", run,
-                         torch.device("cpu"), seed, settings, show_progress=False)
+    plan = prepare_search(str(path), text, spec, program, data="synthetic", seed=seed,
+                          overrides=overrides, dataset=dataset)
+    return plan.context(RunDir(Path(directory) / "run"), show_progress=False)
 
 
 def subprocess_env() -> dict:

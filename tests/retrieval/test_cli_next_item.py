@@ -84,7 +84,7 @@ def test_a_ctr_model_with_a_sequence_and_a_target_reads_a_log_as_din_rows(tiny_l
     summary = json.loads((run / "summary.json").read_text())
     assert set(summary["test"]) == {"auc", "logloss"}
     from nasc.compiler.frontend import load
-    from nasc.runtime.session import log_options, open_dataset
+    from nasc.runtime.commands.dataset import log_options, open_dataset
 
     _, _, program = load(REPO / "specs" / "din.nas")
     options = log_options(program, str(tiny_log), 5)

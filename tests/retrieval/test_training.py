@@ -9,7 +9,7 @@ import torch
 
 from nasc.runtime.data.sequences import load_next_item
 from nasc.runtime.retrieval import NextItemObjective, sampled_bce
-from nasc.runtime.session import train_spec
+from nasc.runtime.commands.train import train_spec
 from nasc.runtime.train import TrainConfig
 from kit.retrievalkit import ToyModel, successor_log
 

@@ -19,7 +19,7 @@ import pytest
 import torch
 
 import nasc.fileio as fileio
-import nasc.runtime.session as session
+import nasc.runtime.commands.search as search_command
 from nasc.runtime.data.synthetic import make_synthetic
 
 from kit.searchkit import write_spec
@@ -121,9 +121,9 @@ def search(monkeypatch, spec: Path, out: Path, points: WritePoints, resume: bool
     monkeypatch.setattr(fileio, "os", points)
     try:
         if resume:
-            session.search_spec(None, resume=str(out), quiet=True)
+            search_command.search_spec(None, resume=str(out), quiet=True)
         else:
-            session.search_spec(str(spec), out=str(out), seed=3, quiet=True)
+            search_command.search_spec(str(spec), out=str(out), seed=3, quiet=True)
     finally:
         monkeypatch.setattr(fileio, "os", os)
 
@@ -149,7 +149,7 @@ def tiny(tmp_path_factory):
 @pytest.mark.parametrize("strategy", ["darts", "oneshot_random", "random"])
 def test_a_kill_at_any_write_then_resume_ends_as_an_uninterrupted_run(strategy, tiny, tmp_path,
                                                                       monkeypatch):
-    monkeypatch.setattr(session, "open_dataset", lambda program, name, **kw: tiny)
+    monkeypatch.setattr(search_command, "open_dataset", lambda program, name, **kw: tiny)
     spec = write_spec(tmp_path, SPECS[strategy])
     reference = WritePoints()
     search(monkeypatch, spec, tmp_path / "reference", reference)

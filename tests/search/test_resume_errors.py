@@ -13,7 +13,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-import nasc.runtime.session as session
+import nasc.runtime.commands.search as search_command
 from nasc.cli import main
 from nasc.runtime.data.synthetic import make_synthetic
 
@@ -29,11 +29,11 @@ def runs(tmp_path_factory):
     base = tmp_path_factory.mktemp("resume_errors")
     data = make_synthetic(seed=5, n=1000, num_fields=3, vocab=6, planted=((0, 1),), noise=0.2)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(session, "open_dataset", lambda program, name, **kw: data)
+        mp.setattr(search_command, "open_dataset", lambda program, name, **kw: data)
         for name, strategy, seed in [("darts", "darts", 3), ("darts4", "darts", 4),
                                      ("random", "random", 3)]:
             spec = write_spec(base, SPECS[strategy], f"{strategy}.nas")
-            session.search_spec(str(spec), out=str(base / name), seed=seed, quiet=True)
+            search_command.search_spec(str(spec), out=str(base / name), seed=seed, quiet=True)
     return base, data
 
 
@@ -75,7 +75,7 @@ def resume(run: Path):
 @pytest.fixture
 def darts_copy(runs, tmp_path, monkeypatch):
     base, data = runs
-    monkeypatch.setattr(session, "open_dataset", lambda program, name, **kw: data)
+    monkeypatch.setattr(search_command, "open_dataset", lambda program, name, **kw: data)
     run = tmp_path / "run"
     shutil.copytree(base / "darts", run)
     return base, run
@@ -88,7 +88,7 @@ def test_a_damaged_checkpoint_is_a_located_user_error(damage, darts_copy):
     (run / "checkpoint.pt").write_bytes(make(base, run))
     result = resume(run)
     assert result.exit_code == 2, result.output
-    assert f"{run / 'checkpoint.pt'}:0: error: checkpoint.pt {message}" in result.stderr
+    assert f"{run / 'checkpoint.pt'}: error: checkpoint.pt {message}" in result.stderr
     assert f"hint: {HINT}" in result.stderr
     assert "Traceback" not in result.output and "Traceback" not in result.stderr
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import nasc.runtime.session as session
+import nasc.runtime.commands.search as search_command
+from nasc.runtime.commands.train import train_spec
 from nasc.cli import main
 from nasc.compiler.frontend import load
 from nasc.errors import UsageError
@@ -32,7 +33,7 @@ ROWS = 1500
 
 
 def search(spec: Path, run: Path, **options):
-    return session.search_spec(str(spec), out=str(run), quiet=True, synthetic_rows=ROWS,
+    return search_command.search_spec(str(spec), out=str(run), quiet=True, synthetic_rows=ROWS,
                                **options)
 
 
@@ -86,7 +87,7 @@ def test_a_corrupt_run_json_is_a_located_error(finished, content, says):
     (run / "run.json").write_bytes(content.encode("latin-1"))
     code, output = cli("search", "--resume", str(run), "--device", "cpu", "--quiet")
     assert code == 2
-    assert f"{run / 'run.json'}:0: error: {says}" in output
+    assert f"{run / 'run.json'}: error: {says}" in output
     assert "Traceback" not in output
 
 
@@ -108,7 +109,7 @@ def test_resume_refuses_a_spec_nas_changed_since_the_run_began(finished, edit):
     spec.write_text(spec.read_text().replace(*edit))
     code, output = cli("search", "--resume", str(run), "--device", "cpu", "--quiet")
     assert code == 2
-    assert f"{spec}:0: error: spec.nas changed since this run began" in output
+    assert f"{spec}: error: spec.nas changed since this run began" in output
     assert "Traceback" not in output
 
 
@@ -120,7 +121,7 @@ def test_a_second_writer_is_refused_while_the_first_holds_the_directory(tmp_path
         with pytest.raises(UsageError, match="another nasc process is writing"):
             search(spec, run)
         with pytest.raises(UsageError, match="another nasc process is writing"):
-            session.train_spec(str(REPO / "specs" / "lr.nas"), out=str(run), quiet=True)
+            train_spec(str(REPO / "specs" / "lr.nas"), out=str(run), quiet=True)
     assert sorted(p.name for p in run.iterdir()) == [".lock"]  # the refused ones wrote nothing
 
 
@@ -179,6 +180,6 @@ def test_a_full_disk_or_read_only_output_is_a_located_error_and_keeps_the_old_fi
     monkeypatch.setattr("nasc.fileio.os.fsync", failing)
     code, output = cli("compile", str(spec), "--out-dir", str(out_dir))
     assert code == 2 and "Traceback" not in output
-    assert f"{out_dir / 'space.py'}:0: error: cannot write here: {os.strerror(err)}" in output
+    assert f"{out_dir / 'space.py'}: error: cannot write here: {os.strerror(err)}" in output
     assert (out_dir / "space.py").read_text() == "old"
     assert sorted(p.name for p in out_dir.iterdir()) == ["space.py"]  # no temp file left

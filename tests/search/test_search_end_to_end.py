@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import nasc.runtime.session as session
+import nasc.runtime.commands.dataset as command_dataset
+import nasc.runtime.commands.search as search_command
+from nasc.runtime.commands.train import train_spec
 from nasc.cli import main
 from nasc.compiler.fix import assignment_of_fixed
 from nasc.compiler.frontend import load
@@ -100,9 +102,9 @@ def summary_auc(run: Path) -> float:
 
 def auc_against_lr(run, tmp_path: Path, seed: int = 3) -> tuple[float, float]:
     """Test AUC of the found architecture retrained from scratch, and of LR on the same rows."""
-    session.train_spec(str(run.file("arch.nas")), out=str(tmp_path / "arch"), seed=seed,
+    train_spec(str(run.file("arch.nas")), out=str(tmp_path / "arch"), seed=seed,
                        quiet=True)
-    session.train_spec(str(REPO / "specs" / "lr.nas"), out=str(tmp_path / "lr"), seed=seed,
+    train_spec(str(REPO / "specs" / "lr.nas"), out=str(tmp_path / "lr"), seed=seed,
                        batch=512, quiet=True)
     return summary_auc(tmp_path / "arch"), summary_auc(tmp_path / "lr")
 
@@ -111,9 +113,9 @@ def auc_against_lr(run, tmp_path: Path, seed: int = 3) -> tuple[float, float]:
 def test_darts_finds_a_planted_interaction_that_lr_cannot_model(tmp_path, monkeypatch):
     data = make_synthetic(seed=11, n=20000, num_fields=6, vocab=10, planted=((0, 1),),
                           noise=0.1, first_order=0.1)
-    monkeypatch.setattr(session, "open_dataset", lambda program, name, **kw: data)
+    monkeypatch.setattr(search_command, "open_dataset", lambda program, name, **kw: data)
     spec = write_spec(tmp_path, PLANTED_SPACE)
-    _, run = session.search_spec(str(spec), out=str(tmp_path / "search"), seed=3, quiet=True)
+    _, run = search_command.search_spec(str(spec), out=str(tmp_path / "search"), seed=3, quiet=True)
     choices = json.loads(run.file("choices.json").read_text())
     ops = {op for picks in choices.values() for _, op in picks}
     assert ops & {"fm", "slp"}, choices  # an interaction operator was kept
@@ -237,11 +239,11 @@ def test_resume_before_the_first_checkpoint_starts_afresh(tmp_path, monkeypatch)
 
     monkeypatch.setattr(Darts, "run_epoch", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        session.search_spec(str(spec), out=str(tmp_path / "run"), quiet=True, synthetic_rows=2000)
+        search_command.search_spec(str(spec), out=str(tmp_path / "run"), quiet=True, synthetic_rows=2000)
     assert not (tmp_path / "run" / "checkpoint.pt").exists()
     monkeypatch.setattr(Darts, "run_epoch", real)
-    session.search_spec(None, resume=str(tmp_path / "run"), quiet=True)
-    session.search_spec(str(spec), out=str(tmp_path / "fresh"), quiet=True, synthetic_rows=2000)
+    search_command.search_spec(None, resume=str(tmp_path / "run"), quiet=True)
+    search_command.search_spec(str(spec), out=str(tmp_path / "fresh"), quiet=True, synthetic_rows=2000)
     assert_same_result(tmp_path / "run", tmp_path / "fresh")
 
 
@@ -257,7 +259,7 @@ def test_darts_resume_is_exact_with_dropout_in_the_supernet(tmp_path, monkeypatc
     dropout 0.5
   }
   head ctr(dnn)""") + "\nsearch darts {\n  epochs 3\n  batch 512\n}\n")
-    session.search_spec(str(spec), out=str(tmp_path / "fresh"), quiet=True, synthetic_rows=2000)
+    search_command.search_spec(str(spec), out=str(tmp_path / "fresh"), quiet=True, synthetic_rows=2000)
     real = Darts.run_epoch
 
     def stop_at_2(self, epoch, progress):
@@ -267,10 +269,10 @@ def test_darts_resume_is_exact_with_dropout_in_the_supernet(tmp_path, monkeypatc
 
     monkeypatch.setattr(Darts, "run_epoch", stop_at_2)
     with pytest.raises(KeyboardInterrupt):
-        session.search_spec(str(spec), out=str(tmp_path / "run"), quiet=True, synthetic_rows=2000)
+        search_command.search_spec(str(spec), out=str(tmp_path / "run"), quiet=True, synthetic_rows=2000)
     monkeypatch.setattr(Darts, "run_epoch", real)
     torch.rand(7)  # whatever else the resuming process drew
-    session.search_spec(None, resume=str(tmp_path / "run"), quiet=True)
+    search_command.search_spec(None, resume=str(tmp_path / "run"), quiet=True)
     assert_same_result(tmp_path / "run", tmp_path / "fresh")
 
 
@@ -290,7 +292,7 @@ def as_tuples(value):
 
 def test_random_search_exports_the_best_child_by_validation_logloss(tmp_path):
     spec = write_spec(tmp_path, RANDOM3)
-    _, run = session.search_spec(str(spec), out=str(tmp_path / "run"), seed=4, quiet=True,
+    _, run = search_command.search_spec(str(spec), out=str(tmp_path / "run"), seed=4, quiet=True,
                                  synthetic_rows=3000)
     children = json.loads(run.file("children.json").read_text())
     assert [c["child"] for c in children] == [0, 1, 2]
@@ -317,7 +319,7 @@ def test_random_search_resume_trains_only_the_missing_children(tmp_path, monkeyp
 
     monkeypatch.setattr(random_search, "train_model", third_is_interrupted)
     with pytest.raises(KeyboardInterrupt):
-        session.search_spec(str(spec), out=str(tmp_path / "run"), seed=4, quiet=True,
+        search_command.search_spec(str(spec), out=str(tmp_path / "run"), seed=4, quiet=True,
                             synthetic_rows=3000)
     first_two = json.loads((tmp_path / "run" / "children.json").read_text())
     assert len(first_two) == 2
@@ -329,13 +331,13 @@ def test_random_search_resume_trains_only_the_missing_children(tmp_path, monkeyp
         return real(*args, **kwargs)
 
     monkeypatch.setattr(random_search, "train_model", counting)
-    session.search_spec(None, resume=str(tmp_path / "run"), quiet=True)
+    search_command.search_spec(None, resume=str(tmp_path / "run"), quiet=True)
     assert len(counted) == 1
     children = json.loads((tmp_path / "run" / "children.json").read_text())
     assert children[:2] == first_two and len(children) == 3  # the first two kept as they were
 
     # the same result as an uninterrupted search
-    session.search_spec(str(spec), out=str(tmp_path / "fresh"), seed=4, quiet=True,
+    search_command.search_spec(str(spec), out=str(tmp_path / "fresh"), seed=4, quiet=True,
                         synthetic_rows=3000)
     fresh = json.loads((tmp_path / "fresh" / "children.json").read_text())
     assert [c["choices"] for c in fresh] == [c["choices"] for c in children]
@@ -346,7 +348,7 @@ def test_random_search_resume_trains_only_the_missing_children(tmp_path, monkeyp
 
 # ------------------------------------------------------------------------------ CLI
 def test_search_retrain_writes_test_metrics(tmp_path, monkeypatch):
-    monkeypatch.setitem(session.SYNTHETIC_DEFAULT, "n", 3000)
+    monkeypatch.setitem(command_dataset.SYNTHETIC_DEFAULT, "n", 3000)
     monkeypatch.chdir(tmp_path)
     spec = write_spec(tmp_path, RANDOM3.replace("children 3", "children 2"))
     result = CliRunner().invoke(main, ["search", str(spec), "--out", "run", "--seed", "4",

@@ -9,7 +9,7 @@ import json
 import pytest
 import torch
 
-from nasc.runtime import session
+import nasc.runtime.commands.search as search_command
 from nasc.runtime.data.synthetic import make_synthetic
 from nasc.runtime.strategies import snas
 from nasc.runtime.strategies.snas import GumbelSoftmax, Snas, temperature
@@ -79,9 +79,9 @@ def test_snas_finds_a_planted_interaction_that_lr_cannot_model(tmp_path, monkeyp
 
     data = make_synthetic(seed=11, n=20000, num_fields=6, vocab=10, planted=((0, 1),),
                           noise=0.1, first_order=0.1)
-    monkeypatch.setattr(session, "open_dataset", lambda program, name, **kw: data)
+    monkeypatch.setattr(search_command, "open_dataset", lambda program, name, **kw: data)
     spec = write_spec(tmp_path, PLANTED_SPACE.replace("search darts {", "search snas {"))
-    _, run = session.search_spec(str(spec), out=str(tmp_path / "search"), seed=3, quiet=True)
+    _, run = search_command.search_spec(str(spec), out=str(tmp_path / "search"), seed=3, quiet=True)
     choices = json.loads(run.file("choices.json").read_text())
     ops = {op for picks in choices.values() for _, op in picks}
     assert ops & {"fm", "slp"}, choices

@@ -10,7 +10,8 @@ import torch
 from click.testing import CliRunner
 
 from nasc.cli import main
-from nasc.runtime import session, threads
+from nasc.runtime import threads
+from nasc.runtime.commands import common, search as search_command
 from nasc.runtime.threads import choose_threads, usable_cores
 
 REPO = __import__("pathlib").Path(__file__).resolve().parents[2]
@@ -18,7 +19,7 @@ REPO = __import__("pathlib").Path(__file__).resolve().parents[2]
 
 @pytest.fixture(autouse=True)
 def _restore_threads(monkeypatch):
-    monkeypatch.setattr(session, "_SAID", None)  # each test starts as a fresh process
+    monkeypatch.setattr(common, "_SAID", None)  # each test starts as a fresh process
     before = torch.get_num_threads()
     yield
     torch.set_num_threads(before)
@@ -102,10 +103,10 @@ def test_the_specs_threads_setting_is_used_unless_the_flag_says_otherwise(tmp_pa
         text = text.replace("search darts {", "search darts {\n  threads 2", 1)
     spec = tmp_path / "spec.nas"
     spec.write_text(text)
-    session.search_spec(str(spec), out=str(tmp_path / "run"), epochs=1, synthetic_rows=2000)
+    search_command.search_spec(str(spec), out=str(tmp_path / "run"), epochs=1, synthetic_rows=2000)
     assert torch.get_num_threads() == 2
     assert "using 2 CPU threads (the spec's threads setting" in capsys.readouterr().err
-    session.search_spec(str(spec), out=str(tmp_path / "run2"), epochs=1, synthetic_rows=2000,
+    search_command.search_spec(str(spec), out=str(tmp_path / "run2"), epochs=1, synthetic_rows=2000,
                         threads=1, quiet=True)
     assert torch.get_num_threads() == 1
 

@@ -1,0 +1,83 @@
+"""The blocks after the model: ``search`` (a known strategy, its settings and stages, and its fit
+to the space the model leaves open) and ``train`` (its settings, and their fit to the head)."""
+from __future__ import annotations
+
+from nasc.compiler import ir
+from nasc.compiler.program import HeadDef, Program, StrategyDef
+from nasc.compiler.resolve_state import did_you_mean
+from nasc.compiler.resolve_values import ValueResolver
+from nasc.compiler.settings import CTR_MONITORS, NEXT_ITEM_MONITORS
+from nasc.compiler.strategies import STRATEGIES, searching, supporting
+
+
+class SearchTrainResolver(ValueResolver):
+    def strategy(self, search: ir.Search) -> StrategyDef | None:
+        row = STRATEGIES.get(search.strategy)
+        if row is None:
+            self.error(search.span, f"unknown search strategy `{search.strategy}`",
+                       did_you_mean(search.strategy, STRATEGIES) or
+                       "strategies: " + ", ".join(STRATEGIES))
+            return None
+        table = row.settings
+        where = f"search {search.strategy}"
+        settings = self.settings_dict(search.body, table, where)
+        stages = {}
+        if "stage" in table:
+            _, nested, _ = self.body_items(search.body, table, where)
+            for item in nested:
+                stages[str(item.arg)] = self.settings_dict(item.body, table["stage"].nested,
+                                                           f"stage {item.arg}")
+                stages[str(item.arg)]["_span"] = item.span
+        return StrategyDef(search.strategy, settings, stages, search.span)
+
+    def train_fits(self, train: dict, head: HeadDef) -> None:
+        """The monitor must be one the head's task reports (a next-item model defaults to
+        NDCG@5), and `lr_decay` belongs to the plateau schedule, `warmup` to the cosine one."""
+        written = {item.key: item for item in (self.spec.train.body.items if self.spec.train else ())
+                   if isinstance(item, ir.Setting)}
+        monitors = NEXT_ITEM_MONITORS if head.task == "next_item" else CTR_MONITORS
+        if "monitor" not in written:
+            if head.task == "next_item":  # the table's default (auc) is a CTR metric
+                train["monitor"] = NEXT_ITEM_MONITORS[0]
+        elif train.get("monitor") not in monitors + (None,):  # None: already reported
+            self.error(written["monitor"].span,
+                       f"`monitor {train.get('monitor')}` is not reported by a `head {head.task}` "
+                       f"model", "use one of " + ", ".join(monitors))
+        schedule = train.get("schedule")
+        for key, belongs in (("lr_decay", "plateau"), ("warmup", "cosine")):
+            if key in written and schedule != belongs:
+                self.error(written[key].span, f"`{key}` only applies to `schedule {belongs}`, "
+                                              f"but this train block uses `schedule {schedule}`",
+                           f"remove `{key}`, or write `schedule {belongs}`")
+
+    def strategy_fits(self, program: Program) -> None:
+        from nasc.compiler.space import choices  # the space is computed from a checked program
+
+        search = self.spec.search
+        found = choices(program)
+        if not found:
+            self.error(search.span, f"the model has no choice left: `search {search.strategy}` "
+                                    "has nothing to search",
+                       "train it with `nasc train`, or add a choice (an opset, `edges`, a set)")
+            return
+        row = STRATEGIES[search.strategy]
+        for choice in found:
+            if choice.construct not in row.searches:
+                others = [n for n in searching(choice.construct) if n != row.name]
+                self.error(search.span, f"{row.name} cannot search `{choice.owner}` "
+                                        f"({choice.construct}): it searches "
+                                        + ", ".join(row.searches) + " choices",
+                           "use " + " or ".join(f"`search {n}`" for n in others)
+                           + " for this space" if others else None)
+                return
+        task = program.head.task
+        if task not in row.heads:
+            self.error(search.span, f"`search {row.name}` trains {', '.join(row.heads)} models; "
+                                    f"a `head {task}` space is searched by "
+                                    + (", ".join(supporting(task)) or "no strategy yet"),
+                       " or ".join(f"`search {n} {{ ... }}`" for n in supporting(task)) or None)
+        names = {c.owner for c in found}
+        for stage, settings in program.strategy.stages.items():
+            if stage not in names:
+                self.error(settings["_span"], f"stage `{stage}` names no searchable construct",
+                           did_you_mean(stage, names) or "stages: " + ", ".join(sorted(names)))

@@ -1,0 +1,2 @@
+"""The runtime half of the CLI's commands, one module per command: ``describe`` (``nasc compile``'s
+report), ``train`` and ``search``; ``dataset`` and ``common`` hold what several of them share."""

@@ -1,0 +1,176 @@
+"""``nasc search``: run a spec's strategy and write its run directory and arch.nas, or resume one.
+
+``prepare_search`` is the part known before anything is written (the strategy, its settings, the
+dataset); its ``SearchPlan.context`` is what a strategy is handed, so tests build theirs the same
+way the command does.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from nasc.compiler.ir import Spec
+from nasc.compiler.program import Program
+from nasc.errors import Diagnostic, UsageError
+from nasc.runtime.commands.common import claim_new_run, use_threads
+from nasc.runtime.commands.dataset import (
+    check_task, log_options, open_dataset, resolved_split_seed,
+)
+
+if TYPE_CHECKING:
+    from nasc.runtime.rundir import RunDir
+
+
+def search_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
+                out: str | None = None, seed: int | None = None, epochs: int | None = None,
+                device: str = "cpu", resume: str | None = None, quiet: bool = False,
+                synthetic_rows: int | None = None, overwrite: bool = False,
+                threads: int | None = None, split_seed: int | None = None) -> tuple[str, "RunDir"]:
+    """``nasc search``: run the spec's strategy; write the run directory and arch.nas.
+
+    One process writes a run directory at a time; a new search refuses a directory that already
+    holds a run unless ``overwrite`` (resume continues one instead)."""
+    from pathlib import Path
+
+    from nasc.compiler.frontend import compile_text, load
+    from nasc.runtime.rundir import RunDir
+    from nasc.runtime.runrecord import check_spec_unchanged, read_search_record
+
+    if resume is not None:
+        record = read_search_record(Path(resume))
+        spec_path, data, split, seed = record.spec_path, record.data, record.split, record.seed
+        epochs, synthetic_rows = record.epochs, record.synthetic_rows
+        # Runs recorded before split_seed existed split their rows with the run's seed.
+        split_seed = record.split_seed if record.split_seed is not None else record.seed
+        spec_file = Path(resume) / "spec.nas"
+        try:
+            text = spec_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise UsageError([Diagnostic(str(spec_file), 0, 0, f"cannot read the run's spec: {err}",
+                                         "the run directory is damaged: start a new search")]) \
+                from None
+        check_spec_unchanged(Path(resume), record, text)
+        spec, program = compile_text(text, str(spec_file))
+    else:
+        text, spec, program = load(spec_path)
+    if program.strategy is None:
+        where = program.spec.model.span
+        raise UsageError([Diagnostic(spec_path, where.line, where.column,
+                                     f"model `{program.name}` has no `search` block, so there is "
+                                     "nothing to search",
+                                     "add a strategy after the model, e.g. "
+                                     "`search darts { epochs 50 }`, or train a fixed model with "
+                                     "`nasc train`")])
+    seed = program.strategy.settings["seed"] if seed is None else seed
+    # The search block's threads, else the train block's (which a --retrain also runs under).
+    cpu = use_threads(threads, quiet, program.strategy.settings.get("threads")
+                      or program.train.get("threads"))
+    plan = prepare_search(spec_path, text, spec, program, data=data, split=split, seed=seed,
+                          split_seed=split_seed, synthetic_rows=synthetic_rows,
+                          overrides={} if epochs is None else {"epochs": epochs})
+    # The run directory is made only once the spec, the strategy and the data are known good.
+    run = RunDir(resume if resume is not None
+                 else out or Path("runs") / f"search-{Path(spec_path).stem}-{seed}")
+    try:
+        return _claim_and_search(plan, run, split=split, split_seed=split_seed, epochs=epochs,
+                                 synthetic_rows=synthetic_rows, device=device, resume=resume,
+                                 quiet=quiet, cpu=cpu, overwrite=overwrite)
+    except KeyboardInterrupt as err:
+        err.run_path = str(run.path)  # for the resume hint
+        raise
+
+
+@dataclass
+class SearchPlan:
+    """What a search runs with, known before anything is written: the spec, its strategy module,
+    the strategy's settings (overrides applied), the dataset and the seed."""
+
+    spec_path: str
+    text: str
+    spec: Spec
+    program: Program
+    module: object
+    settings: dict
+    data: str
+    dataset: object
+    seed: int
+
+    def context(self, run, device: str = "cpu", resume: bool = False,
+                show_progress: bool = True):
+        """The SearchContext the strategy's ``search`` is handed, writing to ``run``."""
+        import torch
+
+        from nasc.runtime.strategies.common import SearchContext
+
+        return SearchContext(self.program, self.spec, self.text, self.spec_path, self.dataset,
+                             self.data, run, torch.device(device), self.seed, self.settings,
+                             resume=resume, show_progress=show_progress)
+
+
+def prepare_search(spec_path: str, text: str, spec: Spec, program: Program, *, data: str,
+                   seed: int, split: str = "auto", split_seed: int | None = None,
+                   synthetic_rows: int | None = None, overrides: dict | None = None,
+                   dataset=None) -> SearchPlan:
+    """Check that the program's strategy is implemented, apply ``overrides`` to its settings and
+    open ``data`` (or take ``dataset``, already open) for a program that has a ``search`` block."""
+    from nasc.compiler.strategies import IMPLEMENTED
+    from nasc.runtime.strategies import strategy_module
+
+    module = strategy_module(program.strategy.name)
+    if module is None:
+        where = program.strategy.span
+        raise UsageError([Diagnostic(spec_path, where.line, where.column,
+                                     f"strategy `{program.strategy.name}` is part of the language "
+                                     "but not implemented in this version of nasc",
+                                     "use " + ", ".join(IMPLEMENTED))])
+    settings = dict(program.strategy.settings)
+    settings["stages"] = program.strategy.stages
+    settings.update(overrides or {})
+    if dataset is None:
+        options = {"n": synthetic_rows} if data == "synthetic" and synthetic_rows else {}
+        options.update(log_options(program, data))
+        dataset = open_dataset(program, data, seed=seed, split=split, split_seed=split_seed,
+                               **options)
+    check_task(program, dataset, data)
+    return SearchPlan(spec_path, text, spec, program, module, settings, data, dataset, seed)
+
+
+def _claim_and_search(plan: SearchPlan, run, *, split, split_seed, epochs, synthetic_rows, device,
+                      resume, quiet, cpu, overwrite):
+    from nasc.runtime.runlock import exclusive
+    from nasc.runtime.runrecord import spec_digest
+
+    with exclusive(run.path):
+        if resume is None:
+            claim_new_run(run.path, overwrite, "search", plan.text)
+            run.write_text("spec.nas", plan.text)
+            run.write_json("run.json", {"spec_path": plan.spec_path, "data": plan.data,
+                                        "split": split,
+                                        "split_seed": resolved_split_seed(split_seed),
+                                        "cpu": cpu.to_json(), "seed": plan.seed, "epochs": epochs,
+                                        "synthetic_rows": synthetic_rows,
+                                        "strategy": plan.program.strategy.name,
+                                        "spec_sha256": spec_digest(plan.text),
+                                        "settings": {k: getattr(v, "text", lambda: v)()
+                                                     for k, v in plan.settings.items()
+                                                     if k != "stages"},
+                                        "schema": plan.dataset.schema.to_json()})
+        return _run_search(plan, run, device=device, resume=resume is not None, quiet=quiet,
+                           cpu=cpu)
+
+
+def _run_search(plan: SearchPlan, run, *, device, resume, quiet, cpu) -> tuple[str, "RunDir"]:
+    import time
+
+    from nasc.runtime.strategies.common import export_arch
+
+    ctx = plan.context(run, device, resume=resume, show_progress=not quiet)
+    start = time.perf_counter()
+    assignment = plan.module.search(ctx)
+    seconds = round(time.perf_counter() - start, 1)
+    ctx.record["device"] = device
+    path = export_arch(ctx, assignment)
+    # Wall time goes to the summary, not arch.nas: the same seed writes the same arch.nas.
+    run.write_json("summary.json", {"choices": assignment, **ctx.record,
+                                    "search_seconds": seconds, "cpu": cpu.to_json()})
+    return f"search finished in {seconds} s; wrote {path}", run

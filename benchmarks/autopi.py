@@ -34,7 +34,8 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nasc.runtime.session import search_spec, train_spec  # noqa: E402
+from nasc.runtime.commands.search import search_spec  # noqa: E402
+from nasc.runtime.commands.train import train_spec  # noqa: E402
 
 from benchkit import flops_per_sample, summarize  # noqa: E402
 

@@ -12,7 +12,7 @@ from nasc.compiler.frontend import load
 def flops_per_sample(arch: Path, data: str, split: str) -> tuple[int, int]:
     """Forward FLOPs per sample (a batch of 64 test rows) and the parameter count of a fixed spec."""
     from nasc.runtime.model import build_fixed
-    from nasc.runtime.session import log_options, open_dataset
+    from nasc.runtime.commands.dataset import log_options, open_dataset
 
     _, _, program = load(arch)
     # a behaviour log is read as the model reads it (next-item or DIN-style CTR rows)

@@ -35,8 +35,9 @@ from kit import mutations  # noqa: E402
 RESULTS = ROOT / "benchmarks" / "results"
 # what a run exercises: the front end and the generator (the commit alone misses local edits)
 SOURCES = sorted([*(ROOT / "nasc" / "grammar").glob("*"), ROOT / "tests/kit/mutations.py",
+                  *(ROOT / "nasc" / "compiler").glob("resolve*.py"),
                   *(ROOT / "nasc" / "compiler" / f for f in
-                    ("parse.py", "syntax_errors.py", "checks.py", "printer.py", "frontend.py",
+                    ("parse.py", "syntax_errors.py", "printer.py", "frontend.py",
                      "ir.py", "operators.py", "settings.py", "program.py"))])
 
 

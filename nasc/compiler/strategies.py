@@ -124,9 +124,29 @@ ROWS: tuple[Strategy, ...] = (
         doc="stochastic differentiable search (SNAS, Xie et al. 2019): each step samples every "
             "relaxed choice from a Gumbel-softmax of its logits and trains weights and logits "
             "together on the training split, the temperature annealed per epoch."),
+    Strategy(
+        "evolution", "evolution", EVERY_CONSTRUCT, ("ctr",), table(
+            *_COMMON,
+            SettingSig("population", "int", default=10, min=1, max=10 ** 5,
+                       doc="children drawn uniformly to start; the population keeps this many, "
+                           "the oldest leaving as each new child comes"),
+            SettingSig("sample", "int", default=3, min=1, max=10 ** 5,
+                       doc="members drawn each cycle; the best of them is the parent (1: a "
+                           "uniformly random parent)"),
+            SettingSig("cycles", "int", default=50, min=0, max=10 ** 6,
+                       doc="at most this many mutated children"),
+            SettingSig("patience", "int", default=5, min=1, max=10 ** 6,
+                       doc="stop when the population's best has not changed for this many cycles "
+                           "(a member stays `population` cycles, so only a patience below "
+                           "`population` can end a search early)"),
+            SettingSig("monitor", "enum", default="logloss", choices=("logloss", "auc")),
+        ),
+        doc="regularized evolution (Real et al. 2019; AMEIR App. C.4): each cycle the best of "
+            "`sample` members is mutated in one choice, trained from scratch for `epochs`, and "
+            "replaces the oldest member; the best child of all is kept."),
     # Recognised so that specs can name them; nasc search reports them as not yet implemented.
     *(Strategy(name, None, EVERY_CONSTRUCT, ("ctr", "next_item"), table(*_COMMON))
-      for name in ("evolution", "rl", "enas")),
+      for name in ("rl", "enas")),
 )
 
 STRATEGIES: dict[str, Strategy] = {row.name: row for row in ROWS}

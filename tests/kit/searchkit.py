@@ -68,3 +68,16 @@ def subprocess_env() -> dict:
 
 
 PYTHON = sys.executable
+
+
+def counting_calls(real, interrupt_at: int | None = None):
+    """A stand-in for ``real`` that counts its calls (``.calls``) and, at call number
+    ``interrupt_at``, raises KeyboardInterrupt as Ctrl-C would."""
+    def wrapper(*args, **kwargs):
+        wrapper.calls += 1
+        if wrapper.calls == interrupt_at:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    wrapper.calls = 0
+    return wrapper

@@ -20,9 +20,9 @@ from nasc.cli import main
 from nasc.compiler.fix import assignment_of_fixed
 from nasc.compiler.frontend import load
 from nasc.runtime.data.synthetic import make_synthetic
-from nasc.runtime.strategies import random_search
+from nasc.runtime.strategies import common as strategy_common
 
-from kit.searchkit import PYTHON, REPO, subprocess_env, write_spec
+from kit.searchkit import PYTHON, REPO, counting_calls, subprocess_env, write_spec
 
 # ------------------------------------------------------------------------------ specs
 # A cell over the field matrix whose only interaction operators are fm and slp; next to it LR.
@@ -308,31 +308,18 @@ def test_random_search_exports_the_best_child_by_validation_logloss(tmp_path):
 
 def test_random_search_resume_trains_only_the_missing_children(tmp_path, monkeypatch):
     spec = write_spec(tmp_path, RANDOM3)
-    real = random_search.train_model
-    calls = []
-
-    def third_is_interrupted(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(random_search, "train_model", third_is_interrupted)
+    real = strategy_common.train_model
+    monkeypatch.setattr(strategy_common, "train_model", counting_calls(real, interrupt_at=3))
     with pytest.raises(KeyboardInterrupt):
         search_command.search_spec(str(spec), out=str(tmp_path / "run"), seed=4, quiet=True,
-                            synthetic_rows=3000)
+                                   synthetic_rows=3000)
     first_two = json.loads((tmp_path / "run" / "children.json").read_text())
     assert len(first_two) == 2
 
-    counted = []
-
-    def counting(*args, **kwargs):
-        counted.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(random_search, "train_model", counting)
+    counted = counting_calls(real)
+    monkeypatch.setattr(strategy_common, "train_model", counted)
     search_command.search_spec(None, resume=str(tmp_path / "run"), quiet=True)
-    assert len(counted) == 1
+    assert counted.calls == 1
     children = json.loads((tmp_path / "run" / "children.json").read_text())
     assert children[:2] == first_two and len(children) == 3  # the first two kept as they were
 

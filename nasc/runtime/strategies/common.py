@@ -11,12 +11,14 @@ import torch
 
 from nasc.compiler import ir
 from nasc.compiler.fix import fix_spec
+from nasc.compiler.frontend import compile_text
 from nasc.compiler.printer import print_spec
 from nasc.compiler.program import Program
 from nasc.compiler.lower import lower
-from nasc.runtime.model import building, compile_supernet
+from nasc.runtime.model import build_fixed, building, compile_supernet
 from nasc.runtime.sizing import check_model_fits
 from nasc.runtime.rundir import RunDir
+from nasc.runtime.train import train_model
 
 
 @dataclass
@@ -107,3 +109,17 @@ def from_json(value):
 def sort_key(monitor: str):
     """Scores -> a key where smaller is better (logloss down; AUC and ranking metrics up)."""
     return (lambda sc: sc["logloss"]) if monitor == "logloss" else (lambda sc: -sc[monitor])
+
+
+def train_child(ctx: SearchContext, assignment: dict, config, n: int) -> dict:
+    """Train the child ``assignment`` from scratch with ``config``: its validation scores,
+    epochs, seconds and choices (a row of children.json)."""
+    fixed = fix_spec(ctx.spec, ctx.program, assignment, drop_search=True)
+    _, program = compile_text(print_spec(fixed), f"{ctx.spec_path}#child{n}")
+    # Seeded as `nasc train` seeds: a child's init must not depend on what the children before
+    # it left in the global RNG, or a resumed search differs from an uninterrupted one.
+    torch.manual_seed(ctx.seed)
+    model = build_fixed(program, ctx.dataset.schema)
+    result = train_model(model, ctx.dataset, config, show_progress=False)
+    return {"valid": result.valid, "epochs": result.epochs_run, "seconds": result.train_seconds,
+            "choices": jsonable(assignment)}

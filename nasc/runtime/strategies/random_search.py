@@ -9,16 +9,11 @@ from __future__ import annotations
 import json
 import random
 
-import torch
-
-from nasc.compiler.fix import fix_spec
 from nasc.compiler.sampling import sample_assignment
-from nasc.compiler.frontend import compile_text
-from nasc.compiler.printer import print_spec
-from nasc.runtime.model import build_fixed
 from nasc.runtime.rundir import SearchCheckpoint
-from nasc.runtime.train import TrainConfig, train_model
-from nasc.runtime.strategies.common import SearchContext, from_json, jsonable, sort_key
+from nasc.runtime.train import TrainConfig
+from nasc.runtime.strategies.common import (SearchContext, from_json, jsonable, sort_key,
+                                            train_child)
 
 
 # Consecutive draws that repeat a child already drawn before the space counts as exhausted.
@@ -26,13 +21,17 @@ REDRAWS = 1000
 
 
 def children(ctx: SearchContext) -> list[dict]:
-    """``children`` distinct architectures, drawn uniformly in order from one seeded stream: a
+    return distinct_draws(ctx, ctx.settings["children"])
+
+
+def distinct_draws(ctx: SearchContext, count: int) -> list[dict]:
+    """``count`` distinct architectures, drawn uniformly in order from one seeded stream: a
     draw equal to an earlier child is redrawn (the first draws are those of plain sampling).
-    A space with fewer architectures than ``children`` gives all it has."""
+    A space with fewer architectures than ``count`` gives all it has."""
     rng = random.Random(ctx.seed)
     names = [f.name for f in ctx.dataset.schema.fields]
     drawn, seen, repeats = [], set(), 0
-    while len(drawn) < ctx.settings["children"] and repeats < REDRAWS:
+    while len(drawn) < count and repeats < REDRAWS:
         assignment = sample_assignment(ctx.program, rng, names)
         key = json.dumps(jsonable(assignment), sort_keys=True)
         if key in seen:
@@ -59,15 +58,7 @@ def search(ctx: SearchContext) -> dict:
     for n, assignment in enumerate(drawn):
         if n < len(done):
             continue
-        fixed = fix_spec(ctx.spec, ctx.program, assignment, drop_search=True)
-        _, program = compile_text(print_spec(fixed), f"{ctx.spec_path}#child{n}")
-        # Seeded as `nasc train` seeds: a child's init must not depend on what the children
-        # before it left in the global RNG, or a resumed search differs from an uninterrupted one.
-        torch.manual_seed(ctx.seed)
-        model = build_fixed(program, ctx.dataset.schema)
-        result = train_model(model, ctx.dataset, config, show_progress=False)
-        done.append({"child": n, "valid": result.valid, "epochs": result.epochs_run,
-                     "seconds": result.train_seconds, "choices": jsonable(assignment)})
+        done.append({"child": n, **train_child(ctx, assignment, config, n)})
         saved.save({"done": len(done), "history": done})
         if ctx.show_progress:
             print(f"child {n} ({n + 1} of {len(drawn)}): valid auc "

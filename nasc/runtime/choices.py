@@ -20,13 +20,24 @@ from nasc.compiler.sampling import draw_node, draw_option, draw_widths, sample_t
 
 
 def softmax_weights(logits: torch.Tensor, tau: float) -> torch.Tensor:
-    """DARTS' relaxation (AutoPI eq. 6-7): softmax(logits / tau) over the options."""
-    return torch.softmax(logits / tau, dim=0)
+    """DARTS' relaxation (AutoPI eq. 6-7): softmax(logits / tau) over the options (the last
+    axis: a choice with several slots holds one row of logits per slot)."""
+    return torch.softmax(logits / tau, dim=-1)
 
 
 class ChoiceModule(nn.Module):
     label: str
     exposed: bool = True  # listed among the model's choices (edges inside a searched node are not)
+    tau: float = 1.0
+    weighting = staticmethod(softmax_weights)
+
+    def arch_logits(self) -> dict[str, nn.Parameter]:
+        """The architecture weights a relaxation of this choice learns, by name (none here)."""
+        return {}
+
+    def strongest(self):
+        """The value its architecture weights favour (the discretisation of a relaxed search)."""
+        raise ValueError(f"`{self.label}` has no architecture weights")
 
     def fix(self, value) -> None:
         raise NotImplementedError
@@ -74,6 +85,12 @@ class OneOf(ChoiceModule):
         if self.alpha is None:
             super().relax()
         self.index = None
+
+    def arch_logits(self) -> dict[str, nn.Parameter]:
+        return {} if self.alpha is None else {"alpha": self.alpha}
+
+    def strongest(self) -> str:
+        return self.options[int(self.alpha.detach().argmax())]
 
     @property
     def value(self):
@@ -132,6 +149,22 @@ class CellNode(ChoiceModule):
         self.kept = None
         for e in self.edges.values():
             e.relax()
+
+    def arch_logits(self) -> dict[str, nn.Parameter]:
+        return {} if self.beta is None else {"beta": self.beta}
+
+    def strongest(self) -> tuple:
+        """The top-``keep`` (input, operator) pairs from distinct inputs by strength
+        softmax(alpha)_o * softmax(beta)_i (AutoPI §4.4.1); ties go to the lower input."""
+        beta = torch.softmax(self.beta.detach(), 0)
+        best = []
+        for k, i in enumerate(self.sources):
+            edge = self.edges[str(i)]
+            alpha = torch.softmax(edge.alpha.detach(), 0)
+            o = int(alpha.argmax())
+            best.append((float(alpha[o] * beta[k]), -i, i, edge.options[o]))
+        top = sorted(best, reverse=True)[: self.keep]
+        return tuple(sorted((i, op) for _, _, i, op in top))
 
     @property
     def value(self):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from nasc.runtime import ops
@@ -128,15 +129,62 @@ def hadamard(shape: Shape, names: list[str], tuples) -> nn.Module:
 
 
 class InteractionChoice(TupleChoice):
-    """The searched interaction set: the products of the tuples currently fixed."""
+    """The searched interaction set: the products of the tuples currently fixed.
+
+    Relaxed (DARTS, SNAS) it is ``keep`` slots, each a mixed operation over every candidate
+    product (all tuples of order 2..order): slot r = sum_c weighting(alpha_r)_c * prod_c, alpha
+    one row of logits per slot. Each slot feeds its own downstream weights, so the slots learn
+    apart from zero logits. Discretised, each slot keeps its strongest product, distinct from
+    the other slots' (the strongest (slot, product) pair first). While relaxed, each product is
+    batch-normalised without affine. Per-pair gates over pairwise
+    interactions (AutoFIS, Liu et al. KDD 2020) are the order-2 case of this relaxation.
+    """
 
     def __init__(self, label, names, order, keep, shape: Shape):
         super().__init__(label, names, order, keep)
         self.out_shape = Shape("matrix", keep, shape.dim)
+        self.alpha = nn.Parameter(torch.zeros(keep, len(self.candidates)))
+        for o in range(2, order + 1):  # candidate indices by order, for one gather per order
+            index = [c for c in self.candidates if len(c) == o]
+            self.register_buffer(f"order{o}", torch.tensor(index, dtype=torch.long).view(-1, o),
+                                 persistent=False)
 
     def forward(self, x):  # (B, m, k) -> (B, M, k)
+        if self.tuples is None:
+            return self.relaxed(x)
         rows = [x[:, list(t), :].prod(dim=1) for t in self.tuples]
         return torch.stack(rows, dim=1)
+
+    def relaxed(self, x):
+        products = torch.cat([x[:, getattr(self, f"order{o}")].prod(dim=2)
+                              for o in range(2, self.order + 1)], dim=1)  # (B, C, k)
+        # Each product normalised with its batch statistics, no affine (AutoFIS §3.2's BN, as
+        # AutoPI's cells): products of freshly initialised embeddings are ~init_std^2, and the
+        # logits would otherwise get no usable gradient, nor compare the candidates on one scale.
+        products = F.batch_norm(products, None, None, training=True)
+        weights = self.weighting(self.alpha, self.tau)  # (M, C), each row sums to 1
+        return torch.einsum("rc,bck->brk", weights, products)
+
+    def relax(self) -> None:
+        self.tuples = None
+
+    def arch_logits(self) -> dict[str, nn.Parameter]:
+        return {"alpha": self.alpha}
+
+    def strongest(self) -> tuple:
+        weights = torch.softmax(self.alpha.detach(), -1)
+        order = sorted(((float(weights[r, c]), -r, -c) for r in range(self.keep)
+                        for c in range(len(self.candidates))), reverse=True)
+        slots: dict[int, int] = {}
+        for _, r, c in order:
+            if -r not in slots and -c not in slots.values():
+                slots[-r] = -c
+        return tuple(tuple(self.field_names[i] for i in self.candidates[slots[r]])
+                     for r in range(self.keep))
+
+    @property
+    def value(self):
+        return None if self.tuples is None else super().value
 
 
 def interaction_choice(label: str, shape: Shape, names: list[str], order: int, keep: int):

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from nasc.runtime import ops
-from nasc.runtime.choices import CellNode, ChoiceModule, OneOf, sample_path
+from nasc.runtime.choices import ChoiceModule, sample_path
 
 
 # --------------------------------------------------------------------------------------- supernet
@@ -24,14 +24,10 @@ class Supernet(nn.Module):
         return found
 
     def arch_parameters(self) -> list[nn.Parameter]:
-        """alpha of every relaxable one-of and beta of every searched cell node."""
-        found = []
-        for m in self.modules():
-            if isinstance(m, OneOf) and m.alpha is not None:
-                found.append(m.alpha)
-            elif isinstance(m, CellNode) and m.beta is not None:
-                found.append(m.beta)
-        return found
+        """The architecture weights of every choice (alpha of relaxable one-ofs, beta of
+        searched cell nodes, the slot logits of interaction sets), in module order."""
+        return [p for m in self.modules() if isinstance(m, ChoiceModule)
+                for p in m.arch_logits().values()]
 
     def weight_parameters(self) -> list[nn.Parameter]:
         arch = {id(p) for p in self.arch_parameters()}
@@ -58,12 +54,12 @@ class Supernet(nn.Module):
         """How relaxed choices weight their options: ``weighting(logits, tau) -> weights``
         (nasc.runtime.choices.softmax_weights unless a strategy hands in another)."""
         for m in self.modules():
-            if isinstance(m, (OneOf, CellNode)):
+            if isinstance(m, ChoiceModule):
                 m.weighting = weighting
 
     def set_temperature(self, tau: float) -> None:
         for m in self.modules():
-            if isinstance(m, (OneOf, CellNode)):
+            if isinstance(m, ChoiceModule):
                 m.tau = tau
 
     def set_skip_noise(self, lam: float, generator: torch.Generator | None = None) -> None:

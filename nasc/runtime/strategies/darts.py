@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from nasc.runtime.choices import CellNode, OneOf, softmax_weights
+from nasc.runtime.choices import ChoiceModule, softmax_weights
 from nasc.runtime.progress import Progress
 from nasc.runtime.rundir import SearchCheckpoint
 from nasc.runtime.strategies.common import (
@@ -41,43 +41,25 @@ def temperature(total: int, epoch: int, schedule: str) -> float:
 
 
 def arch_state(net: nn.Module) -> dict[str, torch.Tensor]:
-    """alpha/beta by label: ``<label>.alpha`` and ``<label>.beta``."""
-    out = {}
-    for m in net.modules():
-        if isinstance(m, OneOf) and m.alpha is not None:
-            out[f"{m.label}.alpha"] = m.alpha.detach().cpu().clone()
-        elif isinstance(m, CellNode) and m.beta is not None:
-            out[f"{m.label}.beta"] = m.beta.detach().cpu().clone()
-    return out
+    """Every choice's architecture weights by label: ``<label>.alpha``, ``<label>.beta``."""
+    return {f"{m.label}.{name}": p.detach().cpu().clone()
+            for m in net.modules() if isinstance(m, ChoiceModule)
+            for name, p in m.arch_logits().items()}
 
 
 def load_arch_state(net: nn.Module, state: dict[str, torch.Tensor]) -> None:
     with torch.no_grad():
         for m in net.modules():
-            if isinstance(m, OneOf) and m.alpha is not None:
-                m.alpha.copy_(state[f"{m.label}.alpha"])
-            elif isinstance(m, CellNode) and m.beta is not None:
-                m.beta.copy_(state[f"{m.label}.beta"])
+            if isinstance(m, ChoiceModule):
+                for name, p in m.arch_logits().items():
+                    p.copy_(state[f"{m.label}.{name}"])
 
 
 def discretize(net: nn.Module) -> dict:
-    """The discrete architecture: per searched node the top-k (input, operator) pairs from
-    distinct inputs by softmax(alpha)_o * softmax(beta)_i; elsewhere the operator of largest alpha."""
-    assignment = {}
-    for label, m in net.choice_modules().items():
-        if isinstance(m, CellNode) and m.searched:
-            beta = torch.softmax(m.beta.detach(), 0)
-            best = []
-            for k, i in enumerate(m.sources):
-                edge = m.edges[str(i)]
-                alpha = torch.softmax(edge.alpha.detach(), 0)
-                o = int(alpha.argmax())
-                best.append((float(alpha[o] * beta[k]), -i, i, edge.options[o]))
-            top = sorted(best, reverse=True)[: m.keep]
-            assignment[label] = tuple(sorted((i, op) for _, _, i, op in top))
-        elif isinstance(m, OneOf) and m.alpha is not None:
-            assignment[label] = m.options[int(m.alpha.detach().argmax())]
-    return assignment
+    """The discrete architecture: what each searched choice's weights favour (a cell node: its
+    top-k (input, operator) pairs; a one-of: the operator of largest alpha; an interaction set:
+    its slots' strongest distinct products)."""
+    return {label: m.strongest() for label, m in net.choice_modules().items() if m.arch_logits()}
 
 
 def views(state: dict) -> dict:
@@ -87,7 +69,12 @@ def views(state: dict) -> dict:
 
 
 def softmaxes(state: dict[str, torch.Tensor]) -> dict[str, list[float]]:
-    return {k: [round(float(x), 6) for x in torch.softmax(v, 0)] for k, v in state.items()}
+    return {k: _rounded(torch.softmax(v, -1).tolist()) for k, v in state.items()}
+
+
+def _rounded(values: list) -> list:
+    """Six decimals, nested lists (one row per slot of an interaction set) kept."""
+    return [_rounded(v) if isinstance(v, list) else round(v, 6) for v in values]
 
 
 class Darts:

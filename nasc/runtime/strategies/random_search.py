@@ -61,8 +61,9 @@ def search(ctx: SearchContext) -> dict:
         done.append({"child": n, **train_child(ctx, assignment, config, n)})
         saved.save({"done": len(done), "history": done})
         if ctx.show_progress:
-            print(f"child {n} ({n + 1} of {len(drawn)}): valid auc "
-                  f"{result.valid['auc']:.5f} logloss {result.valid['logloss']:.5f}", flush=True)
+            valid = done[-1]["valid"]
+            print(f"child {n} ({n + 1} of {len(drawn)}): valid auc {valid['auc']:.5f} "
+                  f"logloss {valid['logloss']:.5f}", flush=True)
     key = sort_key(monitor)
     best = min(done, key=lambda r: key(r["valid"]))
     ctx.record.update({"strategy": "random", "children": len(done), "best_child": best["child"],

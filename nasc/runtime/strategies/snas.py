@@ -32,7 +32,7 @@ class GumbelSoftmax:
         u = torch.rand(logits.shape, generator=self.generator, dtype=logits.dtype)
         exponential = -torch.log(u.clamp_min(1e-20))  # Exp(1)
         gumbel = -torch.log(exponential.clamp_min(1e-20))  # Gumbel(0, 1)
-        return torch.softmax((logits + gumbel.to(logits.device)) / tau, dim=0)
+        return torch.softmax((logits + gumbel.to(logits.device)) / tau, dim=-1)
 
 
 def temperature(start: float, end: float, total: int, epoch: int) -> float:

@@ -61,8 +61,14 @@ def example_inputs(shapes: dict[str, list], rows: int = 2) -> tuple[torch.Tensor
                             else torch.int64) for name, shape in shapes.items())
 
 
+# torch 2.13 marks TorchScript deprecated; it still traces, saves and loads, and the warning says
+# nothing the user of `nasc export --format torchscript` can act on.
+_QUIET_JIT = {"action": "ignore", "category": DeprecationWarning, "message": ".*torch.jit"}
+
+
 def write_torchscript(scorer: Scorer, example: tuple, path: Path) -> None:
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.filterwarnings(**_QUIET_JIT)
         traced = torch.jit.trace(scorer.eval(), example, check_trace=False)
     traced.save(str(path))
 
@@ -90,7 +96,9 @@ def load_scorer(fmt: str, path: Path, names: list[str]) -> Callable[[dict], np.n
 
             session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
             return lambda cols: session.run([OUTPUT], {n: cols[n].numpy() for n in names})[0]
-        module = torch.jit.load(str(path), map_location="cpu")
+        with warnings.catch_warnings():
+            warnings.filterwarnings(**_QUIET_JIT)
+            module = torch.jit.load(str(path), map_location="cpu")
     except Exception as exc:  # each runtime raises its own kinds for a damaged file
         raise UsageError([Diagnostic(str(path), 0, 0, f"cannot load the {fmt} model: "
                                      f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",

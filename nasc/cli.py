@@ -1,4 +1,4 @@
-"""The `nasc` command line: fmt, compile, train, search.
+"""The `nasc` command line: fmt, compile, train, search, export, predict.
 
 User mistakes (a bad spec, bad data, a bad flag) print a located error and exit with status 2;
 nothing here lets a traceback reach the user for them.
@@ -285,6 +285,39 @@ def search(spec: str | None, data: str, split: str, split_seed: int | None,
                               quiet=quiet, overwrite=overwrite, threads=threads,
                               split_seed=saved.get("split_seed", saved["seed"]),
                               init=str(inherited) if inherited.exists() else None))
+
+
+@main.command(name="export")
+@click.argument("run", type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["torchscript", "onnx"]), required=True,
+              help="TorchScript (torch.jit.load) or ONNX (onnxruntime).")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Export directory (default RUN/export-<format>).")
+@_user_errors
+def export_(run: str, fmt: str, out: str | None) -> None:
+    """Write RUN's trained model and its feature map (vocabularies, OOV, buckets) for scoring.
+
+    RUN is a run directory of `nasc train` or of `nasc search --retrain`."""
+    from nasc.runtime.commands.export import export_run
+
+    click.echo(export_run(run, fmt, out))
+
+
+@main.command()
+@click.argument("source", metavar="RUN_OR_EXPORT", type=click.Path())
+@click.option("--data", required=True, type=click.Path(),
+              help="Raw rows to score, in the format the model was trained on.")
+@click.option("--schema", type=click.Path(), default=None,
+              help="A field schema (JSON) of the rows: checked to declare the model's fields.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="FILE.csv or FILE.parquet (default <data>.predictions.csv here).")
+@_user_errors
+def predict(source: str, data: str, schema: str | None, out: str | None) -> None:
+    """Score raw rows with a trained run or an export: one probability per row, in row order,
+    with the preprocessing training used (a value training never kept gets its OOV id)."""
+    from nasc.runtime.commands.predict import predict_rows
+
+    click.echo(predict_rows(source, data, schema, out))
 
 
 def _optional(flag: str, value) -> list[str]:

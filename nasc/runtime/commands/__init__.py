@@ -1,2 +1,3 @@
 """The runtime half of the CLI's commands, one module per command: ``describe`` (``nasc compile``'s
-report), ``train`` and ``search``; ``dataset`` and ``common`` hold what several of them share."""
+report), ``train``, ``search``, ``export`` and ``predict``; ``dataset`` and ``common`` hold what
+several of them share."""

@@ -14,15 +14,18 @@ def train_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
                batch: int | None = None, device: str = "cpu", quiet: bool = False,
                init: str | None = None, eval_negatives: int | str | None = None,
                train_positions: int | str | None = None, overwrite: bool = False,
-               threads: int | None = None, split_seed: int | None = None) -> str:
+               threads: int | None = None, split_seed: int | None = None,
+               schema: str | None = None) -> str:
     """``nasc train``: build the fx model of a fixed spec, train it, write the run directory.
 
     ``init``: a state_dict file to start from (``RUN/inherited.pt`` of a one-shot search).
     ``overwrite``: start over in a run directory that holds an earlier run (else refused).
     ``threads``: CPU threads (None: the thread policy, nasc.runtime.threads). ``split_seed``:
     the seed of a random 8:1:1 split (None: SPLIT_SEED, the same rows for every seed).
+    ``schema``: the JSON field schema of a CSV/TSV/Parquet ``data`` (nasc.runtime.data.tabular).
     ``eval_negatives`` (an int or "full") and ``train_positions`` (an int or "all") are for
     ``head next_item`` models (``nasc.runtime.retrieval``)."""
+    import json
     from pathlib import Path
 
     import torch
@@ -45,6 +48,8 @@ def train_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
                                        train_positions=train_positions)
     cpu = use_threads(threads, quiet, program.train.get("threads"))
     options = log_options(program, data, config.train_positions)
+    if schema is not None:
+        options["schema"] = schema
     dataset = open_dataset(program, data, seed=config.seed, split=split, split_seed=split_seed,
                            **options)
     check_task(program, dataset, data)
@@ -70,7 +75,10 @@ def train_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
                                        "split_seed": resolved_split_seed(split_seed),
                                        "cpu": cpu.to_json(), "train": config.to_json(),
                                        "schema": dataset.schema.to_json(),
-                                       "parameters": parameters, **protocol})
+                                       "parameters": parameters, **protocol,
+                                       **({"data_schema": schema} if schema else {})})
+        if dataset.features is not None:  # how `nasc predict` reads raw rows as training did
+            run.write_text("features.json", json.dumps(dataset.features) + "\n")
         result = train_model(model, dataset, config, run, show_progress=not quiet,
                              score_initial=init is not None)
         summary = {"best_epoch": result.best_epoch, "valid": result.valid, "test": result.test,

@@ -25,7 +25,7 @@ def is_avazu_header(line: str) -> bool:
     return line.split(",")[:3] == REQUIRED
 
 
-def _hour_fields(path, hours: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def hour_fields(path, hours: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(N,) 'YYMMDDHH' -> hour of day (N,) and weekday (N,), computed once per distinct value."""
     uniq, inverse = np.unique(hours, return_inverse=True)
     hod, wd = np.empty(len(uniq), np.int64), np.empty(len(uniq), np.int64)
@@ -54,12 +54,15 @@ def load_avazu(path: str | Path, *, seed: int = 2021, min_count: int | None = No
     if i is not None:
         raise data_error(str(path), i + 2, f"bad click label {str(cols['click'][i])!r}",
                          "click is 0 or 1")
-    hod, wd = _hour_fields(path, cols["hour"])
+    hod, wd = hour_fields(path, cols["hour"])
     categorical = {"hour_of_day": hod, "weekday": wd}
     categorical.update({k: v for k, v in cols.items() if k not in REQUIRED})
     mc = auto_min_count(n) if min_count is None else min_count
+    recipes = {k: {"column": k, "transform": "text"} for k in categorical}
+    recipes.update({k: {"column": "hour", "transform": k} for k in ("hour_of_day", "weekday")})
     raw = RawTable(label=(cols["click"] == "1").astype(np.float32), categorical=categorical,
-                   min_count={k: mc for k in categorical})
+                   min_count={k: mc for k in categorical}, reader="table", label_column="click",
+                   recipes=recipes)
     meta = {"source": [str(path)], "format": "avazu", "split": "random811", "seed": seed,
             "min_count": mc, "requested_split": split}
     return build_dataset(dataset_name("avazu", path), raw,

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from .featuremap import describe
 from .splits import Splits
 from .table import Dataset, FieldInfo, Schema, TensorTable
 from .vocab import Vocabulary
@@ -36,6 +37,12 @@ class RawTable:
     groups: dict[str, str] = field(default_factory=dict)              # field -> vocabulary group
     min_count: dict[str, int] = field(default_factory=dict)           # group -> min count
     extra: dict[str, np.ndarray] = field(default_factory=dict)        # passed through as columns
+    # How scoring reads raw rows again (nasc.runtime.data.featuremap): the format's reader (None:
+    # raw rows of this format cannot be scored), the label column, and per field its column and
+    # transform as the loader applied them.
+    reader: str | None = None
+    label_column: str | None = None
+    recipes: dict[str, dict] = field(default_factory=dict)
 
     def group(self, name: str) -> str:
         return self.groups.get(name, name)
@@ -126,8 +133,12 @@ def build_dataset(name: str, raw: RawTable, splits: Splits, *, task: str = "ctr"
         max_len=max_len if raw.sequence else 0,
         task=task,
     )
+    kinds = {**{k: "categorical" for k in raw.categorical}, **{k: "multi_hot" for k in raw.multi_hot},
+             **{k: "sequence" for k in raw.sequence}, **{k: "target" for k in raw.target}}
+    features = describe(raw.reader, raw.label_column, raw.recipes, kinds, raw.groups, vocabs,
+                        width if raw.multi_hot else 0, schema.max_len)
     meta = dict(meta or {})
     meta.setdefault("rows", {s: len(t) for s, t in zip(("train", "valid", "test"), tables)})
     meta.setdefault("positive_rate", {s: round(float(t.columns["label"].mean()), 6) if len(t) else 0.0
                                       for s, t in zip(("train", "valid", "test"), tables)})
-    return Dataset(name, schema, tables[0], tables[1], tables[2], meta)
+    return Dataset(name, schema, tables[0], tables[1], tables[2], meta, features)

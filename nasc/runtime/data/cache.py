@@ -19,7 +19,7 @@ import torch
 
 from .table import Dataset, Schema, TensorTable
 
-CACHE_VERSION = 1  # bump when preprocessing changes what a loader produces
+CACHE_VERSION = 2  # bump when preprocessing changes what a loader produces
 SPLITS = ("train", "valid", "test")
 
 
@@ -46,6 +46,7 @@ def save(path: Path, ds: Dataset) -> None:
         "name": ds.name,
         "schema": json.dumps(ds.schema.to_json()),
         "meta": json.dumps(ds.meta),
+        "features": json.dumps(ds.features),
         **{s: dict(t.columns) for s, t in zip(SPLITS, (ds.train, ds.valid, ds.test))},
     }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,7 +72,8 @@ def load(path: Path) -> Dataset | None:
             return None
         tables = [TensorTable(payload[s]) for s in SPLITS]
         return Dataset(payload["name"], Schema.from_json(json.loads(payload["schema"])), *tables,
-                       meta=json.loads(payload["meta"]))
+                       meta=json.loads(payload["meta"]),
+                       features=json.loads(payload["features"]))
     except Exception:  # truncated, corrupt or foreign file: rebuild
         return None
 

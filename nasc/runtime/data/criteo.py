@@ -43,17 +43,22 @@ def is_criteo_header(line: str) -> bool:
     return line.replace("\t", ",").split(",")[:2] == ["label", "I1"]
 
 
-def load_criteo(path: str | Path, *, seed: int = 2021, min_count: int | None = None,
-                split: str = "random811") -> Dataset:
+def read_criteo_columns(path: str | Path) -> tuple[dict[str, np.ndarray], int]:
+    """Every column of a Criteo file as strings, and the number of header lines (0 or 1)."""
     first = next(iter(head_lines(path, 1)), "")
     header = is_criteo_header(first)
     delimiter = "\t" if "\t" in first else ","
     cols = read_columns(path, delimiter=delimiter, header=header, names=None if header else COLUMNS)
     if header:
         require_columns(path, list(cols), COLUMNS)
+    require_rows(path, len(cols["label"]))
+    return cols, 1 if header else 0
+
+
+def load_criteo(path: str | Path, *, seed: int = 2021, min_count: int | None = None,
+                split: str = "random811") -> Dataset:
+    cols, skip = read_criteo_columns(path)
     n = len(cols["label"])
-    require_rows(path, n)
-    skip = 1 if header else 0
     labels, _ = parse_numbers(path, "label", cols["label"], skip, missing=())
     i = first_bad(np.isin(labels, (0.0, 1.0)))
     if i is not None:
@@ -66,8 +71,11 @@ def load_criteo(path: str | Path, *, seed: int = 2021, min_count: int | None = N
         categorical[name] = bucketize_log(values, present)
     for name in CAT_FIELDS:
         categorical[name] = cols[name]  # "" (missing) is a token of its own
+    recipes = {**{k: {"column": k, "transform": "log_buckets"} for k in INT_FIELDS},
+               **{k: {"column": k, "transform": "text"} for k in CAT_FIELDS}}
     raw = RawTable(label=labels.astype(np.float32), categorical=categorical,
-                   min_count={k: mc for k in categorical})
+                   min_count={k: mc for k in categorical}, reader="criteo", label_column="label",
+                   recipes=recipes)
     meta = {"source": [str(path)], "format": "criteo", "split": "random811", "seed": seed,
             "min_count": mc, "requested_split": split}
     return build_dataset(dataset_name("criteo", path), raw,

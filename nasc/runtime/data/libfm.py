@@ -139,7 +139,8 @@ def load_libfm(path: str | Path, *, seed: int = 2021, split: str = "files", min_
     x, y = np.concatenate(xs), np.concatenate(ys)
     names = field_names_for(files, x.shape[1], field_names)
     raw = RawTable(label=y, categorical={n: x[:, i] for i, n in enumerate(names)},
-                   min_count={n: min_count for n in names})
+                   min_count={n: min_count for n in names}, reader="libfm",
+                   recipes={n: {"column": i, "transform": "integer"} for i, n in enumerate(names)})
     name = strip_suffixes(files[0]).split(".")[0] if path.is_dir() else strip_suffixes(path)
     meta = {"source": [str(f) for f in files], "format": "libfm", "split": split, "seed": seed,
             "min_count": min_count}

@@ -72,8 +72,11 @@ def make_synthetic(seed: int = 2021, n: int = 60000, num_fields: int = 8, vocab:
     main = rng.normal(0.0, 1.0, size=(num_fields, vocab)) * first_order
     logit += main[np.arange(num_fields), x].sum(axis=1)
 
+    # Raw rows to score are a CSV with columns f0, f1, ... of integer values.
     raw = RawTable(label=np.zeros(n, np.float32),
-                   categorical={nm: x[:, i] for i, nm in enumerate(names)})
+                   categorical={nm: x[:, i] for i, nm in enumerate(names)},
+                   reader=None if with_sequence else "table",
+                   recipes={nm: {"column": nm, "transform": "integer"} for nm in names})
     planted_meta = [{"fields": list(t), "names": [names[f] for f in t], "order": len(t)}
                     for t in planted]
     if with_sequence:

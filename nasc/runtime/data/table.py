@@ -123,6 +123,7 @@ class Dataset:
     valid: TensorTable
     test: TensorTable
     meta: dict = field(default_factory=dict)  # JSON-able: source, options, planted interactions…
+    features: dict | None = None  # the feature map (nasc.runtime.data.featuremap), JSON-able
 
     def splits(self) -> dict[str, TensorTable]:
         return {"train": self.train, "valid": self.valid, "test": self.test}

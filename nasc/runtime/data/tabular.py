@@ -81,7 +81,7 @@ def _read_parquet(path: Path) -> pa.Table:
                          "(e.g. pandas.DataFrame.to_parquet)") from None
 
 
-class _Source:
+class TableSource:
     """The columns of a CSV or Parquet file, converted on demand."""
 
     def __init__(self, path: Path):
@@ -124,14 +124,21 @@ class _Source:
         return Ragged(tokens, lengths)
 
 
-def _numeric_tokens(src: _Source, spec: dict, train: np.ndarray) -> np.ndarray:
+def quantile_tokens(values: np.ndarray, present: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """(N,) numbers -> (N,) bucket tokens 0..len(edges); a missing value is token -1."""
+    return np.where(present, np.searchsorted(edges, values, side="right"), -1).astype(np.int64)
+
+
+def _numeric_tokens(src: TableSource, spec: dict, train: np.ndarray) -> tuple[np.ndarray, dict]:
+    """A numeric field's tokens, and its recipe for scoring raw rows later (with the edges)."""
     values, present = parse_numbers(src.path, spec["name"], src.strings(spec["name"]), src.header)
     buckets = spec.get("buckets", "log")
     if buckets == "log":
-        return bucketize_log(values, present)
-    # Quantile edges from the train rows only; missing values get token -1.
+        return bucketize_log(values, present), {"transform": "log_buckets"}
+    # Quantile edges from the train rows only.
     edges = np.unique(np.quantile(values[train & present], np.linspace(0, 1, int(buckets) + 1)[1:-1]))
-    return np.where(present, np.searchsorted(edges, values, side="right"), -1).astype(np.int64)
+    return quantile_tokens(values, present, edges), {"transform": "quantile_buckets",
+                                                     "edges": edges.tolist()}
 
 
 def load_tabular(path: str | Path, schema: dict | str | Path, *, seed: int = 2021,
@@ -140,7 +147,7 @@ def load_tabular(path: str | Path, schema: dict | str | Path, *, seed: int = 202
     path = Path(path)
     schema, where = load_schema(schema)
     _check_schema(schema, where)
-    src = _Source(path)
+    src = TableSource(path)
     seq_spec = schema.get("sequence") or {}
     wanted = [schema["label"], *(f["name"] for f in schema["fields"]),
               *(f["name"] for f in seq_spec.get("fields", [])),
@@ -160,25 +167,31 @@ def load_tabular(path: str | Path, schema: dict | str | Path, *, seed: int = 202
     train = np.zeros(n, dtype=bool)
     train[splits[0]] = True
 
-    raw = RawTable(label=labels.astype(np.float32))
+    raw = RawTable(label=labels.astype(np.float32), reader="table", label_column=schema["label"])
+    text = {"transform": "text"}
     pooling = {}
     for f in schema["fields"]:
         name, kind = f["name"], f.get("kind", "categorical")
         raw.groups[name] = f.get("group", name)
         raw.min_count[raw.group(name)] = int(f.get("min_count", 1))
+        recipe = text
         if kind == "categorical":
             raw.categorical[name] = src.strings(name)
         elif kind == "numeric":
-            raw.categorical[name] = _numeric_tokens(src, f, train)
+            raw.categorical[name], recipe = _numeric_tokens(src, f, train)
         else:
             raw.multi_hot[name] = src.ragged(name, f.get("sep", "|"))
+            recipe = {**text, "sep": f.get("sep", "|")}
             pooling[name] = f.get("pooling", "sum")
+        raw.recipes[name] = {"column": name, **recipe}
     for f in seq_spec.get("fields", []):
         raw.groups[f["name"]] = f.get("group", f["name"])
         raw.sequence[f["name"]] = src.ragged(f["name"], seq_spec.get("sep", "|"))
+        raw.recipes[f["name"]] = {"column": f["name"], **text, "sep": seq_spec.get("sep", "|")}
     for f in schema.get("target", []):
         raw.groups[f["name"]] = f.get("group", f["name"])
         raw.target[f["name"]] = src.strings(f["name"])
+        raw.recipes[f["name"]] = {"column": f["name"], **text}
     _check_aligned(src, raw)
 
     meta = {"source": [str(path)], "format": "parquet" if src.parquet else "csv", "split": "random811",
@@ -188,7 +201,7 @@ def load_tabular(path: str | Path, schema: dict | str | Path, *, seed: int = 202
                          multi_hot_len=schema.get("multi_hot_len"), meta=meta)
 
 
-def _check_aligned(src: _Source, raw: RawTable) -> None:
+def _check_aligned(src: TableSource, raw: RawTable) -> None:
     """All sequence fields describe the same behaviours, so their lengths agree row by row."""
     items = list(raw.sequence.items())
     for name, rag in items[1:]:

@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nasc.runtime import metrics
-from nasc.runtime.device_metrics import auc_rows, average_ranks, ctr_scores, logloss_rows
+from nasc.runtime.device_metrics import (auc_rows, average_ranks, ctr_score_list, ctr_scores,
+                                         logloss_rows)
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -45,3 +46,15 @@ def test_constant_scores_give_one_half_and_logloss_clips():
     extreme = torch.tensor([[1.0, 0.0, 1.0, 0.0]])  # two sure mistakes
     assert float(logloss_rows(labels, extreme)[0]) == pytest.approx(
         metrics.logloss(labels, extreme[0]), abs=1e-12)
+
+
+def test_score_list_refuses_what_sklearn_refuses():
+    labels = torch.tensor([0.0, 1.0, 1.0, 0.0])
+    good = torch.tensor([0.2, 0.7, 0.6, 0.1])
+    assert ctr_score_list(labels, [good]) == [{"auc": metrics.auc(labels, good),
+                                              "logloss": pytest.approx(metrics.logloss(labels, good))}]
+    with pytest.raises(ValueError, match="NaN"):
+        ctr_score_list(labels, [good, torch.tensor([0.2, float("nan"), 0.6, 0.1])])
+    with pytest.raises(ValueError, match="one class"):
+        ctr_score_list(torch.ones(4), [good])
+    assert ctr_score_list(labels, []) == []

@@ -8,6 +8,8 @@ syncs once. Tested against sklearn on data with many ties (tests/test_device_met
 """
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor
 
@@ -59,13 +61,19 @@ def ctr_scores(labels: Tensor, probs: Tensor) -> Tensor:
 
 def ctr_score_list(labels: Tensor, probs: list[Tensor], chunk: int = 64) -> list[dict[str, float]]:
     """{'auc', 'logloss'} of each probability vector (N,) in ``probs``, as nasc.runtime.metrics
-    gives them; the scores are read to the host once. ``chunk`` rows are sorted at a time to bound
-    the working memory."""
+    gives them, read to the host once. ``chunk`` rows are sorted at a time to bound the working
+    memory. Raises where sklearn did: NaN probabilities, or a single class in ``labels``."""
     if not probs:
         return []
-    if not 0 < float(labels.sum()) < len(labels):
+    rows = []
+    for i in range(0, len(probs), chunk):
+        block = torch.stack(probs[i:i + chunk])
+        rows.append(torch.cat([ctr_scores(labels, block),
+                               block.isnan().any(1, keepdim=True).double()], dim=1))
+    values = torch.cat(rows).tolist()  # the one host sync
+    if any(nan for _, _, nan in values):
+        raise ValueError("Input contains NaN.")  # sklearn's refusal of a diverged child
+    if math.isnan(values[0][0]):  # P Q = 0
         raise ValueError("Only one class present in y_true. ROC AUC score is not defined in that "
-                         "case.")  # sklearn's refusal, as the per-child path raised it
-    rows = torch.cat([ctr_scores(labels, torch.stack(probs[i:i + chunk]))
-                      for i in range(0, len(probs), chunk)])
-    return [{"auc": auc, "logloss": logloss} for auc, logloss in rows.tolist()]
+                         "case.")
+    return [{"auc": auc, "logloss": logloss} for auc, logloss, _ in values]

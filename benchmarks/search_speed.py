@@ -111,7 +111,8 @@ class Reference:
         self.model = ref_autopi.AutoPI(vocab, DIM).train()
         ref_autopi.load_from_nasc(self.model, darts.net)
         self.model.tau = darts.net.interaction_node1.tau
-        ref_autopi.set_skip_noise(self.model, darts.ctx.settings["noisy_skip"], generator(2021, 2, 2))
+        ref_autopi.set_skip_noise(self.model, darts.ctx.settings["noisy_skip"],
+                                  generator(2021, 2, 2))
         self.arch, self.weights = self.model.arch_parameters(), self.model.weight_parameters()
         self.a_opt = torch.optim.Adam(self.arch, lr=6e-4, betas=(0.5, 0.999), weight_decay=1e-3)
         self.w_opt = torch.optim.SGD(self.weights, lr=0.025, momentum=0.9, weight_decay=3e-4)

@@ -51,8 +51,9 @@ def test_constant_scores_give_one_half_and_logloss_clips():
 def test_score_list_refuses_what_sklearn_refuses():
     labels = torch.tensor([0.0, 1.0, 1.0, 0.0])
     good = torch.tensor([0.2, 0.7, 0.6, 0.1])
-    assert ctr_score_list(labels, [good]) == [{"auc": metrics.auc(labels, good),
-                                              "logloss": pytest.approx(metrics.logloss(labels, good))}]
+    [scores] = ctr_score_list(labels, [good])
+    assert scores == {"auc": metrics.auc(labels, good),
+                      "logloss": pytest.approx(metrics.logloss(labels, good))}
     with pytest.raises(ValueError, match="NaN"):
         ctr_score_list(labels, [good, torch.tensor([0.2, float("nan"), 0.6, 0.1])])
     with pytest.raises(ValueError, match="one class"):

@@ -5,8 +5,6 @@ operator here but Skip ends in ReLU. FieldBatchNorm is the per-operator BN of §
 """
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -16,6 +14,24 @@ def pair_indices(num_fields: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Row and column indices of every field pair i < j, in row-major order: (P,), (P,)."""
     rows, cols = torch.triu_indices(num_fields, num_fields, offset=1)
     return rows, cols
+
+
+def gram_pair_index(num_fields: int) -> torch.Tensor:
+    """(P,) positions of the pairs i < j (row-major, as ``pair_indices``) in a flattened m x m
+    Gram matrix."""
+    rows, cols = pair_indices(num_fields)
+    return rows * num_fields + cols
+
+
+def pair_inner_products(x: torch.Tensor, gram_index: torch.Tensor) -> torch.Tensor:
+    """(B, m, k) -> (B, P): <x_i, x_j> for the pairs of ``gram_pair_index``.
+
+    Read from the Gram matrix X X^T: one bmm whose backward is two bmms, where gathering
+    x[:, rows] * x[:, cols] has a serial index_put_ backward (the products alone, forward +
+    backward at batch 4096, k = 10: 7.7x slower at m = 10, 18x at m = 39).
+    """
+    gram = torch.bmm(x, x.transpose(1, 2))  # (B, m, m)
+    return gram.flatten(1).index_select(1, gram_index)
 
 
 class Skip(nn.Module):
@@ -77,11 +93,15 @@ class SelfAttention(nn.Module):
         return t.view(b, m, self.heads, self.head_dim).transpose(1, 2)  # (B, h, m, d_h)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        q, k, v = self._split(self.query(x)), self._split(self.key(x)), self._split(self.value(x))
-        scores = q @ k.transpose(-1, -2) / math.sqrt(self.head_dim)  # (B, h, m, m)
-        out = torch.softmax(scores, dim=-1) @ v  # (B, h, m, d_h)
+        # The four projections as one matmul over the concatenated weights (the parameters stay
+        # four nn.Linear, so checkpoints and seeded initialisation are unchanged).
+        weight = torch.cat([self.query.weight, self.key.weight, self.value.weight,
+                            self.residual.weight])  # (4k, k)
+        q, k, v, residual = F.linear(x, weight).split(x.shape[-1], dim=-1)
+        # softmax(q k^T / sqrt(d_h)) v: SDPA's default scale is 1 / sqrt(d_h)
+        out = F.scaled_dot_product_attention(self._split(q), self._split(k), self._split(v))
         out = out.transpose(1, 2).reshape(x.shape)  # (B, m, k) heads concatenated
-        return F.relu(out + self.residual(x))
+        return F.relu(out + residual)
 
 
 class FMAligned(nn.Module):
@@ -95,17 +115,15 @@ class FMAligned(nn.Module):
     def __init__(self, num_fields: int, dim: int):
         super().__init__()
         self.num_fields, self.dim = num_fields, dim
-        rows, cols = pair_indices(num_fields)
-        self.register_buffer("rows", rows, persistent=False)
-        self.register_buffer("cols", cols, persistent=False)
-        self.num_pairs = rows.numel()
+        self.register_buffer("gram_index", gram_pair_index(num_fields), persistent=False)
+        self.num_pairs = self.gram_index.numel()
         self.align = nn.Linear(max(self.num_pairs, 1), num_fields * dim)
 
     def inner_products(self, x: torch.Tensor) -> torch.Tensor:
         """(B, m, k) -> (B, P) with P = m(m-1)/2, or (B, 1) zeros when m == 1."""
         if self.num_pairs == 0:
             return x.new_zeros(x.shape[0], 1)
-        return (x[:, self.rows] * x[:, self.cols]).sum(-1)  # (B, P)
+        return pair_inner_products(x, self.gram_index)  # (B, P)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         p = self.inner_products(x)

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from .activations import make_activation, zero_padded
-from .autopi import pair_indices
+from .autopi import gram_pair_index, pair_indices, pair_inner_products
 
 
 class FieldEmbedding(nn.Module):
@@ -75,13 +75,11 @@ class InnerProduct(nn.Module):
 
     def __init__(self, num_fields: int, dim: int | None = None):
         super().__init__()
-        rows, cols = pair_indices(num_fields)
-        self.register_buffer("rows", rows, persistent=False)
-        self.register_buffer("cols", cols, persistent=False)
-        self.out_dim = rows.numel()
+        self.register_buffer("gram_index", gram_pair_index(num_fields), persistent=False)
+        self.out_dim = self.gram_index.numel()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return (x[:, self.rows] * x[:, self.cols]).sum(-1)  # (B, P)
+        return pair_inner_products(x, self.gram_index)  # (B, P)
 
 
 class OuterProduct(nn.Module):

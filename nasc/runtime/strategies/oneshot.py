@@ -12,9 +12,10 @@ A stage over the supernet (behavior ``blocks``, ``mlp`` widths/activations, node
    ``monotone`` MLP are drawn together, uniformly over the allowed sequences: ``net.sample``,
    nasc.compiler.sampling's rules), Adam from the spec's ``train`` optimizer, one cosine schedule per stage;
 2. ``children`` child paths drawn with a seeded generator (duplicates ranked once) are ranked on
-   a seeded validation subset of ``valid_subset`` rows with the inherited weights
-   (``evaluate(..., bn_batch_stats=True)``); the ``top`` best are evaluated on the full validation
-   split and the best by ``monitor`` is kept.
+   a seeded validation subset of ``valid_subset`` rows with the inherited weights (batch-norm
+   with batch statistics, as ``evaluate(..., bn_batch_stats=True)``; every child's AUC and
+   logloss computed together on the device, nasc.runtime.device_metrics); the ``top`` best are
+   evaluated on the full validation split and the best by ``monitor`` is kept.
 
 While a stage runs, the labels of *later* stages are held at a fixed default (option 0 of an
 operator choice, the widest width of an MLP layer, the first inputs of a searched cell node), with
@@ -68,8 +69,8 @@ import torch
 from torch import nn
 
 from nasc.compiler.program import InteractionsDef
-from nasc.runtime import metrics
 from nasc.runtime.choices import TupleChoice
+from nasc.runtime.device_metrics import ctr_score_list
 from nasc.runtime.progress import Progress
 from nasc.runtime.rundir import SearchCheckpoint
 from nasc.runtime.strategies.common import (SearchContext, build_supernet, from_json, generator,
@@ -79,15 +80,9 @@ from nasc.runtime.strategies.stages import (
     AbsentInteractions, FixedMLP, Stage, Swaps, Passthrough, default_value, mlp_layers,
     plan_stages,
 )
-from nasc.runtime.train import cosine_factor, evaluate, make_optimizer
+from nasc.runtime.train import cosine_factor, evaluate, make_optimizer, predict
 
 DEFAULT_FIXED_MLP = (200, 80)  # AMEIR §3: the pre-defined MLP of Steps 1 and 2
-
-
-# ------------------------------------------------------------------------------------ scores
-def _scores(label: torch.Tensor, prob: torch.Tensor) -> dict[str, float]:
-    label, prob = label.cpu(), prob.cpu()
-    return {"auc": metrics.auc(label, prob), "logloss": metrics.logloss(label, prob)}
 
 
 # ----------------------------------------------------------------------------------- search
@@ -131,6 +126,21 @@ class OneShot:
             return self.retrieval.evaluate(model, split)
         return evaluate(model, self.subset if split == "subset" else self.valid,
                         bn_batch_stats=True)
+
+    def subset_output(self, model: nn.Module):
+        """What ranking keeps of one child: CTR probabilities of the subset, left on the device
+        (scored with the other children's by ``subset_scores``); next-item scores as they are."""
+        if self.retrieval is not None:
+            return self.retrieval.evaluate(model, "subset")
+        return predict(model, self.subset, bn_batch_stats=True)
+
+    def subset_scores(self, outputs: list) -> list[dict[str, float]]:
+        """The scores of every child's ``subset_output``: CTR AUC and logloss of all children in
+        batched kernels and one host sync (a sklearn call and a sync per child cost more than the
+        children's forward passes), equal to ``score``'s to float64 rounding."""
+        if self.retrieval is not None:
+            return outputs
+        return ctr_score_list(self.subset.columns["label"], outputs)
 
     def train_batches(self, g_data: torch.Generator):
         if self.retrieval is not None:
@@ -206,19 +216,27 @@ class OneShot:
                 progress.stream.write("\n")
         return {"train_logloss": round(last_loss, 6), "steps": done}
 
-    def rank_children(self, si: int, stage: Stage) -> tuple[dict, dict]:
-        """Rank ``children`` drawn paths on the validation subset, evaluate the top in full."""
+    def ranked_children(self, si: int, stage: Stage) -> list[tuple]:
+        """The distinct paths of ``children`` draws, scored on the validation subset with the
+        inherited weights, best first: (key, child number, path, scores) each."""
         gen = generator(self.ctx.seed, 200 + si)
-        seen, ranked = set(), []
+        seen, drawn, outputs = set(), [], []
         for n in range(stage.children):
             path = self.net.sample(gen, stage.labels)
             key = json.dumps(jsonable(path), sort_keys=True)
             if key in seen:
                 continue
             seen.add(key)
-            scores = self.score(self.net, "subset")
-            ranked.append((self.key(scores), n, path, scores))
+            drawn.append((n, path))
+            outputs.append(self.subset_output(self.net))
+        ranked = [(self.key(scores), n, path, scores)
+                  for (n, path), scores in zip(drawn, self.subset_scores(outputs))]
         ranked.sort(key=lambda r: (r[0], r[1]))
+        return ranked
+
+    def rank_children(self, si: int, stage: Stage) -> tuple[dict, dict]:
+        """Rank ``children`` drawn paths on the validation subset, evaluate the top in full."""
+        ranked = self.ranked_children(si, stage)
         top = []
         for _, n, path, sub in ranked[: stage.top]:
             self.net.fix(path)
@@ -332,10 +350,8 @@ class OneShot:
         first (ties by (order, fields))."""
         model.eval()
         ids, label = self.subset.columns["fields"], self.subset.columns["label"]
-        out = []
-        for i, c in enumerate(model.candidates):
-            prob = torch.sigmoid(model(ids, i))
-            out.append((c, _scores(label, prob)))
+        probs = [torch.sigmoid(model(ids, i)) for i in range(len(model.candidates))]
+        out = list(zip(model.candidates, ctr_score_list(label, probs)))
         model.train()
         out.sort(key=lambda r: (self.key(r[1]), len(r[0]), r[0]))
         return out

@@ -1,0 +1,450 @@
+"""Search speed on the CPU (issue 17, item 1's CPU part): one run, the same batches.
+
+    python benchmarks/search_speed.py [--threads 1] [--repeats 3] [--children 200]
+    python benchmarks/search_speed.py --render   # rewrite the table from the JSON
+
+Measures, with ``--threads`` intra-op threads and process CPU time (the machine is shared: wall
+time would count other jobs' load; CPU time counts this process's own work, all threads summed):
+
+- one AutoPI DARTS step (architecture step + weight step, batch 4096 of Frappe_x1 rows) of nasc's
+  supernet from specs/autopi.nas, run by nasc's own Darts strategy, against a plain eager PyTorch
+  reference of the same supernet with the operators as they were at 8dc4490
+  (benchmarks/reference_autopi.py), after checking in float64 that both give the same logits and
+  gradients from the same weights;
+- the forward + backward cost of each edge operator at batch 4096, k = 10, m = 10 and 39 (nasc's
+  and the reference's definitions);
+- FLOPs of a step (torch.utils.flop_counter) and GFLOP/s against a large matmul in the same run;
+- peak memory of a supernet step and of a discrete child's step, each in a fresh process (peak
+  RSS over the RSS before the step), and the bytes autograd saves for backward;
+- seconds to rank 200 one-shot children (specs/ameir_ctr.nas, synthetic default) with today's
+  batched on-device scores and with the per-child evaluate + sklearn path they replaced.
+
+Without ../shared/data/frappe_x1 the synthetic default is used, and the JSON says so. Results:
+results/search_speed.json and results/search_speed.md.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import dataclasses
+import gc
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import (FlopCounterMode, _FlopCounterMode, sdpa_backward_flop_count,
+                                      sdpa_flop_count)
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+FRAPPE = ROOT.parent / "shared" / "data" / "frappe_x1"
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import reference_autopi as ref_autopi  # noqa: E402
+from nasc.compiler.frontend import load  # noqa: E402
+from nasc.runtime import ops  # noqa: E402
+from nasc.runtime.rundir import RunDir  # noqa: E402
+from nasc.runtime.session import open_dataset  # noqa: E402
+from nasc.runtime.strategies import oneshot  # noqa: E402
+from nasc.runtime.strategies.common import SearchContext, generator, jsonable  # noqa: E402
+from nasc.runtime.strategies.darts import Darts, temperature  # noqa: E402
+from nasc.runtime.train import evaluate  # noqa: E402
+
+BATCH, DIM = 4096, 10
+
+
+def timed(fn) -> float:
+    """Process CPU seconds of one call."""
+    start = time.process_time()
+    fn()
+    return time.process_time() - start
+
+
+def cpu_seconds(fn, repeats: int) -> list[float]:
+    """Process CPU seconds of each of ``repeats`` calls, after one warm-up call."""
+    fn()
+    return [timed(fn) for _ in range(repeats)]
+
+
+# ----------------------------------------------------------------------------------- the setup
+def context(spec: str, data: str, work: Path) -> SearchContext:
+    """What `nasc search` hands a strategy (without the CLI), in the scratch folder ``work``."""
+    text, parsed, program = load(ROOT / spec)
+    settings = dict(program.strategy.settings)
+    settings["stages"] = program.strategy.stages
+    dataset = open_dataset(program, data)
+    return SearchContext(program, parsed, text, spec, dataset, data, RunDir(work / "run"),
+                         torch.device("cpu"), 2021, settings, show_progress=False)
+
+
+def darts_setup(data: str, work: Path):
+    """nasc's Darts on specs/autopi.nas as at epoch 2 (tau < 1, noisy skip on), one weight batch
+    and one architecture batch."""
+    darts = Darts(context("specs/autopi.nas", data, work))
+    darts.net.train()
+    darts.net.set_temperature(temperature(darts.epochs, 2, darts.ctx.settings["temperature"]))
+    darts.net.set_skip_noise(darts.ctx.settings["noisy_skip"], generator(2021, 2, 2))
+    w_batch = next(iter(darts.train_w.batches(BATCH, True, generator(2021, 3, 2))))
+    a_batch = next(iter(darts.train_a.batches(BATCH, True, generator(2021, 4, 2))))
+    return darts, w_batch, a_batch
+
+
+def darts_step(darts: Darts, w_batch, a_batch) -> None:
+    darts.arch_step(a_batch, w_batch)
+    darts.weight_step(w_batch)
+
+
+class Reference:
+    """The plain supernet with DARTS' step written out: Adam on alpha/beta, then momentum SGD on
+    the weights with the gradient clipped at 5 (specs/autopi.nas' optimizer settings)."""
+
+    def __init__(self, darts: Darts):
+        vocab = [f.vocab_size for f in darts.ctx.dataset.schema.fields]
+        self.model = ref_autopi.AutoPI(vocab, DIM).train()
+        ref_autopi.load_from_nasc(self.model, darts.net)
+        self.model.tau = darts.net.interaction_node1.tau
+        ref_autopi.set_skip_noise(self.model, darts.ctx.settings["noisy_skip"],
+                                  generator(2021, 2, 2))
+        self.arch, self.weights = self.model.arch_parameters(), self.model.weight_parameters()
+        self.a_opt = torch.optim.Adam(self.arch, lr=6e-4, betas=(0.5, 0.999), weight_decay=1e-3)
+        self.w_opt = torch.optim.SGD(self.weights, lr=0.025, momentum=0.9, weight_decay=3e-4)
+        self.loss = nn.BCEWithLogitsLoss()
+
+    def step(self, w_batch, a_batch) -> None:
+        loss = self.loss(self.model(a_batch["fields"]), a_batch["label"])
+        for p, g in zip(self.arch, torch.autograd.grad(loss, self.arch)):
+            p.grad = g
+        self.a_opt.step()
+        self.a_opt.zero_grad(set_to_none=True)
+        loss = self.loss(self.model(w_batch["fields"]), w_batch["label"])
+        for p, g in zip(self.weights, torch.autograd.grad(loss, self.weights, allow_unused=True)):
+            p.grad = g
+        nn.utils.clip_grad_norm_(self.weights, 5.0)
+        self.w_opt.step()
+        self.w_opt.zero_grad(set_to_none=True)
+
+
+# ------------------------------------------------------------------------ same function check
+def check_reference(darts: Darts, batch: dict, rows: int = 512) -> dict:
+    """Max |difference| of logits and of every gradient between nasc's supernet and the
+    reference built from its weights, in float64, noisy skip on with equally seeded generators."""
+    darts.net.set_skip_noise(0.0)  # a Generator does not deepcopy
+    net = copy.deepcopy(darts.net).double()
+    ref = ref_autopi.AutoPI([f.vocab_size for f in darts.ctx.dataset.schema.fields], DIM).double()
+    ref_autopi.load_from_nasc(ref, net)
+    ref.tau = net.interaction_node1.tau
+    net.set_skip_noise(0.03, torch.Generator().manual_seed(11))
+    ref_autopi.set_skip_noise(ref, 0.03, torch.Generator().manual_seed(11))
+    fields, label = batch["fields"][:rows], batch["label"][:rows].double()
+    logits_nasc = net({"fields": fields})
+    logits_ref = ref(fields)
+    nn.functional.binary_cross_entropy_with_logits(logits_nasc, label).backward()
+    nn.functional.binary_cross_entropy_with_logits(logits_ref, label).backward()
+    # nasc's gradients laid out as the reference's parameters, by the same weight copy
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(torch.zeros_like(p) if p.grad is None else p.grad)
+        for p in ref.parameters():
+            p.zero_()
+    expected = copy.deepcopy(ref)
+    ref_autopi.load_from_nasc(expected, net)
+    with torch.no_grad():
+        grad_diff = max(float(((torch.zeros_like(p) if p.grad is None else p.grad) - q).abs().max())
+                        for p, q in zip(ref.parameters(), expected.parameters()))
+    darts.net.set_skip_noise(darts.ctx.settings["noisy_skip"], generator(2021, 2, 2))
+    out = {"rows": rows, "dtype": "float64",
+           "max_abs_logit_diff": float((logits_nasc - logits_ref).detach().abs().max()),
+           "max_abs_grad_diff": grad_diff}
+    if out["max_abs_logit_diff"] > 1e-9 or grad_diff > 1e-9:
+        raise SystemExit(f"the reference does not compute nasc's supernet: {out}")
+    return out
+
+
+# --------------------------------------------------------------------------------- operators
+def operators(m: int) -> dict[str, nn.Module]:
+    """nasc's edge operators (and the edges' batch norm) and the reference's FM and attention."""
+    return {"skip": ops.Skip(m, DIM), "senet": ops.SENetLayer(m, DIM, 3),
+            "self_attention": ops.SelfAttention(m, DIM, heads=1), "fm": ops.FMAligned(m, DIM),
+            "slp": ops.SingleLayerPerceptron(m, DIM), "conv1d": ops.FieldConv1d(m, DIM),
+            "batchnorm": ops.FieldBatchNorm(m, affine=False),
+            "self_attention (8dc4490)": ref_autopi.SelfAttention(m, DIM, heads=1),
+            "fm (8dc4490)": ref_autopi.FM(m, DIM)}
+
+
+def operator_costs(fields: tuple[int, ...], repeats: int) -> list[dict]:
+    rows = []
+    for m in fields:
+        x = torch.randn(BATCH, m, DIM, requires_grad=True)
+        for name, op in operators(m).items():
+            op.train()
+
+            def run():
+                x.grad = None
+                out = op(x)
+                out.backward(torch.ones_like(out))
+
+            times = cpu_seconds(run, repeats)
+            rows.append({"operator": name, "m": m, "ms": 1e3 * min(times),
+                         "ms_median": 1e3 * statistics.median(times)})
+            print(rows[-1], flush=True)
+    return rows
+
+
+# ------------------------------------------------------------------------- FLOPs and roofline
+# CPU SDPA has no FLOP formula in torch.utils.flop_counter: count it as its flash kernels are
+CPU_SDPA = {
+    torch.ops.aten._scaled_dot_product_flash_attention_for_cpu:
+        lambda q, k, v, *_, out_shape=None, **__: sdpa_flop_count(q, k, v),
+    torch.ops.aten._scaled_dot_product_flash_attention_for_cpu_backward:
+        lambda g, q, k, v, *_, out_shape=None, **__: sdpa_backward_flop_count(g, q, k, v),
+}
+
+
+def flops(fn) -> int:
+    counter = FlopCounterMode(display=False, custom_mapping=CPU_SDPA)
+    # only the counting mode: FlopCounterMode's module tracker hooks backward in a way that
+    # refuses torch.autograd.grad, which the DARTS step calls
+    with _FlopCounterMode(counter):
+        fn()
+    return counter.get_total_flops()
+
+
+def matmul_gflops(n: int = 2048, repeats: int = 5) -> float:
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    return 2 * n ** 3 / min(cpu_seconds(lambda: a @ b, repeats)) / 1e9
+
+
+# ------------------------------------------------------------------------------------ memory
+def saved_for_backward_mb(fn) -> float:
+    """MB of the distinct storages autograd keeps for backward while ``fn`` builds its graph."""
+    storages = {}
+
+    def pack(t):
+        storages[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        fn()
+    return sum(storages.values()) / 2 ** 20
+
+
+def status_mb(field: str) -> float:
+    """A VmRSS/VmHWM line of /proc/self/status in MB. (getrusage's ru_maxrss would not do: Linux
+    carries it over fork and exec, so a child process starts with its parent's peak.)"""
+    with open("/proc/self/status") as f:
+        line = next(line for line in f if line.startswith(field + ":"))
+    return int(line.split()[1]) / 1024
+
+
+def reset_peak() -> bool:
+    """Reset VmHWM to the current RSS (Linux >= 4.0); False where that is refused."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_of_step(kind: str, data: str) -> dict:
+    """In this (fresh) process: peak RSS of one supernet step or one discrete child's weight
+    step over the RSS just before it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        darts, w_batch, a_batch = darts_setup(data, Path(tmp))
+        if kind == "child":
+            darts.net.sample(generator(2021, 9))  # a seeded discrete child (2 edges a node)
+            step = lambda: darts.weight_step(w_batch)  # noqa: E731
+        else:
+            step = lambda: darts_step(darts, w_batch, a_batch)  # noqa: E731
+        gc.collect()
+        reset = reset_peak()
+        before, peak_before = status_mb("VmRSS"), status_mb("VmHWM")
+        step()
+        peak = status_mb("VmHWM")
+    # without the reset, a loading peak above the step's would hide it: then say so
+    return {"peak_mb": peak - before, "rss_before_mb": before, "peak_before_mb": peak_before,
+            "peak_reset": reset, "visible": reset or peak > peak_before}
+
+
+def measure_peak(kind: str, data: str, threads: int) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--peak", kind, "--data", data,
+                          "--threads", str(threads)], check=True, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# ----------------------------------------------------------------------------------- ranking
+def per_child_ranking(search: oneshot.OneShot, si: int, stage) -> list:
+    """The ranking before issue 17: one evaluate() (a host copy, two sklearn calls) per child."""
+    gen = generator(search.ctx.seed, 200 + si)
+    seen, ranked = set(), []
+    for n in range(stage.children):
+        path = search.net.sample(gen, stage.labels)
+        key = json.dumps(jsonable(path), sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            scores = evaluate(search.net, search.subset, bn_batch_stats=True)
+            ranked.append((search.key(scores), n, path, scores))
+    return sorted(ranked, key=lambda r: (r[0], r[1]))
+
+
+def ranking_seconds(children: int, work: Path) -> dict:
+    """Ranking ``children`` children of specs/ameir_ctr.nas' MLP stage on the synthetic default,
+    both ways; the two rankings must agree."""
+    search = oneshot.OneShot(context("specs/ameir_ctr.nas", "synthetic", work))
+    si = next(i for i, st in enumerate(search.stages) if st.construct != "interactions")
+    stage = dataclasses.replace(search.stages[si], children=children)
+    swaps = search.hold(si)
+    try:
+        start = time.process_time()
+        new = search.ranked_children(si, stage)
+        new_seconds = time.process_time() - start
+        start = time.process_time()
+        old = per_child_ranking(search, si, stage)
+        old_seconds = time.process_time() - start
+    finally:
+        swaps.restore()
+    old_scores = {n: scores for _, n, _, scores in old}
+    diff = max(abs(scores[k] - old_scores[n][k]) for _, n, _, scores in new for k in scores)
+    # children with the same AUC are ordered by child number now, by sklearn's rounding before
+    moved = [(a[1], b[1]) for a, b in zip(new, old) if a[1] != b[1]]
+    tied = all(abs(a[0] - b[0]) <= 1e-12 for a, b in zip(new, old) if a[1] != b[1])
+    if diff > 1e-9 or not tied:
+        raise SystemExit(f"the batched ranking differs from the per-child one: {diff}, {moved}")
+    return {"children": children, "distinct": len(new), "subset_rows": len(search.subset),
+            "seconds": new_seconds, "per_child_sklearn_seconds": old_seconds,
+            "seconds_per_child": new_seconds / len(new),
+            "per_child_sklearn_seconds_per_child": old_seconds / len(old),
+            "speedup": old_seconds / new_seconds, "max_abs_score_diff": diff,
+            "order_swaps_within_exact_ties": moved}
+
+
+# -------------------------------------------------------------------------------------- main
+def measure(args) -> dict:
+    data = str(FRAPPE) if FRAPPE.exists() else "synthetic"
+    result = {"date": time.strftime("%Y-%m-%d"), "device": "cpu", "threads": args.threads,
+              "clock": "process CPU time (time.process_time), min of the repeats; the machine "
+                       "is shared",
+              "load_average_before": round(os.getloadavg()[0], 2),
+              "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                                       capture_output=True, text=True).stdout.strip(),
+              "data": "frappe_x1" if data != "synthetic" else "synthetic (frappe_x1 not found)",
+              "batch": BATCH, "repeats": args.repeats}
+    with tempfile.TemporaryDirectory() as tmp:
+        darts, w_batch, a_batch = darts_setup(data, Path(tmp))
+        result["fields"] = w_batch["fields"].shape[1]
+        result["reference_check"] = check_reference(darts, w_batch)
+        reference = Reference(darts)
+        nasc_step = lambda: darts_step(darts, w_batch, a_batch)  # noqa: E731
+        ref_step = lambda: reference.step(w_batch, a_batch)  # noqa: E731
+        nasc_step(), ref_step()  # warm-up
+        nasc_times, ref_times = [], []
+        for _ in range(args.repeats):  # interleaved: both see the same load
+            nasc_times.append(timed(nasc_step))
+            ref_times.append(timed(ref_step))
+        result["step_seconds"], result["reference_step_seconds"] = min(nasc_times), min(ref_times)
+        result["step_seconds_all"], result["reference_step_seconds_all"] = nasc_times, ref_times
+        result["speedup_vs_reference"] = min(ref_times) / min(nasc_times)
+        result["step_flops"], result["reference_step_flops"] = flops(nasc_step), flops(ref_step)
+        result["step_gflops"] = result["step_flops"] / result["step_seconds"] / 1e9
+        result["roofline_gflops"] = matmul_gflops()
+        result["supernet_saved_for_backward_mb"] = saved_for_backward_mb(
+            lambda: darts.loss(darts.net(w_batch), w_batch["label"]))
+        darts.net.sample(generator(2021, 9))
+        result["child_saved_for_backward_mb"] = saved_for_backward_mb(
+            lambda: darts.loss(darts.net(w_batch), w_batch["label"]))
+    print({k: v for k, v in result.items() if "step" in k}, flush=True)
+    for kind in ("supernet", "child"):
+        peak = measure_peak(kind, data, args.threads)
+        result[f"{kind}_peak_mb"], result[f"{kind}_peak"] = peak["peak_mb"], peak
+    result["operators"] = operator_costs((10, 39), args.repeats + 2)
+    with tempfile.TemporaryDirectory() as tmp:
+        rank = ranking_seconds(args.children, Path(tmp))
+    result["ranking"] = rank
+    result[f"rank_{args.children}_children_seconds"] = rank["seconds"]
+    result[f"rank_{args.children}_children_seconds_per_child_sklearn"] = \
+        rank["per_child_sklearn_seconds"]
+    result["autopi_d_frappe_50_epochs_seconds"] = None
+    result["autopi_d_frappe_50_epochs_why_null"] = (
+        "not run: a real 50-epoch AutoPI-D search was outside this change's scope (issue 17 "
+        "item 1 asks for one; about 25 steps an epoch plus validation, see step_seconds)")
+    return result
+
+
+def render(r: dict) -> str:
+    rank = r["ranking"]
+    children = rank["children"]
+    lines = [
+        "# Search speed on the CPU (issue 17)", "",
+        f"Measured {r['date']} at commit {r['commit']} on {r['data']}, {r['threads']} thread(s), "
+        f"batch {r['batch']}, {r['fields']} fields; {r['clock']} (load average "
+        f"{r['load_average_before']} before). Generated by benchmarks/search_speed.py from "
+        "search_speed.json.", "",
+        "| what | value |", "|---|---|",
+        f"| nasc DARTS step (arch + weight), s | {r['step_seconds']:.2f} |",
+        f"| plain PyTorch reference step (8dc4490 operators), s | "
+        f"{r['reference_step_seconds']:.2f} |",
+        f"| reference / nasc | {r['speedup_vs_reference']:.2f}x |",
+        f"| reference check (float64, max abs diff logits / grads) | "
+        f"{r['reference_check']['max_abs_logit_diff']:.1e} / "
+        f"{r['reference_check']['max_abs_grad_diff']:.1e} |",
+        f"| FLOPs per step (nasc / reference), GFLOP | {r['step_flops'] / 1e9:.1f} / "
+        f"{r['reference_step_flops'] / 1e9:.1f} |",
+        f"| step GFLOP/s / large-matmul GFLOP/s | {r['step_gflops']:.1f} / "
+        f"{r['roofline_gflops']:.1f} |",
+        f"| peak RSS of a step: supernet / discrete child, MB | {r['supernet_peak_mb']:.0f} / "
+        f"{r['child_peak_mb']:.0f} |",
+        f"| saved for backward: supernet / child, MB | "
+        f"{r['supernet_saved_for_backward_mb']:.0f} / {r['child_saved_for_backward_mb']:.0f} |",
+        f"| rank {children} one-shot children (ameir_ctr, synthetic), batched scores, s | "
+        f"{rank['seconds']:.2f} ({1e3 * rank['seconds_per_child']:.1f} ms a child) |",
+        f"| the same, per-child evaluate + sklearn as before, s | "
+        f"{rank['per_child_sklearn_seconds']:.2f} "
+        f"({1e3 * rank['per_child_sklearn_seconds_per_child']:.1f} ms a child) |",
+        f"| AutoPI-D, 50 epochs on Frappe_x1, s | {r['autopi_d_frappe_50_epochs_why_null']} |",
+        "", "Forward + backward of one operator at batch 4096, k = 10 (ms):", "",
+        "| operator | m = 10 | m = 39 |", "|---|---|---|"]
+    by_op: dict[str, dict[int, float]] = {}
+    for row in r["operators"]:
+        by_op.setdefault(row["operator"], {})[row["m"]] = row["ms"]
+    for name, cost in by_op.items():
+        lines.append(f"| {name} | {cost.get(10, float('nan')):.1f} | "
+                     f"{cost.get(39, float('nan')):.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=5, help="timed DARTS steps of each")
+    parser.add_argument("--children", type=int, default=200)
+    parser.add_argument("--render", action="store_true")
+    parser.add_argument("--out", default=str(RESULTS / "search_speed.json"))
+    parser.add_argument("--peak", choices=("supernet", "child"), help=argparse.SUPPRESS)
+    parser.add_argument("--data", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    if args.peak:
+        print(json.dumps(peak_of_step(args.peak, args.data)))
+        return
+    if args.render:
+        out.with_suffix(".md").write_text(render(json.loads(out.read_text())))
+        return
+    result = measure(args)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    out.with_suffix(".md").write_text(render(result))
+    print(render(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""The Gram-matrix inner products and the fused self-attention against the definitions they
+replaced (as at 8dc4490), forward and gradients, in float64 on random inputs."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from nasc.runtime.ops import FMAligned, InnerProduct, SelfAttention
+from kit.opskit import rand
+
+
+# ---- the old definitions, written out
+
+def old_inner_products(x: torch.Tensor) -> torch.Tensor:
+    """x[:, rows] * x[:, cols] summed over k, pairs i < j row-major: (B, m, k) -> (B, P)."""
+    rows, cols = torch.triu_indices(x.shape[1], x.shape[1], offset=1)
+    return (x[:, rows] * x[:, cols]).sum(-1)
+
+
+def old_fm(op: FMAligned, x: torch.Tensor) -> torch.Tensor:
+    p = x.new_zeros(x.shape[0], 1) if op.num_pairs == 0 else old_inner_products(x)
+    return torch.relu(op.align(p).view(x.shape))
+
+
+def old_attention(op: SelfAttention, x: torch.Tensor) -> torch.Tensor:
+    b, m, k = x.shape
+
+    def split(t):
+        return t.view(b, m, op.heads, op.head_dim).transpose(1, 2)
+
+    q, key, v = split(op.query(x)), split(op.key(x)), split(op.value(x))
+    scores = q @ key.transpose(-1, -2) / math.sqrt(op.head_dim)
+    out = (torch.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(x.shape)
+    return torch.relu(out + op.residual(x))
+
+
+# ---- forward and gradients, new against old
+
+def outputs_and_grads(module: torch.nn.Module, forward, x: torch.Tensor):
+    """forward(x) and the gradients of a random projection of it w.r.t. x and the parameters."""
+    x = x.clone().requires_grad_()
+    out = forward(x)
+    weights = rand(*out.shape, seed=99)  # a generic cotangent, not all-ones
+    grads = torch.autograd.grad((out * weights).sum(), [x, *module.parameters()],
+                                allow_unused=True, materialize_grads=True)  # m = 1: x unused
+    return out.detach(), grads
+
+
+def assert_same(module, new, old, x):
+    out_new, grads_new = outputs_and_grads(module, new, x)
+    out_old, grads_old = outputs_and_grads(module, old, x)
+    torch.testing.assert_close(out_new, out_old, rtol=1e-12, atol=1e-12)
+    for g_new, g_old in zip(grads_new, grads_old, strict=True):
+        torch.testing.assert_close(g_new, g_old, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("m", [1, 2, 3, 10])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_fm_matches_the_gathered_pair_products(m, seed):
+    torch.manual_seed(seed)
+    op = FMAligned(m, 4).double()
+    assert_same(op, op, lambda x: old_fm(op, x), rand(6, m, 4, seed=seed))
+
+
+@pytest.mark.parametrize("m", [1, 2, 3, 10])
+def test_inner_product_matches_the_gathered_pair_products(m):
+    op = InnerProduct(m)
+    x = rand(6, m, 4, seed=m)
+    assert_same(op, op, old_inner_products, x)
+    assert op(x).shape == (6, m * (m - 1) // 2)
+
+
+@pytest.mark.parametrize("heads", [1, 2])
+@pytest.mark.parametrize("m", [1, 2, 5])
+def test_self_attention_matches_the_unfused_definition(heads, m):
+    torch.manual_seed(m)
+    op = SelfAttention(m, 4, heads=heads).double()
+    assert_same(op, op, lambda x: old_attention(op, x), 3.0 * rand(7, m, 4, seed=heads))
+
+
+def test_self_attention_keeps_its_four_linear_parameters():
+    """Same names, shapes and seeded initial values as before: checkpoints and seeds stay valid."""
+    torch.manual_seed(5)
+    op = SelfAttention(3, 4, heads=2)
+    torch.manual_seed(5)
+    expected = [torch.nn.Linear(4, 4, bias=False).weight for _ in range(4)]
+    names = ["query.weight", "key.weight", "value.weight", "residual.weight"]
+    assert list(op.state_dict()) == names
+    for name, weight in zip(names, expected):
+        torch.testing.assert_close(op.state_dict()[name], weight.detach())

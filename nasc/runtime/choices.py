@@ -174,7 +174,11 @@ class CellNode(ChoiceModule):
 
 
 class WidthChoice(ChoiceModule):
-    """An MLP layer whose width is chosen; all widths share one max-size weight by slicing."""
+    """An MLP layer whose width is chosen; all widths share one max-size weight by slicing.
+
+    Relaxed (DARTS, SNAS; FBNetV2's channel masking, as NNI relaxes a width): the layer runs at
+    its widest and feature j is scaled by the weight of the widths that include it,
+    sum over w > j of weighting(alpha, tau)_w, a mixture of the masked outputs."""
 
     def __init__(self, label: str, widths: list[int], options: list[str], group: str = "",
                  monotone: bool = False):
@@ -186,10 +190,27 @@ class WidthChoice(ChoiceModule):
         self.options = list(options)
         self.index = widths.index(max(widths))
         self.exposed = len(widths) > 1
+        self.alpha = nn.Parameter(torch.zeros(len(widths))) if self.exposed else None
+        self.register_buffer("below", torch.arange(max(widths))[None, :] <
+                             torch.tensor(widths)[:, None], persistent=False)  # (W, max)
 
     @property
     def width(self) -> int:
-        return self.widths[self.index]
+        return max(self.widths) if self.index is None else self.widths[self.index]
+
+    def feature_weights(self) -> torch.Tensor:
+        """(max,): the relaxed weight of each feature of the widest layer."""
+        weights = self.weighting(self.alpha, self.tau)
+        return weights @ self.below.to(weights.dtype)
+
+    def relax(self) -> None:
+        self.index = None
+
+    def arch_logits(self) -> dict[str, nn.Parameter]:
+        return {} if self.alpha is None else {"alpha": self.alpha}
+
+    def strongest(self):
+        return self.values[int(self.alpha.detach().argmax())]
 
     def fix(self, value) -> None:
         self.index = self.options.index(value) if isinstance(value, str) else \
@@ -207,7 +228,29 @@ class WidthChoice(ChoiceModule):
 
     @property
     def value(self):
-        return self.values[self.index]
+        return None if self.index is None else self.values[self.index]
+
+
+def strongest_monotone(layers: list[WidthChoice]) -> dict:
+    """The widths of a `monotone` MLP's searched layers that its weights favour together: the
+    non-increasing sequence of largest summed log softmax(alpha) (layers with one width held),
+    by dynamic programming over the layers. Each layer's own strongest width may increase."""
+    best: dict[int, tuple[float, list]] = {}  # last width -> (score, values so far)
+    for layer in layers:
+        logp = torch.log_softmax(layer.alpha.detach(), 0).tolist() if layer.alpha is not None \
+            else [0.0]
+        options = list(zip(layer.widths, layer.values, logp)) if layer.alpha is not None \
+            else [(layer.width, layer.value, 0.0)]
+        step = {}
+        for width, value, score in options:
+            before = [b for w, b in best.items() if w >= width] if best else [(0.0, [])]
+            if before:
+                total, values = max(before, key=lambda b: b[0])
+                if width not in step or total + score > step[width][0]:
+                    step[width] = (total + score, values + [value])
+        best = step
+    _, values = max(best.values(), key=lambda b: b[0])
+    return {layer.label: v for layer, v in zip(layers, values) if layer.alpha is not None}
 
 
 class TupleChoice(ChoiceModule):

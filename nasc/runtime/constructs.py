@@ -225,7 +225,10 @@ class DenseLayer(nn.Module):
                 h, self.bn.running_mean[:width], self.bn.running_var[:width],
                 self.bn.weight[:width], self.bn.bias[:width], self.training,
                 self.bn.momentum, self.bn.eps)
-        return self.dropout(_sliced_act(self.act, h))
+        out = self.dropout(_sliced_act(self.act, h))
+        if self.choice is not None and self.choice.index is None:  # relaxed: masks mixed
+            out = out * self.choice.feature_weights()
+        return out
 
 
 def _sliced_act(module, h):
@@ -259,7 +262,12 @@ def choice_of(label: str, table) -> ActChoice:
 
 def _act_module(spec, dim: int):
     if isinstance(spec, ActChoice):
-        return one_of(spec.label, spec.table, [Shape("vector", 0, dim)], factory="act")
+        # relaxable for DARTS and SNAS, but fixed to the first option until a strategy relaxes
+        # or fixes it, as an activation choice always started
+        module = one_of(spec.label, spec.table, [Shape("vector", 0, dim)], factory="act",
+                        relaxable=True)
+        module.fix(module.options[0])
+        return module
     return act(spec, [Shape("vector", 0, dim)])
 
 

@@ -22,7 +22,8 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from nasc.runtime.choices import ChoiceModule, softmax_weights
+from nasc.runtime.choices import (ChoiceModule, WidthChoice, softmax_weights,
+                                  strongest_monotone)
 from nasc.runtime.progress import Progress
 from nasc.runtime.rundir import SearchCheckpoint
 from nasc.runtime.strategies.common import (
@@ -58,8 +59,17 @@ def load_arch_state(net: nn.Module, state: dict[str, torch.Tensor]) -> None:
 def discretize(net: nn.Module) -> dict:
     """The discrete architecture: what each searched choice's weights favour (a cell node: its
     top-k (input, operator) pairs; a one-of: the operator of largest alpha; an interaction set:
-    its slots' strongest distinct products)."""
-    return {label: m.strongest() for label, m in net.choice_modules().items() if m.arch_logits()}
+    its slots' strongest distinct products; a `monotone` MLP: its best non-increasing widths)."""
+    found = {label: m.strongest() for label, m in net.choice_modules().items()
+             if m.arch_logits()}
+    groups: dict[str, list[WidthChoice]] = {}
+    for m in net.modules():
+        if isinstance(m, WidthChoice) and m.monotone:
+            groups.setdefault(m.group, []).append(m)
+    for layers in groups.values():
+        if any(m.alpha is not None for m in layers):
+            found.update(strongest_monotone(layers))
+    return found
 
 
 def views(state: dict) -> dict:

@@ -128,6 +128,11 @@ def hadamard(shape: Shape, names: list[str], tuples) -> nn.Module:
     return _shaped(module, Shape("matrix", len(tuples), shape.dim))
 
 
+# A relaxed interaction set computes every candidate product on each batch: (B, C, k) floats,
+# 800 MB at batch 4096, k 10 and this many candidates.
+MAX_RELAXED_PRODUCTS = 5000
+
+
 class InteractionChoice(TupleChoice):
     """The searched interaction set: the products of the tuples currently fixed.
 
@@ -166,6 +171,12 @@ class InteractionChoice(TupleChoice):
         return torch.einsum("rc,bck->brk", weights, products)
 
     def relax(self) -> None:
+        if len(self.candidates) > MAX_RELAXED_PRODUCTS:
+            raise ValueError(
+                f"`{self.label}`: {len(self.candidates):,} candidate products of order 2..{self.order}"
+                f" over {len(self.field_names)} fields are too many to relax (each batch would "
+                f"hold all of them; at most {MAX_RELAXED_PRODUCTS:,}): lower the interactions' "
+                "`order`, or search them with oneshot_random")
         self.tuples = None
 
     def arch_logits(self) -> dict[str, nn.Parameter]:

@@ -86,3 +86,18 @@ def test_the_planted_pair_takes_the_weight(tmp_path, monkeypatch, strategy):
     (weights,) = json.loads(run.file("history.json").read_text())[-1]["arch"]["cross.tuples.alpha"]
     planted, rest = weights[0], max(weights[1:])  # (f0, f1) is candidate 0
     assert planted > 5 * rest, weights
+
+
+def test_too_many_candidates_to_relax_is_a_located_error(tmp_path, monkeypatch):
+    """39 fields at order 3: 9,880 candidate products, more than a batch can hold relaxed."""
+    from nasc.errors import UsageError
+
+    data = make_synthetic(seed=1, n=600, num_fields=39, vocab=4)
+    monkeypatch.setattr(search_command, "open_dataset", lambda program, name, **kw: data)
+    spec = write_spec(tmp_path, PLANTED.replace("STRATEGY", "darts").replace(
+        "    keep 1\n", "    keep 1\n    order 3\n").replace("cycles 1", "cycles 2"))
+    with pytest.raises(UsageError) as err:
+        search_command.search_spec(str(spec), out=str(tmp_path / "run"), seed=3, quiet=True)
+    (diag,) = err.value.diagnostics
+    assert diag.line == 14 and "9,880 candidate products" in diag.message  # `search darts {`
+    assert "lower the interactions' `order`" in diag.message

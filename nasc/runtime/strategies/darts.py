@@ -24,6 +24,7 @@ from torch.func import functional_call
 
 from nasc.runtime.choices import (ChoiceModule, WidthChoice, softmax_weights,
                                   strongest_monotone)
+from nasc.errors import Diagnostic, UsageError
 from nasc.runtime.progress import Progress
 from nasc.runtime.rundir import SearchCheckpoint
 from nasc.runtime.strategies.common import (
@@ -105,7 +106,12 @@ class Darts:
         s = ctx.settings
         self.epochs, self.batch = s["epochs"], s["batch"]
         self.net = build_supernet(ctx)
-        self.net.relax()
+        try:
+            self.net.relax()
+        except ValueError as err:  # a choice this space cannot relax, at the search block
+            where = ctx.program.strategy.span
+            raise UsageError([Diagnostic(ctx.spec_path, where.line, where.column, str(err),
+                                         f"`search {self.name}` relaxes every choice")]) from None
         self.arch_params = self.net.arch_parameters()
         self.weight_params = self.net.weight_parameters()
         self.w_opt = make_optimizer(s["weights"], self.weight_params)

@@ -26,7 +26,7 @@ from nasc.runtime.choices import ChoiceModule, softmax_weights
 from nasc.runtime.progress import Progress
 from nasc.runtime.rundir import SearchCheckpoint
 from nasc.runtime.strategies.common import (
-    SearchContext, build_supernet, generator, sort_key, split_half,
+    SearchContext, build_supernet, export_best_so_far, generator, sort_key, split_half,
 )
 from nasc.runtime.train import evaluate, make_optimizer
 
@@ -210,6 +210,13 @@ class Darts:
             "best_epoch": self.best[1], "best_arch": self.best[2],
         })
 
+    def export_best_so_far(self, epoch: int) -> None:
+        """arch.nas of the best epoch so far; the live alpha/beta are put back after."""
+        live = arch_state(self.net)
+        load_arch_state(self.net, self.best[2])
+        export_best_so_far(self.ctx, discretize(self.net), f"epoch {epoch} of {self.epochs}")
+        load_arch_state(self.net, live)
+
     def restore(self) -> int:
         """The epoch the checkpoint ends (0 without one: interrupted before the first)."""
         state = self.saved.load(map_location=self.ctx.device)
@@ -232,6 +239,7 @@ class Darts:
         for epoch in range(start, self.epochs + 1):
             self.run_epoch(epoch, progress)
             self.checkpoint(epoch)
+            self.export_best_so_far(epoch)
         _, best_epoch, best_arch = self.best
         best_row = next(r for r in self.history if r["epoch"] == best_epoch)
         load_arch_state(self.net, best_arch)

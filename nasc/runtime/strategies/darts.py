@@ -235,7 +235,8 @@ class Darts:
     def run(self) -> dict:
         start = self.restore() + 1 if self.ctx.resume else 1
         steps = math.ceil(len(self.train_w) / self.batch)
-        progress = Progress(self.epochs, steps, enabled=self.ctx.show_progress)
+        progress = Progress(self.epochs, steps, enabled=self.ctx.show_progress,
+                            monitor=self.monitor)
         for epoch in range(start, self.epochs + 1):
             self.run_epoch(epoch, progress)
             self.checkpoint(epoch)

@@ -140,10 +140,10 @@ def read_schema_file(path: str | Path) -> dict:
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = first["loc"]
-        at = ".".join(str(p) for p in loc) or "the schema"
+        at = ".".join(str(p) for p in loc)  # empty for the whole schema's own checks
         line = _field_line(text, data, loc)
         message = first["msg"].removeprefix("Value error, ")
-        raise data_error(str(path), line, f"{at}: {message}", HINT,
+        raise data_error(str(path), line, f"{at}: {message}" if at else message, HINT,
                          text.splitlines()[line - 1] if line else None) from None
 
 

@@ -89,6 +89,20 @@ def search_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
         raise
 
 
+def check_resume_epochs(run: str, asked: int | None, recorded: int | None) -> None:
+    """``--resume RUN --epochs N`` is refused unless N is the run's own count: a search's
+    schedules (the learning rate's cosine, DARTS' temperature, a child's training budget) are
+    laid out over its epochs, so a run stretched or cut to another count would match neither."""
+    if asked is None or asked == recorded:
+        return
+    count = f"{recorded} epochs" if recorded else "the epochs of its spec's stages"
+    raise UsageError([Diagnostic("--epochs", 0, 0,
+                                 f"the run in {run} searches for {count}; --resume "
+                                 f"continues it as it was started, not for {asked}",
+                                 f"leave --epochs out to finish it, or start a new search with "
+                                 f"--epochs {asked} and another --out")])
+
+
 @dataclass
 class SearchPlan:
     """What a search runs with, known before anything is written: the spec, its strategy module,

@@ -361,7 +361,7 @@ def data_inspect(source: str, schema: str | None, split: str, split_seed: int | 
 @click.option("--data", required=True, type=click.Path(),
               help="Raw rows to score, in the format the model was trained on.")
 @click.option("--schema", type=click.Path(), default=None,
-              help="A field schema (JSON) of the rows: checked to declare the model's fields.")
+              help="A field schema (JSON or YAML) of the rows: checked to declare the model's fields.")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="FILE.csv or FILE.parquet (default <data>.predictions.csv here).")
 @_user_errors

@@ -11,21 +11,9 @@ from click.testing import CliRunner
 
 from nasc.cli import main
 
-from kit.searchkit import write_spec
+from kit.searchkit import TINY_CELL, write_spec
 
-SPEC = """model tiny {
-  input fields: categorical
-  emb = embed(fields, dim=4)
-  opset ops = { skip, fm }
-  cell c(emb) {
-    nodes 2
-    edges ops
-    keep 1
-    merge sum
-  }
-  head ctr(flatten(c))
-}
-
+SPEC = TINY_CELL + """
 search random {
   children 2
   epochs 1

@@ -10,21 +10,9 @@ import nasc.runtime.commands.search as search_command
 from nasc.cli import main
 from nasc.runtime.rundir import RunDir
 
-from kit.searchkit import write_spec
+from kit.searchkit import TINY_CELL, write_spec
 
-MODEL = """model small {
-  input fields: categorical
-  emb = embed(fields, dim=4)
-  opset ops = { skip, fm }
-  cell c(emb) {
-    nodes 2
-    edges ops
-    keep 1
-    merge sum
-  }
-  head ctr(flatten(c))
-}
-"""
+MODEL = TINY_CELL
 TRAIN = "\ntrain {\n  batch 256\n  epochs 1\n}\n"
 SPECS = {
     "darts": (MODEL + "search darts {\n  epochs 2\n  batch 256\n}\n", "epoch {} of 2"),

@@ -192,18 +192,20 @@ def _run_search(plan: SearchPlan, run, *, device, resume, quiet, cpu) -> tuple[s
 
     from nasc.runtime.strategies.common import export_arch
 
-    if resume and run.file("summary.json").is_file() and run.file("arch.nas").is_file():
-        # summary.json is written last: the search ran to its end before, so nothing is run now.
-        seconds = run.read_json("summary.json").get("search_seconds")
-        took = f" (it took {seconds} s)" if seconds is not None else ""
-        return f"the search had already finished{took}; its result is {run.file('arch.nas')}", run
-
+    # summary.json is written last: a resumed search that has it had run to its end. It is still
+    # loaded and derived again (that checks its checkpoint and rewrites lost views), but its
+    # summary and its wall time stay those of the run that did the work.
+    finished = resume and run.file("summary.json").is_file()
     ctx = plan.context(run, device, resume=resume, show_progress=not quiet)
     start = time.perf_counter()
     assignment = plan.module.search(ctx)
     seconds = round(time.perf_counter() - start, 1)
     ctx.record["device"] = device
     path = export_arch(ctx, assignment)
+    if finished:
+        took = run.read_json("summary.json").get("search_seconds")
+        return (f"the search had already finished{f' (it took {took} s)' if took else ''}; "
+                f"its result is {path}"), run
     # Wall time goes to the summary, not arch.nas: the same seed writes the same arch.nas.
     run.write_json("summary.json", {"choices": assignment, **ctx.record,
                                     "search_seconds": seconds, "cpu": cpu.to_json()})

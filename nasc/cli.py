@@ -177,6 +177,10 @@ _rows_and_threads = _options(
     click.option("--threads", type=click.IntRange(min=1), default=None,
                  help="CPU threads (default: one per usable core that other processes leave idle; README)."),
 )
+_schema_option = click.option(
+    "--schema", type=click.Path(), default=None,
+    help="The field schema (JSON or YAML) of a CSV/TSV/Parquet --data: column types, the label; "
+         "`nasc data infer DATA --out schema.json` writes one to edit.")
 _several_seeds = _options(
     click.option("--seeds", default=None,
                  help="Run several seeds (2021,2022,2023) as separate processes into "
@@ -193,6 +197,7 @@ _several_seeds = _options(
 @click.option("--data", default="synthetic", show_default=True,
               help="`synthetic`, or a dataset path (a Frappe_x1 directory, a Criteo/Avazu file, "
                    "a behaviour log such as ../shared/data/beauty_s3rec for `head next_item`...).")
+@_schema_option
 @_rows_and_threads
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Run directory (default runs/train-<spec>-<seed>).")
@@ -208,7 +213,8 @@ _several_seeds = _options(
 @_several_seeds
 @click.option("--quiet", is_flag=True, help="No progress line.")
 @_user_errors
-def train(spec: str, data: str, split: str, split_seed: int | None, threads: int | None,
+def train(spec: str, data: str, schema: str | None, split: str, split_seed: int | None,
+          threads: int | None,
           out: str | None, seed: int | None, epochs: int | None, batch: int | None, device: str,
           eval_negatives: int | str, train_positions: int | str, seeds: str | None,
           jobs: int | None, overwrite: bool, quiet: bool) -> None:
@@ -216,7 +222,7 @@ def train(spec: str, data: str, split: str, split_seed: int | None, threads: int
     from nasc.runtime.commands.train import train_spec
 
     if seeds is not None:
-        spec_args = [spec, "--data", data, "--split", split,
+        spec_args = [spec, "--data", data, "--split", split, *_optional("--schema", schema),
                      *_optional("--split-seed", split_seed), *_optional("--epochs", epochs),
                      *_optional("--batch", batch), "--eval-negatives", str(eval_negatives),
                      "--train-positions", str(train_positions)]
@@ -227,7 +233,8 @@ def train(spec: str, data: str, split: str, split_seed: int | None, threads: int
     result = train_spec(spec, data=data, split=split, out=out, seed=seed, epochs=epochs,
                         batch=batch, device=_device(device), quiet=quiet,
                         eval_negatives=eval_negatives, train_positions=train_positions,
-                        overwrite=overwrite, threads=threads, split_seed=split_seed)
+                        overwrite=overwrite, threads=threads, split_seed=split_seed,
+                        schema=schema)
     click.echo(result)
 
 
@@ -235,6 +242,7 @@ def train(spec: str, data: str, split: str, split_seed: int | None, threads: int
 @click.argument("spec", type=click.Path(exists=True, dir_okay=False), required=False)
 @click.option("--data", default="synthetic", show_default=True,
               help="`synthetic`, or a dataset path.")
+@_schema_option
 @_rows_and_threads
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Run directory (default runs/search-<spec>-<seed>).")
@@ -243,14 +251,15 @@ def train(spec: str, data: str, split: str, split_seed: int | None, threads: int
               help="Override the strategy's epochs.")
 @click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N or auto.")
 @click.option("--resume", type=click.Path(exists=True, file_okay=False), default=None,
-              help="Continue an interrupted run from its last checkpoint.")
+              help="Continue an interrupted run from its last checkpoint, with the run's own "
+                   "settings (an --epochs other than the run's is refused; docs/runs.md).")
 @click.option("--retrain", is_flag=True,
               help="Then train the found architecture (from RUN/inherited.pt when the search "
                    "wrote one, else from scratch).")
 @_several_seeds
 @click.option("--quiet", is_flag=True, help="No progress line.")
 @_user_errors
-def search(spec: str | None, data: str, split: str, split_seed: int | None,
+def search(spec: str | None, data: str, schema: str | None, split: str, split_seed: int | None,
            threads: int | None, out: str | None, seed: int | None, epochs: int | None,
            device: str, resume: str | None, retrain: bool, seeds: str | None, jobs: int | None,
            overwrite: bool, quiet: bool) -> None:
@@ -261,7 +270,7 @@ def search(spec: str | None, data: str, split: str, split_seed: int | None,
     if spec is None and resume is None:
         raise click.UsageError("give a SPEC, or --resume RUN")
     if seeds is not None:
-        spec_args = [spec or "", "--data", data, "--split", split,
+        spec_args = [spec or "", "--data", data, "--split", split, *_optional("--schema", schema),
                      *_optional("--split-seed", split_seed), *_optional("--epochs", epochs)]
         flags = ["--retrain"] * retrain + ["--overwrite"] * overwrite
         _run_seeds("search", spec, seeds, seed, jobs, threads, device, spec_args, flags, out,
@@ -271,20 +280,31 @@ def search(spec: str | None, data: str, split: str, split_seed: int | None,
     try:
         message, run = search_spec(spec, data=data, split=split, out=out, seed=seed,
                                    epochs=epochs, device=dev, resume=resume, quiet=quiet,
-                                   overwrite=overwrite, threads=threads, split_seed=split_seed)
+                                   overwrite=overwrite, threads=threads, split_seed=split_seed,
+                                   schema=schema)
     except KeyboardInterrupt as err:
-        where = getattr(err, "run_path", "<run directory>")
-        click.echo(f"\ninterrupted: continue with `nasc search --resume {where}`", err=True)
+        where = getattr(err, "run_path", None)
+        click.echo(f"\ninterrupted: continue with `nasc search --resume {where}`" if where
+                   else "\ninterrupted before the search wrote its run directory: nothing to "
+                        "resume", err=True)
         sys.exit(130)
     click.echo(message)
     if retrain:
         saved = run.read_json("run.json")
         inherited = run.file("inherited.pt")
-        click.echo(train_spec(str(run.file("arch.nas")), data=saved["data"], split=saved["split"],
-                              out=str(run.file("retrain")), seed=saved["seed"], device=dev,
-                              quiet=quiet, overwrite=overwrite, threads=threads,
-                              split_seed=saved.get("split_seed", saved["seed"]),
-                              init=str(inherited) if inherited.exists() else None))
+        try:
+            click.echo(train_spec(str(run.file("arch.nas")), data=saved["data"],
+                                  split=saved["split"], out=str(run.file("retrain")),
+                                  seed=saved["seed"], device=dev, quiet=quiet,
+                                  overwrite=overwrite, threads=threads,
+                                  split_seed=saved.get("split_seed", saved["seed"]),
+                                  init=str(inherited) if inherited.exists() else None,
+                                  schema=saved.get("data_schema")))
+        except KeyboardInterrupt:
+            click.echo(f"\ninterrupted while retraining; the search's result stays in "
+                       f"{run.file('arch.nas')}: retrain with "
+                       f"`nasc search --resume {run.path} --retrain --overwrite`", err=True)
+            sys.exit(130)
 
 
 @main.command(name="export")
@@ -303,12 +323,45 @@ def export_(run: str, fmt: str, out: str | None) -> None:
     click.echo(export_run(run, fmt, out))
 
 
+@main.group()
+def data() -> None:
+    """Your own data: guess a schema for it (infer), see what training would read (inspect)."""
+
+
+@data.command(name="infer")
+@click.argument("file", type=click.Path())
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Write the schema here (.json, or .yaml/.yml) instead of printing it.")
+@click.option("--separator", default="|", show_default=True,
+              help="The separator of multi-hot cells (a column whose cells hold it is multi-hot).")
+@_user_errors
+def data_infer(file: str, out: str | None, separator: str) -> None:
+    """Guess a schema for FILE (CSV/TSV/Parquet) from its values, to edit and pass as --schema."""
+    from nasc.runtime.commands.data import infer_command
+
+    click.echo(infer_command(file, out, separator))
+
+
+@data.command(name="inspect")
+@click.argument("source", metavar="DATA")
+@_schema_option
+@click.option("--split", type=click.Choice(["auto", "files", "random811"]), default="auto",
+              show_default=True, help="As for train and search.")
+@click.option("--split-seed", type=int, default=None, help="As for train and search.")
+@_user_errors
+def data_inspect(source: str, schema: str | None, split: str, split_seed: int | None) -> None:
+    """Print what training on DATA reads: rows per split, label rate, fields and vocabularies."""
+    from nasc.runtime.commands.data import inspect_command
+
+    click.echo(inspect_command(source, schema, split, split_seed))
+
+
 @main.command()
 @click.argument("source", metavar="RUN_OR_EXPORT", type=click.Path())
 @click.option("--data", required=True, type=click.Path(),
               help="Raw rows to score, in the format the model was trained on.")
 @click.option("--schema", type=click.Path(), default=None,
-              help="A field schema (JSON) of the rows: checked to declare the model's fields.")
+              help="A field schema (JSON or YAML) of the rows: checked to declare the model's fields.")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="FILE.csv or FILE.parquet (default <data>.predictions.csv here).")
 @_user_errors

@@ -13,7 +13,8 @@ from nasc.runtime.shapes import Shape, _shaped, _spec
 # ----------------------------------------------------------------------------------------- inputs
 def input_shape(schema, input_type: str, **params) -> Shape:
     if input_type == "categorical":
-        return Shape("ids", len(schema.fields), 0, tuple(f.vocab_size for f in schema.fields))
+        return Shape("ids", len(schema.fields), 0, tuple(f.vocab_size for f in schema.fields),
+                     getattr(schema, "multi_hot_len", 0) if schema.multi_hot else 0)
     if input_type == "sequence":
         return Shape("seq_ids", len(schema.sequence), 0,
                      tuple(f.vocab_size for f in schema.sequence))
@@ -53,7 +54,15 @@ def embed(schema, input_type: str, dim: int = 10, init_std: float = 1e-4,
     if not shape.vocab:
         raise ValueError(f"the dataset has no {input_type} fields to embed")
     if shape.kind == "ids":
-        return _shaped(ops.FieldEmbedding(shape.vocab, dim, init_std), Shape("matrix", shape.fields, dim))
+        if shape.bag_len:
+            from nasc.runtime.bags import PooledFieldEmbedding
+
+            module = PooledFieldEmbedding(shape.vocab, dim, init_std, len(schema.categorical),
+                                          shape.bag_len,
+                                          [schema.pooling.get(f.name, "sum") for f in schema.multi_hot])
+        else:
+            module = ops.FieldEmbedding(shape.vocab, dim, init_std)
+        return _shaped(module, Shape("matrix", shape.fields, dim))
     if shape.kind == "seq_ids":
         module = SequenceEmbedding(shape.vocab, dim, init_std,
                                    int(schema.max_len) if positions else 0)
@@ -103,6 +112,9 @@ def op(spec, shapes: list[Shape]) -> nn.Module:
     sig = OPERATORS[name]
     if sig.impl is None:
         raise ValueError(f"operator `{name}` cannot be built as a node")
+    if name != "embed" and any(s.kind == "ids" and s.bag_len for s in shapes):
+        raise ValueError(f"operator `{name}` reads raw field ids, and a multi-hot field is a bag "
+                         "of them: give it `embed(...)` of the input instead")
     kwargs = {}
     for p in sig.params:
         value = given.get(p.name, p.default)

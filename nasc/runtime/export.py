@@ -1,7 +1,8 @@
 """A trained model as a self-contained scorer: TorchScript or ONNX, read back for scoring.
 
 The scorer takes the model's input tensors positionally, in the order ``input_names`` gives
-("fields" (N, m) int64; "multi_hot" (N, n_mh, L), "sequence" (N, T, n_a), "seq_mask" (N, T) bool,
+("fields" (N, m_c + n_mh L) int64: categorical ids, then each multi-hot bag's L ids;
+"sequence" (N, T, n_a), "seq_mask" (N, T) bool,
 "target" (N, n_t) where the model reads them), and returns the click probability (N,). Dimension
 0 is the batch in both formats (ONNX: a dynamic axis named "batch").
 """
@@ -47,8 +48,8 @@ def input_names(model: torch.fx.GraphModule) -> list[str]:
 def input_shapes(features: FeatureMap, names: list[str]) -> dict[str, list]:
     """Each input's shape, "batch" for dimension 0."""
     kinds = [r.kind for r in features.fields]
-    width = {"fields": [kinds.count("categorical")],
-             "multi_hot": [kinds.count("multi_hot"), features.multi_hot_width],
+    width = {"fields": [kinds.count("categorical")
+                        + kinds.count("multi_hot") * features.multi_hot_width],
              "sequence": [features.max_len, kinds.count("sequence")],
              "seq_mask": [features.max_len], "target": [kinds.count("target")]}
     return {name: ["batch", *width[name]] for name in names}

@@ -14,13 +14,15 @@ class Shape:
     """What flows along an edge: ``kind`` plus fields ``m`` and width ``dim`` where they apply.
 
     matrix (B, m, dim); sequence (B, T, dim); vector (B, dim); logit (B,);
-    ids / seq_ids / target_ids: index tensors, with the vocabulary sizes of their fields.
+    ids / seq_ids / target_ids: index tensors, with the vocabulary sizes of their fields;
+    ``bag_len`` (ids only): L ids per multi-hot field after the categorical ones, 0 for none.
     """
 
     kind: str
     fields: int = 0
     dim: int = 0
     vocab: tuple[int, ...] = ()
+    bag_len: int = 0
 
     @property
     def flat(self) -> int:

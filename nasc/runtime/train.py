@@ -294,7 +294,7 @@ def fit(model: nn.Module, make_objective, config: TrainConfig, run: RunDir | Non
     trained_best = None  # what the plateau rule compares with: the best trained epoch
     best_state = None
     seen, train_seconds = 0, 0.0
-    progress = Progress(config.epochs, steps, enabled=show_progress)
+    progress = Progress(config.epochs, steps, enabled=show_progress, monitor=task.monitor)
 
     def snapshot(epoch: int) -> dict:
         """The model's state as the best so far, also written to RUN/best.pt with the metrics

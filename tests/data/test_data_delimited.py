@@ -99,12 +99,13 @@ def _tabular(tmp_path, text=CSV, schema=SCHEMA):
 def test_tabular_columns_shapes_and_padding(tmp_path):
     ds, cols = _tabular(tmp_path)
     assert [f.kind for f in ds.schema.fields] == ["categorical", "categorical", "multi_hot"]
-    assert cols["fields"].shape == (3, 2)
-    assert cols["multi_hot"].shape == (3, 1, 2)
+    # two categorical ids, then the tags bag's 2 ids (multi-hot rides in "fields", see Schema)
+    assert cols["fields"].shape == (3, 4) and ds.schema.multi_hot_len == 2
+    bags = cols["fields"][:, 2:]
     assert cols["sequence"].shape == (3, 2, 1) and cols["seq_mask"].shape == (3, 2)
     assert ds.schema.sequence[0].group == ds.schema.target[0].group == "item_id"
     assert sorted(cols["seq_mask"].sum(1).tolist()) == [0, 1, 2]  # max_len=2 clips 3 -> 2
-    assert sorted((cols["multi_hot"] > 0).sum(-1).ravel().tolist()) == [0, 1, 2]
+    assert sorted((bags > 0).sum(-1).ravel().tolist()) == [0, 1, 2]
 
 
 def test_tabular_parquet_matches_csv(tmp_path):

@@ -13,6 +13,21 @@ from nasc.runtime.strategies.common import SearchContext
 
 REPO = Path(__file__).resolve().parents[2]
 
+# The smallest searched cell: two nodes over the field matrix, each keeping one of skip or fm.
+TINY_CELL = """model small {
+  input fields: categorical
+  emb = embed(fields, dim=4)
+  opset ops = { skip, fm }
+  cell c(emb) {
+    nodes 2
+    edges ops
+    keep 1
+    merge sum
+  }
+  head ctr(flatten(c))
+}
+"""
+
 # One cell over the field matrix: 1 input (node 0), intermediate nodes 1..3, keep 2.
 CELL3 = """model small {{
   input fields: categorical

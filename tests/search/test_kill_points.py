@@ -22,21 +22,9 @@ import nasc.fileio as fileio
 import nasc.runtime.commands.search as search_command
 from nasc.runtime.data.synthetic import make_synthetic
 
-from kit.searchkit import write_spec
+from kit.searchkit import TINY_CELL, write_spec
 
-CELL = """model small {
-  input fields: categorical
-  emb = embed(fields, dim=4)
-  opset ops = { skip, fm }
-  cell c(emb) {
-    nodes 2
-    edges ops
-    keep 1
-    merge sum
-  }
-  head ctr(flatten(c))
-}
-"""
+CELL = TINY_CELL
 SPECS = {
     "darts": CELL + "search darts {\n  epochs 2\n  batch 256\n}\n",
     "random": CELL + """search random {

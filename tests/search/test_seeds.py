@@ -92,7 +92,10 @@ def test_ctrl_c_stops_every_seed_and_resume_finishes_them(tmp_path, criteo):
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, out + err
     assert f"--resume {root}" in out and "Traceback" not in out + err
-    assert not any((root / f"seed-{s}" / "arch.nas").exists() for s in (1, 2))
+    assert not any((root / f"seed-{s}" / "summary.json").exists() for s in (1, 2))
+    for s in (1, 2):  # an interrupted seed holds at most its best so far
+        arch = root / f"seed-{s}" / "arch.nas"
+        assert not arch.exists() or "# Best so far after" in arch.read_text()
     before = {s: json.loads((root / f"seed-{s}" / "history.json").read_text()) for s in (1, 2)}
     code, output = cli("search", spec, "--data", criteo, "--seeds", "1,2", "--resume", root,
                        "--device", "cpu")

@@ -21,6 +21,15 @@ def resolved_split_seed(split_seed: int | None) -> int:
     return SPLIT_SEED if split_seed is None else split_seed
 
 
+def data_schema(schema: str | dict | None) -> dict | None:
+    """``--schema FILE`` read and checked before anything is written (a dict passes as is)."""
+    if schema is None or isinstance(schema, dict):
+        return schema
+    from nasc.runtime.data.schemafile import read_schema_file
+
+    return read_schema_file(schema)
+
+
 def open_dataset(program: Program, data: str, seed: int = 2021, split_seed: int | None = None,
                  **options):
     """The dataset a command runs on; the synthetic default grows sequences when the spec has them.

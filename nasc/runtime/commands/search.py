@@ -14,7 +14,7 @@ from nasc.compiler.program import Program
 from nasc.errors import Diagnostic, UsageError
 from nasc.runtime.commands.common import claim_new_run, use_threads
 from nasc.runtime.commands.dataset import (
-    check_task, log_options, open_dataset, resolved_split_seed,
+    check_task, data_schema, log_options, open_dataset, resolved_split_seed,
 )
 
 if TYPE_CHECKING:
@@ -25,11 +25,14 @@ def search_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
                 out: str | None = None, seed: int | None = None, epochs: int | None = None,
                 device: str = "cpu", resume: str | None = None, quiet: bool = False,
                 synthetic_rows: int | None = None, overwrite: bool = False,
-                threads: int | None = None, split_seed: int | None = None) -> tuple[str, "RunDir"]:
+                threads: int | None = None, split_seed: int | None = None,
+                schema: str | dict | None = None) -> tuple[str, "RunDir"]:
     """``nasc search``: run the spec's strategy; write the run directory and arch.nas.
 
     One process writes a run directory at a time; a new search refuses a directory that already
-    holds a run unless ``overwrite`` (resume continues one instead)."""
+    holds a run unless ``overwrite`` (resume continues one instead). ``schema``: the field
+    schema (a file or its dict) of a CSV/TSV/Parquet ``data``; run.json keeps its content, so
+    --resume and --retrain read the data as the search did."""
     from pathlib import Path
 
     from nasc.compiler.frontend import compile_text, load
@@ -39,7 +42,9 @@ def search_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
     if resume is not None:
         record = read_search_record(Path(resume))
         spec_path, data, split, seed = record.spec_path, record.data, record.split, record.seed
+        asked_epochs = epochs
         epochs, synthetic_rows = record.epochs, record.synthetic_rows
+        schema = getattr(record, "data_schema", None)
         # Runs recorded before split_seed existed split their rows with the run's seed.
         split_seed = record.split_seed if record.split_seed is not None else record.seed
         spec_file = Path(resume) / "spec.nas"
@@ -51,8 +56,10 @@ def search_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
                 from None
         check_spec_unchanged(Path(resume), record, text)
         spec, program = compile_text(text, str(spec_file))
+        check_resume_epochs(resume, asked_epochs, epochs or program.strategy.settings.get("epochs"))
     else:
         text, spec, program = load(spec_path)
+    schema = data_schema(schema)
     if program.strategy is None:
         where = program.spec.model.span
         raise UsageError([Diagnostic(spec_path, where.line, where.column,
@@ -62,22 +69,38 @@ def search_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
                                      "`search darts { epochs 50 }`, or train a fixed model with "
                                      "`nasc train`")])
     seed = program.strategy.settings["seed"] if seed is None else seed
-    # The search block's threads, else the train block's (which a --retrain also runs under).
-    cpu = use_threads(threads, quiet, program.strategy.settings.get("threads")
-                      or program.train.get("threads"))
-    plan = prepare_search(spec_path, text, spec, program, data=data, split=split, seed=seed,
-                          split_seed=split_seed, synthetic_rows=synthetic_rows,
-                          overrides={} if epochs is None else {"epochs": epochs})
-    # The run directory is made only once the spec, the strategy and the data are known good.
-    run = RunDir(resume if resume is not None
-                 else out or Path("runs") / f"search-{Path(spec_path).stem}-{seed}")
+    run_path = Path(resume if resume is not None
+                    else out or Path("runs") / f"search-{Path(spec_path).stem}-{seed}")
     try:
-        return _claim_and_search(plan, run, split=split, split_seed=split_seed, epochs=epochs,
-                                 synthetic_rows=synthetic_rows, device=device, resume=resume,
-                                 quiet=quiet, cpu=cpu, overwrite=overwrite)
+        # The search block's threads, else the train block's (which a --retrain also runs under).
+        cpu = use_threads(threads, quiet, program.strategy.settings.get("threads")
+                          or program.train.get("threads"))
+        plan = prepare_search(spec_path, text, spec, program, data=data, split=split, seed=seed,
+                              split_seed=split_seed, synthetic_rows=synthetic_rows,
+                              overrides={} if epochs is None else {"epochs": epochs},
+                              schema=schema)
+        # The run directory is made only once the spec, the strategy and the data are known good.
+        return _claim_and_search(plan, RunDir(run_path), split=split, split_seed=split_seed,
+                                 epochs=epochs, synthetic_rows=synthetic_rows, device=device,
+                                 resume=resume, quiet=quiet, cpu=cpu, overwrite=overwrite)
     except KeyboardInterrupt as err:
-        err.run_path = str(run.path)  # for the resume hint
+        # For the resume hint; where run.json was never written there is nothing to resume.
+        err.run_path = str(run_path) if (run_path / "run.json").is_file() else None
         raise
+
+
+def check_resume_epochs(run: str, asked: int | None, recorded: int | None) -> None:
+    """``--resume RUN --epochs N`` is refused unless N is the run's own count: a search's
+    schedules (the learning rate's cosine, DARTS' temperature, a child's training budget) are
+    laid out over its epochs, so a run stretched or cut to another count would match neither."""
+    if asked is None or asked == recorded:
+        return
+    count = f"{recorded} epochs" if recorded else "the epochs of its spec's stages"
+    raise UsageError([Diagnostic("--epochs", 0, 0,
+                                 f"the run in {run} searches for {count}; --resume "
+                                 f"continues it as it was started, not for {asked}",
+                                 f"leave --epochs out to finish it, or start a new search with "
+                                 f"--epochs {asked} and another --out")])
 
 
 @dataclass
@@ -94,6 +117,7 @@ class SearchPlan:
     data: str
     dataset: object
     seed: int
+    data_schema: dict | None = None  # the --schema of a CSV/TSV/Parquet dataset, as read
 
     def context(self, run, device: str = "cpu", resume: bool = False,
                 show_progress: bool = True):
@@ -110,7 +134,7 @@ class SearchPlan:
 def prepare_search(spec_path: str, text: str, spec: Spec, program: Program, *, data: str,
                    seed: int, split: str = "auto", split_seed: int | None = None,
                    synthetic_rows: int | None = None, overrides: dict | None = None,
-                   dataset=None) -> SearchPlan:
+                   dataset=None, schema: dict | None = None) -> SearchPlan:
     """Check that the program's strategy is implemented, apply ``overrides`` to its settings and
     open ``data`` (or take ``dataset``, already open) for a program that has a ``search`` block."""
     from nasc.compiler.strategies import IMPLEMENTED
@@ -129,10 +153,12 @@ def prepare_search(spec_path: str, text: str, spec: Spec, program: Program, *, d
     if dataset is None:
         options = {"n": synthetic_rows} if data == "synthetic" and synthetic_rows else {}
         options.update(log_options(program, data))
+        if schema is not None:
+            options["schema"] = schema
         dataset = open_dataset(program, data, seed=seed, split=split, split_seed=split_seed,
                                **options)
     check_task(program, dataset, data)
-    return SearchPlan(spec_path, text, spec, program, module, settings, data, dataset, seed)
+    return SearchPlan(spec_path, text, spec, program, module, settings, data, dataset, seed, schema)
 
 
 def _claim_and_search(plan: SearchPlan, run, *, split, split_seed, epochs, synthetic_rows, device,
@@ -154,7 +180,9 @@ def _claim_and_search(plan: SearchPlan, run, *, split, split_seed, epochs, synth
                                         "settings": {k: getattr(v, "text", lambda: v)()
                                                      for k, v in plan.settings.items()
                                                      if k != "stages"},
-                                        "schema": plan.dataset.schema.to_json()})
+                                        "schema": plan.dataset.schema.to_json(),
+                                        **({"data_schema": plan.data_schema}
+                                           if plan.data_schema else {})})
         return _run_search(plan, run, device=device, resume=resume is not None, quiet=quiet,
                            cpu=cpu)
 
@@ -164,12 +192,20 @@ def _run_search(plan: SearchPlan, run, *, device, resume, quiet, cpu) -> tuple[s
 
     from nasc.runtime.strategies.common import export_arch
 
+    # summary.json is written last: a resumed search that has it had run to its end. It is still
+    # loaded and derived again (that checks its checkpoint and rewrites lost views), but its
+    # summary and its wall time stay those of the run that did the work.
+    finished = resume and run.file("summary.json").is_file()
     ctx = plan.context(run, device, resume=resume, show_progress=not quiet)
     start = time.perf_counter()
     assignment = plan.module.search(ctx)
     seconds = round(time.perf_counter() - start, 1)
     ctx.record["device"] = device
     path = export_arch(ctx, assignment)
+    if finished:
+        took = run.read_json("summary.json").get("search_seconds")
+        return (f"the search had already finished{f' (it took {took} s)' if took else ''}; "
+                f"its result is {path}"), run
     # Wall time goes to the summary, not arch.nas: the same seed writes the same arch.nas.
     run.write_json("summary.json", {"choices": assignment, **ctx.record,
                                     "search_seconds": seconds, "cpu": cpu.to_json()})

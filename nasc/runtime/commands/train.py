@@ -5,7 +5,7 @@ from nasc.compiler.space import choices
 from nasc.errors import UsageError
 from nasc.runtime.commands.common import at_model, claim_new_run, open_labels, use_threads
 from nasc.runtime.commands.dataset import (
-    check_task, log_options, open_dataset, resolved_split_seed,
+    check_task, data_schema, log_options, open_dataset, resolved_split_seed,
 )
 
 
@@ -15,14 +15,15 @@ def train_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
                init: str | None = None, eval_negatives: int | str | None = None,
                train_positions: int | str | None = None, overwrite: bool = False,
                threads: int | None = None, split_seed: int | None = None,
-               schema: str | None = None) -> str:
+               schema: str | dict | None = None) -> str:
     """``nasc train``: build the fx model of a fixed spec, train it, write the run directory.
 
     ``init``: a state_dict file to start from (``RUN/inherited.pt`` of a one-shot search).
     ``overwrite``: start over in a run directory that holds an earlier run (else refused).
     ``threads``: CPU threads (None: the thread policy, nasc.runtime.threads). ``split_seed``:
     the seed of a random 8:1:1 split (None: SPLIT_SEED, the same rows for every seed).
-    ``schema``: the JSON field schema of a CSV/TSV/Parquet ``data`` (nasc.runtime.data.tabular).
+    ``schema``: the field schema (a JSON/YAML file or its dict) of a CSV/TSV/Parquet ``data``
+    (nasc.runtime.data.schemafile).
     ``eval_negatives`` (an int or "full") and ``train_positions`` (an int or "all") are for
     ``head next_item`` models (``nasc.runtime.retrieval``)."""
     import json
@@ -48,6 +49,7 @@ def train_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
                                        train_positions=train_positions)
     cpu = use_threads(threads, quiet, program.train.get("threads"))
     options = log_options(program, data, config.train_positions)
+    schema = data_schema(schema)
     if schema is not None:
         options["schema"] = schema
     dataset = open_dataset(program, data, seed=config.seed, split=split, split_seed=split_seed,

@@ -18,7 +18,7 @@ FORMATS = ("synthetic", "libfm", "criteo", "avazu", "alimama", "tabular", "seque
 SPLITS = ("auto", "files", "random811")
 ACCEPTED = ("'synthetic'; a directory of *.libfm(.gz) train/validation/test files (Frappe_x1); "
             "a Criteo TSV/CSV(.gz); an Avazu CSV(.gz); an Alimama CSV(.gz) in DMR's layout; "
-            "a CSV/TSV/Parquet file with schema=...; "
+            "a CSV/TSV/Parquet file with --schema FILE (schema= in Python); "
             "a 'user item item …' sequence log (Beauty); a directory holding one such file and "
             "a README; or pass format= one of " + ", ".join(FORMATS))
 
@@ -45,7 +45,9 @@ def detect_format(path: Path) -> str:
     if len(tokens) >= 2 and all(t.isdigit() for t in tokens):
         return "sequence"
     raise data_error(str(path), 1, "cannot tell the format of this file",
-                     f"accepted: {ACCEPTED}; a CSV with a header needs schema=",
+                     f"accepted: {ACCEPTED}; a CSV/TSV with a header needs a schema: "
+                     "--schema FILE (`nasc data infer FILE --out schema.json` writes one), "
+                     "or schema= in Python",
                      first if len(first) <= 160 else first[:160] + " …")
 
 
@@ -131,7 +133,8 @@ def load_dataset(name_or_path: str, *, seed: int = 2021, split: str = "auto",
     elif fmt == "tabular":
         if "schema" not in options:
             raise data_error(where, 1, "a CSV/Parquet file needs a schema",
-                             'pass schema={"label": ..., "fields": [...]} or a JSON file path')
+                             'pass --schema FILE (`nasc data infer DATA --out schema.json` writes '
+                             'one), or schema= in Python')
         schema = options["schema"]
         sources = [path] + ([Path(schema)] if isinstance(schema, (str, Path)) else [])
         loader = tabular.load_tabular

@@ -43,6 +43,7 @@ class RawTable:
     reader: str | None = None
     label_column: str | None = None
     recipes: dict[str, dict] = field(default_factory=dict)
+    pooling: dict[str, str] = field(default_factory=dict)  # multi-hot field -> "sum" | "mean"
 
     def group(self, name: str) -> str:
         return self.groups.get(name, name)
@@ -101,13 +102,16 @@ def build_dataset(name: str, raw: RawTable, splits: Splits, *, task: str = "ctr"
 
     columns: dict[str, np.ndarray] = {}
     cat = [vocabs[raw.group(k)].encode(v) for k, v in raw.categorical.items()]
-    columns["fields"] = np.stack(cat, axis=1) if cat else np.zeros((n, 0), dtype=np.int64)  # (N, m)
+    # Multi-hot bags ride in "fields" after the categorical ids, L ids each (0 pads): every model
+    # input `categorical` then reads them with no batch key of its own (see Schema).
+    width = 0
     if raw.multi_hot:
         width = multi_hot_len or max(int(r.lengths.max(initial=0)) for r in raw.multi_hot.values())
         width = max(width, 1)
-        mh = [pad_ragged(vocabs[raw.group(k)].encode(r.values), r.lengths, width, left=False)[0]
-              for k, r in raw.multi_hot.items()]
-        columns["multi_hot"] = np.stack(mh, axis=1)  # (N, n_mh, L)
+        cat += [pad_ragged(vocabs[raw.group(k)].encode(r.values), r.lengths, width, left=False)[0]
+                for k, r in raw.multi_hot.items()]
+    columns["fields"] = (np.concatenate([c.reshape(n, -1) for c in cat], axis=1) if cat
+                         else np.zeros((n, 0), dtype=np.int64))  # (N, m_c + n_mh L)
     if raw.sequence:
         lengths = next(iter(raw.sequence.values())).lengths
         max_len = max_len or max(int(lengths.max(initial=0)), 1)
@@ -132,11 +136,13 @@ def build_dataset(name: str, raw: RawTable, splits: Splits, *, task: str = "ctr"
         target=[info(k, "target") for k in raw.target],
         max_len=max_len if raw.sequence else 0,
         task=task,
+        multi_hot_len=width,
+        pooling={k: raw.pooling.get(k, "sum") for k in raw.multi_hot},
     )
     kinds = {**{k: "categorical" for k in raw.categorical}, **{k: "multi_hot" for k in raw.multi_hot},
              **{k: "sequence" for k in raw.sequence}, **{k: "target" for k in raw.target}}
     features = describe(raw.reader, raw.label_column, raw.recipes, kinds, raw.groups, vocabs,
-                        width if raw.multi_hot else 0, schema.max_len)
+                        width, schema.max_len)
     meta = dict(meta or {})
     meta.setdefault("rows", {s: len(t) for s, t in zip(("train", "valid", "test"), tables)})
     meta.setdefault("positive_rate", {s: round(float(t.columns["label"].mean()), 6) if len(t) else 0.0

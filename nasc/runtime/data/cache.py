@@ -19,7 +19,7 @@ import torch
 
 from .table import Dataset, Schema, TensorTable
 
-CACHE_VERSION = 2  # bump when preprocessing changes what a loader produces
+CACHE_VERSION = 3  # bump when preprocessing changes what a loader produces
 SPLITS = ("train", "valid", "test")
 
 

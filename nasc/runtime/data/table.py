@@ -28,9 +28,10 @@ class FieldInfo:
 class Schema:
     """What binds at run time.
 
-    ``fields`` holds the non-sequential fields. Those of kind "categorical" are, in order, the
-    columns of ``columns["fields"]`` (N, m); those of kind "multi_hot" are, in order, dim 1 of
-    ``columns["multi_hot"]`` (N, n_mh, L), padded with 0 and summed at embedding time.
+    ``fields`` holds the non-sequential fields: the m_c of kind "categorical" first, then the
+    n_mh of kind "multi_hot". ``columns["fields"]`` is (N, m_c + n_mh L): one id per categorical
+    field, then ``multi_hot_len`` = L ids per multi-hot field (its bag, padded with 0), which
+    embedding pools as ``pooling[name]`` says ("sum" or "mean" of the real ids).
     """
 
     fields: list[FieldInfo]
@@ -38,6 +39,8 @@ class Schema:
     target: list[FieldInfo] = field(default_factory=list)    # target-item fields
     max_len: int = 0
     task: str = "ctr"                                        # "ctr" | "next_item"
+    multi_hot_len: int = 0                                   # L: ids per multi-hot bag
+    pooling: dict[str, str] = field(default_factory=dict)    # multi-hot field -> sum | mean
 
     @property
     def categorical(self) -> list[FieldInfo]:
@@ -54,6 +57,9 @@ class Schema:
             "target": [asdict(f) for f in self.target],
             "max_len": self.max_len,
             "task": self.task,
+            # only where there are bags: the schema of every other dataset reads as before
+            **({"multi_hot_len": self.multi_hot_len, "pooling": self.pooling}
+               if self.multi_hot else {}),
         }
 
     @classmethod
@@ -64,13 +70,15 @@ class Schema:
             target=[FieldInfo(**f) for f in data.get("target", [])],
             max_len=int(data.get("max_len", 0)),
             task=data.get("task", "ctr"),
+            multi_hot_len=int(data.get("multi_hot_len", 0)),
+            pooling=dict(data.get("pooling", {})),
         )
 
 
 class TensorTable:
     """One split: named tensors sharing the first dimension N.
 
-    Columns: "fields" Long (N, m); optional "multi_hot" Long (N, n_mh, L), "sequence" Long
+    Columns: "fields" Long (N, m_c + n_mh L) (see Schema); optional "sequence" Long
     (N, T, n_a), "seq_mask" Bool (N, T) (True = real element), "target" Long (N, n_t),
     "user" Long (N,) (sequence logs: row of ``Dataset.meta["user_items"]``), "true_logit" Float
     (N,) (synthetic data: the noiseless logit, not a model input); "label" Float (N,).

@@ -1,4 +1,4 @@
-"""Generic CSV / Parquet data described by a field schema (a dict, or a JSON file).
+"""Generic CSV / Parquet data described by a field schema (a dict, or a JSON/YAML file).
 
     {"label": "clicked",
      "fields": [{"name": "city", "kind": "categorical", "min_count": 1},
@@ -14,7 +14,6 @@ Errors name the data file and the 1-based line (CSV: the header is line 1; Parqu
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -35,15 +34,13 @@ POOLINGS = ("sum", "mean")
 
 
 def load_schema(schema: dict | str | Path) -> tuple[dict, str]:
-    """The schema dict and where it came from (for error messages)."""
+    """The schema dict and where it came from (for error messages); a file is a JSON or YAML
+    schema file (nasc.runtime.data.schemafile)."""
     if isinstance(schema, dict):
         return schema, "<schema>"
-    path = Path(schema)
-    try:
-        return json.loads(path.read_text()), str(path)
-    except json.JSONDecodeError as exc:
-        raise data_error(str(path), exc.lineno, f"invalid JSON: {exc.msg}",
-                         "the schema is a JSON object with 'label' and 'fields'") from None
+    from .schemafile import read_schema_file
+
+    return read_schema_file(schema), str(schema)
 
 
 def _check_schema(schema: dict, where: str) -> None:
@@ -169,7 +166,6 @@ def load_tabular(path: str | Path, schema: dict | str | Path, *, seed: int = 202
 
     raw = RawTable(label=labels.astype(np.float32), reader="table", label_column=schema["label"])
     text = {"transform": "text"}
-    pooling = {}
     for f in schema["fields"]:
         name, kind = f["name"], f.get("kind", "categorical")
         raw.groups[name] = f.get("group", name)
@@ -182,7 +178,7 @@ def load_tabular(path: str | Path, schema: dict | str | Path, *, seed: int = 202
         else:
             raw.multi_hot[name] = src.ragged(name, f.get("sep", "|"))
             recipe = {**text, "sep": f.get("sep", "|")}
-            pooling[name] = f.get("pooling", "sum")
+            raw.pooling[name] = f.get("pooling", "sum")
         raw.recipes[name] = {"column": name, **recipe}
     for f in seq_spec.get("fields", []):
         raw.groups[f["name"]] = f.get("group", f["name"])
@@ -195,7 +191,7 @@ def load_tabular(path: str | Path, schema: dict | str | Path, *, seed: int = 202
     _check_aligned(src, raw)
 
     meta = {"source": [str(path)], "format": "parquet" if src.parquet else "csv", "split": "random811",
-            "seed": seed, "requested_split": split, "schema": schema, "pooling": pooling}
+            "seed": seed, "requested_split": split, "schema": schema, "pooling": raw.pooling}
     return build_dataset(schema.get("name") or dataset_name("tabular", path), raw, splits,
                          max_len=int(seq_spec.get("max_len", 0)),
                          multi_hot_len=schema.get("multi_hot_len"), meta=meta)

@@ -69,7 +69,6 @@ def split_half(table, share: float, seed: int):
 
 def export_arch(ctx: SearchContext, assignment: dict) -> Path:
     """Write arch.nas: the spec with ``assignment`` fixed, and a header recording the search."""
-    fixed = fix_spec(ctx.spec, ctx.program, assignment, drop_search=True)
     header = [
         f"# Architecture found by `nasc search {ctx.spec_path}` ({ctx.program.strategy.name}).",
         f"# seed {ctx.seed}; data {ctx.data_name}; "
@@ -79,13 +78,26 @@ def export_arch(ctx: SearchContext, assignment: dict) -> Path:
         if isinstance(value, (dict, list)):
             text = json.dumps(value, sort_keys=True, separators=(",", ":"))
             header.append(f"# {key}: {text}")
-    header.append(f"# choices: {json.dumps(jsonable(assignment), sort_keys=True)}")
-    model = fixed.model.model_copy(update={"comments": tuple(header) + fixed.model.comments})
-    text = print_spec(fixed.model_copy(update={"model": model}))
-    path = ctx.run.file("arch.nas")
-    ctx.run.write_text("arch.nas", text)
+    ctx.run.write_text("arch.nas", _arch_text(ctx, assignment, header))
     ctx.run.write_json("choices.json", jsonable(assignment))
-    return path
+    return ctx.run.file("arch.nas")
+
+
+def export_best_so_far(ctx: SearchContext, assignment: dict, after: str) -> None:
+    """arch.nas of the best architecture so far (``after``: "epoch 3 of 10", "child 4 of 8"),
+    so a long search can be looked at, or trained, before it ends; the search's own end
+    replaces it with export_arch's."""
+    header = [f"# Best so far after {after} of `nasc search {ctx.spec_path}` "
+              f"({ctx.program.strategy.name}); seed {ctx.seed}; data {ctx.data_name}.",
+              "# The search has not finished: it rewrites this file when it does."]
+    ctx.run.write_text("arch.nas", _arch_text(ctx, assignment, header))
+
+
+def _arch_text(ctx: SearchContext, assignment: dict, header: list[str]) -> str:
+    fixed = fix_spec(ctx.spec, ctx.program, assignment, drop_search=True)
+    header = [*header, f"# choices: {json.dumps(jsonable(assignment), sort_keys=True)}"]
+    model = fixed.model.model_copy(update={"comments": tuple(header) + fixed.model.comments})
+    return print_spec(fixed.model_copy(update={"model": model}))
 
 
 def jsonable(value):

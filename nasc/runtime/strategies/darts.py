@@ -28,7 +28,7 @@ from nasc.errors import Diagnostic, UsageError
 from nasc.runtime.progress import Progress
 from nasc.runtime.rundir import SearchCheckpoint
 from nasc.runtime.strategies.common import (
-    SearchContext, build_supernet, generator, sort_key, split_half,
+    SearchContext, build_supernet, export_best_so_far, generator, sort_key, split_half,
 )
 from nasc.runtime.train import evaluate, make_optimizer
 
@@ -226,6 +226,13 @@ class Darts:
             "best_epoch": self.best[1], "best_arch": self.best[2],
         })
 
+    def export_best_so_far(self, epoch: int) -> None:
+        """arch.nas of the best epoch so far; the live alpha/beta are put back after."""
+        live = arch_state(self.net)
+        load_arch_state(self.net, self.best[2])
+        export_best_so_far(self.ctx, discretize(self.net), f"epoch {epoch} of {self.epochs}")
+        load_arch_state(self.net, live)
+
     def restore(self) -> int:
         """The epoch the checkpoint ends (0 without one: interrupted before the first)."""
         state = self.saved.load(map_location=self.ctx.device)
@@ -244,10 +251,12 @@ class Darts:
     def run(self) -> dict:
         start = self.restore() + 1 if self.ctx.resume else 1
         steps = math.ceil(len(self.train_w) / self.batch)
-        progress = Progress(self.epochs, steps, enabled=self.ctx.show_progress)
+        progress = Progress(self.epochs, steps, enabled=self.ctx.show_progress,
+                            monitor=self.monitor)
         for epoch in range(start, self.epochs + 1):
             self.run_epoch(epoch, progress)
             self.checkpoint(epoch)
+            self.export_best_so_far(epoch)
         _, best_epoch, best_arch = self.best
         best_row = next(r for r in self.history if r["epoch"] == best_epoch)
         load_arch_state(self.net, best_arch)

@@ -21,8 +21,8 @@ from nasc.compiler.fix import fix_spec
 from nasc.compiler.sampling import sample_assignment
 from nasc.compiler.space import choices
 from nasc.runtime.rundir import SearchCheckpoint
-from nasc.runtime.strategies.common import (SearchContext, from_json, jsonable, sort_key,
-                                            train_child)
+from nasc.runtime.strategies.common import (SearchContext, export_best_so_far, from_json,
+                                            jsonable, sort_key, train_child)
 from nasc.runtime.strategies.random_search import distinct_draws
 from nasc.runtime.train import TrainConfig
 
@@ -115,6 +115,8 @@ def search(ctx: SearchContext) -> dict:
                **train_child(ctx, child, config, n)}
         history.append(row)
         saved.save({"done": len(history), "history": history})
+        best = min(history, key=lambda r: (key(r["valid"]), r["child"]))
+        export_best_so_far(ctx, from_json(best["choices"]), f"child {n + 1}")
         if ctx.show_progress:
             origin = "initial" if parent is None else f"child {parent} with {label} mutated"
             print(f"child {n} ({origin}): valid auc {row['valid']['auc']:.5f} "

@@ -12,8 +12,8 @@ import random
 from nasc.compiler.sampling import sample_assignment
 from nasc.runtime.rundir import SearchCheckpoint
 from nasc.runtime.train import TrainConfig
-from nasc.runtime.strategies.common import (SearchContext, from_json, jsonable, sort_key,
-                                            train_child)
+from nasc.runtime.strategies.common import (SearchContext, export_best_so_far, from_json,
+                                            jsonable, sort_key, train_child)
 
 
 # Consecutive draws that repeat a child already drawn before the space counts as exhausted.
@@ -60,6 +60,8 @@ def search(ctx: SearchContext) -> dict:
             continue
         done.append({"child": n, **train_child(ctx, assignment, config, n)})
         saved.save({"done": len(done), "history": done})
+        best = min(done, key=lambda r: sort_key(monitor)(r["valid"]))
+        export_best_so_far(ctx, from_json(best["choices"]), f"child {n + 1} of {len(drawn)}")
         if ctx.show_progress:
             valid = done[-1]["valid"]
             print(f"child {n} ({n + 1} of {len(drawn)}): valid auc {valid['auc']:.5f} "

@@ -181,8 +181,28 @@ ROWS: tuple[Strategy, ...] = (
         doc="reinforcement learning (Zoph & Le 2017; AMEIR App. C.4): an LSTM controller emits "
             "the space's choices, each child is trained from scratch for `epochs` and its "
             "validation AUC is the reward; the best child by validation AUC is kept."),
-    # Recognised so that specs can name it; nasc search reports it as not yet implemented.
-    Strategy("enas", None, EVERY_CONSTRUCT, ("ctr", "next_item"), table(*_COMMON)),
+    Strategy(
+        "enas", "enas", EVERY_CONSTRUCT, ("ctr",), table(
+            *_COMMON,
+            *_CONTROLLER,
+            SettingSig("controller_steps", "int", default=20, min=0, max=10 ** 6,
+                       doc="controller updates after each epoch of shared-weight training"),
+            SettingSig("valid_subset", "int", default=20000, min=1,
+                       doc="validation rows that score a sampled path (the reward)"),
+            SettingSig("children", "int", default=100, min=1, max=10 ** 6,
+                       doc="paths sampled from the trained controller at the end, ranked on "
+                           "the validation subset with the shared weights"),
+            SettingSig("top", "int", default=5, min=1, max=10000,
+                       doc="best-ranked children evaluated on the full validation split"),
+            SettingSig("finetune", "enum", default="inherit", choices=("inherit", "scratch"),
+                       doc="inherit: write the found child with the shared weights as "
+                           "RUN/inherited.pt, which `--retrain` fine-tunes (as oneshot_random); "
+                           "scratch: the retrain starts from scratch"),
+        ),
+        doc="ENAS (Pham et al. 2018): the RL controller samples paths of one weight-sharing "
+            "supernet; each epoch trains the shared weights on sampled paths, then the "
+            "controller on the validation-subset AUC of sampled paths; the best of `children` "
+            "sampled paths is kept."),
 )
 
 STRATEGIES: dict[str, Strategy] = {row.name: row for row in ROWS}

@@ -135,17 +135,17 @@ def test_the_ppo_clipped_loss_on_hand_computed_cases():
     # A > 0 and the ratio above 1 + 0.2: clipped, min(1.5 * 2, 1.2 * 2) = 2.4, no gradient
     loss = clipped_loss(new, old, 2.0, 0.2)
     loss.backward()
-    assert float(loss) == pytest.approx(-2.4) and float(new.grad) == 0.0
+    assert float(loss.detach()) == pytest.approx(-2.4) and float(new.grad) == 0.0
     # A < 0: the unclipped term is the smaller, min(-3.0, -2.4) = -3.0, gradient -r A = 3.0
     new.grad = None
     loss = clipped_loss(new, old, -2.0, 0.2)
     loss.backward()
-    assert float(loss) == pytest.approx(3.0) and float(new.grad) == pytest.approx(3.0)
+    assert float(loss.detach()) == pytest.approx(3.0) and float(new.grad) == pytest.approx(3.0)
     # inside the clip range it is REINFORCE's -r A: ratio 1.1, A = 0.5
     inside = torch.tensor(math.log(0.22), requires_grad=True)
     loss = clipped_loss(inside, old, 0.5, 0.2)
     loss.backward()
-    assert float(loss) == pytest.approx(-0.55) and float(inside.grad) == pytest.approx(-0.55)
+    assert float(loss.detach()) == pytest.approx(-0.55) and float(inside.grad) == pytest.approx(-0.55)
 
 
 def test_the_baseline_is_a_moving_average_updated_before_subtracting():

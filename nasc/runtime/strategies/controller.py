@@ -90,7 +90,7 @@ class Controller(nn.Module):
             else:
                 token = int(tokens[step])
                 if not allowed[token]:
-                    raise ValueError(f"decision {step} ({self.groups[g]}) cannot be {token}")
+                    raise ValueError(f"decision {step} cannot be {token}: that token is masked")
             log_prob = log_prob + log_p[token]
             # masked tokens: p = 0 and log p = -inf; 0 * -inf would make the gradient NaN
             entropy = entropy - (log_p.exp() * log_p.masked_fill(~allowed, 0.0)).sum()

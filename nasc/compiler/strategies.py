@@ -33,6 +33,27 @@ _KEPT_EPOCH = SettingSig("monitor", "enum", default="logloss", choices=("logloss
                          doc="the epoch whose alpha and beta are kept: best validation logloss "
                              "(AutoPI) or AUC")
 
+# The LSTM controller of `rl` and `enas` (App. C.4 after ENAS; nasc.runtime.strategies.controller).
+_CONTROLLER = (
+    SettingSig("controller_lr", "float", default=0.005, min=0.0, max=10.0,
+               doc="Adam learning rate of the controller (ENAS' 3.5e-4 serves thousands of "
+                   "updates; a search of tens of children needs a larger one)"),
+    SettingSig("controller_batch", "int", default=5, min=1, max=10 ** 5,
+               doc="sampled architectures per controller update"),
+    SettingSig("ppo_epochs", "int", default=4, min=1, max=1000,
+               doc="Adam steps of the clipped objective on each batch (PPO)"),
+    SettingSig("ppo_clip", "float", default=0.2, min=0.0, max=10.0,
+               doc="epsilon of PPO: the probability ratio is clipped to [1 - eps, 1 + eps]"),
+    SettingSig("entropy_weight", "float", default=1e-4, min=0.0, max=100.0,
+               doc="weight of the entropy bonus in the controller's loss (ENAS: 1e-4)"),
+    SettingSig("baseline_decay", "float", default=0.9, min=0.0, max=1.0,
+               doc="the baseline is this exponential moving average of the rewards"),
+    SettingSig("temperature", "float", default=5.0, min=0.01, max=1000.0,
+               doc="sampling logits = tanh_constant * tanh(logits / temperature)"),
+    SettingSig("tanh_constant", "float", default=2.5, min=0.01, max=1000.0,
+               doc="bound of the sampling logits (ENAS: 2.5)"),
+)
+
 _STAGE = table(
     SettingSig("epochs", "int", min=1, max=10000),
     SettingSig("children", "int", min=1, max=10 ** 6),
@@ -147,9 +168,43 @@ ROWS: tuple[Strategy, ...] = (
         doc="regularized evolution (Real et al. 2019; AMEIR App. C.4): each cycle the best of "
             "`sample` members is mutated in one choice, trained from scratch for `epochs`, and "
             "replaces the oldest member; the best child of all is kept."),
-    # Recognised so that specs can name them; nasc search reports them as not yet implemented.
-    *(Strategy(name, None, EVERY_CONSTRUCT, ("ctr", "next_item"), table(*_COMMON))
-      for name in ("rl", "enas")),
+    Strategy(
+        "rl", "rl", EVERY_CONSTRUCT, ("ctr",), table(
+            *_COMMON,
+            *_CONTROLLER,
+            SettingSig("children", "int", default=50, min=1, max=10 ** 6,
+                       doc="architectures the controller samples; one sampled again is not "
+                           "retrained (its earlier score is its reward)"),
+            SettingSig("patience", "int", default=20, min=1, max=10 ** 6,
+                       doc="stop when the best validation AUC has not grown for this many "
+                           "children (App. C.4: the performance of consecutive models no "
+                           "longer grows)"),
+        ),
+        doc="reinforcement learning (Zoph & Le 2017; AMEIR App. C.4): an LSTM controller emits "
+            "the space's choices, each child is trained from scratch for `epochs` and its "
+            "validation AUC is the reward; the best child by validation AUC is kept."),
+    Strategy(
+        "enas", "enas", EVERY_CONSTRUCT, ("ctr",), table(
+            *_COMMON,
+            *_CONTROLLER,
+            SettingSig("controller_steps", "int", default=20, min=0, max=10 ** 6,
+                       doc="controller updates after each epoch of shared-weight training"),
+            SettingSig("valid_subset", "int", default=20000, min=1,
+                       doc="validation rows that score a sampled path (the reward)"),
+            SettingSig("children", "int", default=100, min=1, max=10 ** 6,
+                       doc="paths sampled from the trained controller at the end, ranked on "
+                           "the validation subset with the shared weights"),
+            SettingSig("top", "int", default=5, min=1, max=10000,
+                       doc="best-ranked children evaluated on the full validation split"),
+            SettingSig("finetune", "enum", default="inherit", choices=("inherit", "scratch"),
+                       doc="inherit: write the found child with the shared weights as "
+                           "RUN/inherited.pt, which `--retrain` fine-tunes (as oneshot_random); "
+                           "scratch: the retrain starts from scratch"),
+        ),
+        doc="ENAS (Pham et al. 2018): the RL controller samples paths of one weight-sharing "
+            "supernet; each epoch trains the shared weights on sampled paths, then the "
+            "controller on the validation-subset AUC of sampled paths; the best of `children` "
+            "sampled paths is kept."),
 )
 
 STRATEGIES: dict[str, Strategy] = {row.name: row for row in ROWS}

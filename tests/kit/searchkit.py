@@ -96,3 +96,43 @@ def counting_calls(real, interrupt_at: int | None = None):
 
     wrapper.calls = 0
     return wrapper
+
+
+# A space of two pair operators over 6 fields with an LR part: on data whose label hangs on the
+# product of fields 0 and 1, a search must keep fm or slp to beat LR (the known-answer tests).
+PLANTED_PAIRS = """model planted {
+  input fields: categorical
+  emb = embed(fields, dim=4)
+  opset pair = { skip, fm, slp }
+  x = pair(emb)
+  y = pair(x)
+  linear = lr(fields)
+  head ctr(flatten(y), linear)
+}
+
+%s
+train {
+  optimizer adam(lr=0.01)
+  batch 512
+  epochs 8
+  monitor auc
+  patience 1
+}
+"""
+
+
+def search_planted(directory: Path, monkeypatch, search_block: str):
+    """``nasc search`` of PLANTED_PAIRS with ``search_block`` on 20,000 rows with the planted
+    pair (0, 1) (seed 3): the run directory and the choices it found."""
+    import json
+
+    import nasc.runtime.commands.search as search_command
+    from nasc.runtime.data.synthetic import make_synthetic
+
+    data = make_synthetic(seed=11, n=20000, num_fields=6, vocab=10, planted=((0, 1),),
+                          noise=0.1, first_order=0.1)
+    monkeypatch.setattr(search_command, "open_dataset", lambda program, name, **kw: data)
+    spec = write_spec(directory, PLANTED_PAIRS % search_block)
+    _, run = search_command.search_spec(str(spec), out=str(Path(directory) / "search"), seed=3,
+                                        quiet=True)
+    return run, json.loads(run.file("choices.json").read_text())

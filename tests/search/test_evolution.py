@@ -9,14 +9,12 @@ import random
 
 import pytest
 
-import nasc.runtime.commands.search as search_command
 from nasc.compiler.fix import fix_spec
-from nasc.runtime.data.synthetic import make_synthetic
 from nasc.runtime.strategies import common as strategy_common
 from nasc.runtime.strategies import evolution
 from nasc.runtime.strategies.common import sort_key
 
-from kit.searchkit import counting_calls, make_ctx, write_spec
+from kit.searchkit import counting_calls, make_ctx, search_planted
 
 SPACE = """model m {{
   input fields: categorical
@@ -123,30 +121,12 @@ def test_resume_trains_only_the_missing_children_and_ends_the_same(tmp_path, tin
     assert found == evolution.from_json(json.loads(json.dumps(evolution.jsonable(found))))
 
 
-PLANTED = """model planted {
-  input fields: categorical
-  emb = embed(fields, dim=4)
-  opset pair = { skip, fm, slp }
-  x = pair(emb)
-  y = pair(x)
-  linear = lr(fields)
-  head ctr(flatten(y), linear)
-}
-
-search evolution {
+PLANTED_SEARCH = """search evolution {
   epochs 3
   batch 512
   population 3
   sample 2
   cycles 3
-}
-
-train {
-  optimizer adam(lr=0.01)
-  batch 512
-  epochs 8
-  monitor auc
-  patience 1
 }
 """
 
@@ -154,13 +134,7 @@ train {
 def test_evolution_finds_a_planted_interaction_that_lr_cannot_model(tmp_path, monkeypatch):
     from test_search_end_to_end import auc_against_lr
 
-    data = make_synthetic(seed=11, n=20000, num_fields=6, vocab=10, planted=((0, 1),),
-                          noise=0.1, first_order=0.1)
-    monkeypatch.setattr(search_command, "open_dataset", lambda program, name, **kw: data)
-    spec = write_spec(tmp_path, PLANTED)
-    _, run = search_command.search_spec(str(spec), out=str(tmp_path / "search"), seed=3,
-                                        quiet=True)
-    choices = json.loads(run.file("choices.json").read_text())
+    run, choices = search_planted(tmp_path, monkeypatch, PLANTED_SEARCH)
     assert set(choices.values()) & {"fm", "slp"}, choices
     found, lr = auc_against_lr(run, tmp_path)
     print(f"planted (0,1): evolution {choices} test AUC {found:.4f}; LR {lr:.4f}")

@@ -38,7 +38,7 @@ SPACE = """model space {
 """
 # Small values for the settings that size a run, where a strategy has them.
 QUICK = {"epochs": "1", "batch": "512", "children": "3", "top": "2", "valid_subset": "200",
-         "population": "2", "cycles": "1"}
+         "population": "2", "cycles": "1", "controller_steps": "1", "controller_batch": "2"}
 
 
 def spec_for(row) -> str:

@@ -67,6 +67,14 @@ def split_half(table, share: float, seed: int):
     return table.subset(perm[:cut].to(device)), table.subset(perm[cut:].to(device))
 
 
+def validation_rows(ctx: SearchContext, valid, size: int) -> torch.Tensor:
+    """The seeded subset of ``size`` validation rows (sorted) that one-shot searches rank
+    paths on."""
+    n = min(size, len(valid))
+    perm = torch.randperm(len(valid), generator=generator(ctx.seed, 7))[:n]
+    return perm.sort().values.to(ctx.device)
+
+
 def export_arch(ctx: SearchContext, assignment: dict) -> Path:
     """Write arch.nas: the spec with ``assignment`` fixed, and a header recording the search."""
     header = [

@@ -74,7 +74,7 @@ from nasc.runtime.device_metrics import ctr_score_list
 from nasc.runtime.progress import Progress
 from nasc.runtime.rundir import SearchCheckpoint
 from nasc.runtime.strategies.common import (SearchContext, build_supernet, from_json, generator,
-                                           jsonable, sort_key)
+                                           jsonable, sort_key, validation_rows)
 from nasc.runtime.strategies.interaction_oneshot import InteractionOneShot, expand
 from nasc.runtime.strategies.stages import (
     AbsentInteractions, FixedMLP, Stage, Swaps, Passthrough, default_value, mlp_layers,
@@ -95,9 +95,7 @@ class OneShot:
         self.net = build_supernet(ctx)
         self.train = ctx.dataset.train.to(ctx.device)
         self.valid = ctx.dataset.valid.to(ctx.device)
-        n = min(s["valid_subset"], len(self.valid))
-        perm = torch.randperm(len(self.valid), generator=generator(ctx.seed, 7))[:n]
-        rows = perm.sort().values.to(ctx.device)
+        rows = validation_rows(ctx, self.valid, s["valid_subset"])
         self.subset = self.valid.subset(rows)
         # Next-item data (AMEIR-A on Beauty): sampled BCE and ranking metrics instead of clicks.
         self.retrieval = None
@@ -199,7 +197,7 @@ class OneShot:
             g_data, g_path = generator(seed, 100 + si, epoch, 0), generator(seed, 100 + si, epoch, 1)
             run, count = torch.zeros((), device=self.ctx.device), 0
             for step, batch in enumerate(self.train_batches(g_data), 1):
-                _cosine(opt, base, done, total)
+                set_cosine_lr(opt, base, done, total)
                 net.sample(g_path, stage.labels)
                 loss = self.batch_loss(net, batch)
                 opt.zero_grad(set_to_none=True)
@@ -330,7 +328,7 @@ class OneShot:
                 draw = torch.randint(C, (n,) if per_example else (1,), generator=g_cand)
                 cand = draw.expand(n).to(self.ctx.device)
                 for o, base in zip(opts, bases):
-                    _cosine(o, base, done, total)
+                    set_cosine_lr(o, base, done, total)
                 loss = self.loss(model(batch["fields"], cand), batch["label"])
                 for o in opts:
                     o.zero_grad(set_to_none=True)
@@ -429,7 +427,7 @@ class OneShot:
         ctx.record.update(record)
 
 
-def _cosine(opt, base: list[float], step: int, total: int) -> None:
+def set_cosine_lr(opt, base: list[float], step: int, total: int) -> None:
     """One cosine schedule over the stage (AMEIR §3: a single cosine decay for one-shot training)."""
     factor = cosine_factor(step, total)
     for group, lr in zip(opt.param_groups, base):

@@ -52,7 +52,7 @@ import reference_autopi as ref_autopi  # noqa: E402
 from nasc.compiler.frontend import load  # noqa: E402
 from nasc.runtime import ops  # noqa: E402
 from nasc.runtime.rundir import RunDir  # noqa: E402
-from nasc.runtime.session import open_dataset  # noqa: E402
+from nasc.runtime.commands.dataset import open_dataset  # noqa: E402
 from nasc.runtime.strategies import oneshot  # noqa: E402
 from nasc.runtime.strategies.common import SearchContext, generator, jsonable  # noqa: E402
 from nasc.runtime.strategies.darts import Darts, temperature  # noqa: E402

@@ -2,6 +2,7 @@
 
     python benchmarks/space.py [--data ../shared/data/frappe_x1] [--split files]
                                [--search-seed 2021] [--seeds 2021 2022 2023] [--threads 1]
+                               [--jobs 1]
                                [--work /tmp/nasc-space]
 
 Runs, as a user would, `nasc search specs/ctr_space.nas` (random search: each child trained in
@@ -44,7 +45,7 @@ def search(args, run: Path) -> dict:
 def retrain(args, run: Path, out: Path) -> dict:
     if not (out / "seeds.json").exists():
         nasc("train", str(run / "arch.nas"), "--data", args.data, "--split", args.split,
-             "--seeds", ",".join(map(str, args.seeds)), "--jobs", "1", "--threads",
+             "--seeds", ",".join(map(str, args.seeds)), "--jobs", str(args.jobs), "--threads",
              str(args.threads), "--out", str(out))
     return {seed: json.loads((out / f"seed-{seed}" / "summary.json").read_text())
             for seed in args.seeds}
@@ -85,6 +86,7 @@ def main() -> None:
     parser.add_argument("--search-seed", type=int, default=2021)
     parser.add_argument("--seeds", nargs="+", type=int, default=[2021, 2022, 2023])
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--jobs", type=int, default=1, help="retraining seeds at once")
     parser.add_argument("--work", default="/tmp/nasc-space")
     parser.add_argument("--out", default=str(RESULTS / "space.json"))
     args = parser.parse_args()

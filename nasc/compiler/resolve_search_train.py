@@ -77,6 +77,11 @@ class SearchTrainResolver(ValueResolver):
                                     + (", ".join(supporting(task)) or "no strategy yet"),
                        " or ".join(f"`search {n} {{ ... }}`" for n in supporting(task)) or None)
         names = {c.owner for c in found}
+        if program.strategy.settings.get("steps") == "together" and program.strategy.stages:
+            first = next(iter(program.strategy.stages.values()))
+            self.error(first["_span"], "`steps together` searches every choice in one stage, so "
+                                       "this `stage` block would be ignored",
+                       "remove the `stage` blocks, or write `steps progressive`")
         for stage, settings in program.strategy.stages.items():
             if stage not in names:
                 self.error(settings["_span"], f"stage `{stage}` names no searchable construct",

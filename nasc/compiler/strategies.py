@@ -125,6 +125,11 @@ ROWS: tuple[Strategy, ...] = (
                            "choice. Inside: `epochs`, `children`, `top`, `fixed_mlp [widths]` (the "
                            "fixed MLP used while this stage runs)"),
             SettingSig("monitor", "enum", default="auc", choices=("logloss", "auc")),
+            SettingSig("steps", "enum", default="progressive", choices=("progressive", "together"),
+                       doc="`progressive`: one stage per construct, each fixed before the next "
+                           "(AMEIR); `together`: one stage over every choice at once, an "
+                           "interaction set drawn like any choice (Table 4's one-shot random "
+                           "search); `stage` blocks are then not allowed"),
             SettingSig("sample", "enum", default="step", choices=("step", "example"),
                        doc="interactions stage: one candidate per training step (the paper) or one "
                            "per example"),

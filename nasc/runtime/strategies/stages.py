@@ -27,8 +27,13 @@ class Stage:
 
 def plan_stages(ctx: SearchContext) -> list[Stage]:
     """The spec's stages in the order written, then the other constructs with choices in source
-    order (with the strategy's top-level settings)."""
+    order (with the strategy's top-level settings). With ``steps together`` (AMEIR Table 4's
+    "one-shot random search" row) one stage holds every label: one supernet trained on paths
+    over all choices at once (an interaction set drawn as any choice), its children ranked."""
     s = ctx.settings
+    if s.get("steps") == "together":
+        return [Stage("all", "all", [c.label for c in choices(ctx.program)], s["epochs"],
+                      s["children"], s["top"], None)]
     written = s.get("stages") or (ctx.program.strategy.stages if ctx.program.strategy else {})
     owners: dict[str, list] = {}
     for c in choices(ctx.program):

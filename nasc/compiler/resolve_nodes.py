@@ -72,6 +72,8 @@ class NodeResolver(ValueResolver):
         args = tuple(self.expr(a, label) for a in value.args)
         kinds = [self.arg_kind(sig, value, args) for sig in sigs]
         self.static_dims(choice, value, args)
+        if "?" in kinds:  # an input's statement failed (already reported): nothing to compare
+            return Apply(choice, args, "?")
         if len(set(kinds)) > 1:
             raise self.fail(value.span, "the operators of this choice return different kinds",
                             "; ".join(f"{s.name}: {KIND_WORDS[k]}" for s, k in zip(sigs, kinds)))

@@ -11,6 +11,29 @@ from nasc.runtime import factory
 
 REPO = Path(__file__).resolve().parents[2]
 
+# A small causal next-item model trained sequence-to-sequence, as SASRec trains.
+SASREC_LIKE = """\
+model tiny_sasrec {
+  input history: sequence(max_len=8)
+  seq = embed(history, dim=16, positions=true)
+  h = transformer(transformer(seq, heads=1), heads=1)
+  user = last(h)
+  head next_item(user) {
+    items seq
+  }
+}
+
+train {
+  optimizer adam(lr=0.01)
+  batch 64
+  epochs 6
+  patience 6
+  objective seq2seq
+  eval_negatives 99
+  monitor ndcg10
+}
+"""
+
 
 def successor_log(path: Path, users: int = 300, items: int = 120, seed: int = 0,
                   lengths: tuple[int, int] = (6, 10)) -> Path:

@@ -7,9 +7,7 @@ import json
 import pytest
 
 from nasc.runtime.commands.train import train_spec
-from kit.retrievalkit import successor_log
-
-from test_training import TINY_REC
+from kit.retrievalkit import TINY_REC, successor_log
 
 
 def test_the_default_protocol_reproduces_its_earlier_results(tmp_path):

@@ -48,7 +48,8 @@ def test_a_blocks_choice_with_a_look_ahead_layer_is_refused(tmp_path):
 
 
 def test_a_ctr_head_and_a_search_are_refused(tmp_path):
-    ctr = SASREC_LIKE.replace("  head next_item(user) {\n    items seq\n  }\n", "  head ctr(user)\n")
+    ctr = SASREC_LIKE.replace("  head next_item(user) {\n    items seq\n  }\n",
+                              "  head ctr(user)\n")
     ctr = ctr.replace("  eval_negatives 99\n  monitor ndcg10\n", "")
     assert "`objective` is a setting of `head next_item` models; this one has `head ctr`" \
         in _errors(tmp_path, ctr)

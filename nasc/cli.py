@@ -205,9 +205,10 @@ _several_seeds = _options(
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="Override the spec's epochs.")
 @click.option("--batch", type=click.IntRange(min=1), default=None, help="Override the batch size.")
 @click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N or auto.")
-@click.option("--eval-negatives", type=_CountOr("full"), default=100, show_default=True,
-              help="head next_item: rank each test item against N sampled unseen items, or "
-                   "against the full catalogue.")
+@click.option("--eval-negatives", type=_CountOr("full"), default=None,
+              help="head next_item: rank each held-out item against N sampled unseen items "
+                   "(e.g. 99 as SASRec and S3-Rec, 100 as AMEIR), or against every unseen item "
+                   "of the catalogue (`full`). Default: the train block's `eval_negatives` (100).")
 @click.option("--train-positions", type=_CountOr("all"), default=5, show_default=True,
               help="head next_item: train on each user's last N next items (AMEIR), or all.")
 @_several_seeds
@@ -216,7 +217,7 @@ _several_seeds = _options(
 def train(spec: str, data: str, schema: str | None, split: str, split_seed: int | None,
           threads: int | None,
           out: str | None, seed: int | None, epochs: int | None, batch: int | None, device: str,
-          eval_negatives: int | str, train_positions: int | str, seeds: str | None,
+          eval_negatives: int | str | None, train_positions: int | str, seeds: str | None,
           jobs: int | None, overwrite: bool, quiet: bool) -> None:
     """Train the fixed architecture in SPEC (a baseline, or an arch.nas a search wrote)."""
     from nasc.runtime.commands.train import train_spec
@@ -224,7 +225,7 @@ def train(spec: str, data: str, schema: str | None, split: str, split_seed: int 
     if seeds is not None:
         spec_args = [spec, "--data", data, "--split", split, *_optional("--schema", schema),
                      *_optional("--split-seed", split_seed), *_optional("--epochs", epochs),
-                     *_optional("--batch", batch), "--eval-negatives", str(eval_negatives),
+                     *_optional("--batch", batch), *_optional("--eval-negatives", eval_negatives),
                      "--train-positions", str(train_positions)]
         _run_seeds("train", spec, seeds, seed, jobs, threads, device, spec_args,
                    ["--overwrite"] if overwrite else [], out, None)

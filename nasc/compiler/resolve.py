@@ -71,6 +71,7 @@ class Resolver(ConstructResolver, SearchTrainResolver):
             else self.settings_dict(ir.Body(), TRAIN, "train")
         if head is not None:
             self.train_fits(train, head)
+            self.objective_fits(train, head, bindings)
         if self.diagnostics:
             raise SpecError(self.diagnostics)
         program = Program(self.spec, self.path, model.name, tuple(bindings), head, strategy, train)

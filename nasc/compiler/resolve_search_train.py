@@ -6,6 +6,7 @@ from nasc.compiler import ir
 from nasc.compiler.program import HeadDef, Program, StrategyDef
 from nasc.compiler.resolve_state import did_you_mean
 from nasc.compiler.resolve_values import ValueResolver
+from nasc.compiler.seq2seq_fit import seq2seq_problem
 from nasc.compiler.settings import CTR_MONITORS, NEXT_ITEM_MONITORS
 from nasc.compiler.strategies import STRATEGIES, searching, supporting
 
@@ -32,7 +33,8 @@ class SearchTrainResolver(ValueResolver):
 
     def train_fits(self, train: dict, head: HeadDef) -> None:
         """The monitor must be one the head's task reports (a next-item model defaults to
-        NDCG@5), and `lr_decay` belongs to the plateau schedule, `warmup` to the cosine one."""
+        NDCG@5), `objective` and `eval_negatives` belong to next-item heads, `lr_decay` to the
+        plateau schedule and `warmup` to the cosine one."""
         written = {item.key: item for item in (self.spec.train.body.items if self.spec.train else ())
                    if isinstance(item, ir.Setting)}
         monitors = NEXT_ITEM_MONITORS if head.task == "next_item" else CTR_MONITORS
@@ -43,12 +45,32 @@ class SearchTrainResolver(ValueResolver):
             self.error(written["monitor"].span,
                        f"`monitor {train.get('monitor')}` is not reported by a `head {head.task}` "
                        f"model", "use one of " + ", ".join(monitors))
+        for key in ("objective", "eval_negatives"):
+            if key in written and head.task != "next_item":
+                self.error(written[key].span, f"`{key}` is a setting of `head next_item` models; "
+                                              f"this one has `head {head.task}`",
+                           f"remove `{key}`")
         schedule = train.get("schedule")
         for key, belongs in (("lr_decay", "plateau"), ("warmup", "cosine")):
             if key in written and schedule != belongs:
                 self.error(written[key].span, f"`{key}` only applies to `schedule {belongs}`, "
                                               f"but this train block uses `schedule {schedule}`",
                            f"remove `{key}`, or write `schedule {belongs}`")
+
+    def objective_fits(self, train: dict, head: HeadDef, bindings: list) -> None:
+        """`objective seq2seq` needs a fixed next-item model whose head reads `last` of a causal
+        sequence (nasc.compiler.seq2seq_fit); the error sits at the setting."""
+        if train.get("objective") != "seq2seq" or head.task != "next_item":
+            return  # a CTR head's `objective` is reported by train_fits
+        setting = next(item for item in self.spec.train.body.items
+                       if isinstance(item, ir.Setting) and item.key == "objective")
+        problem = seq2seq_problem(head, {b.name: b for b in bindings})
+        if problem is None and self.spec.search is not None:
+            problem = ("`objective seq2seq` trains fixed models; a search's supernet trains with "
+                       "`objective last_state`",
+                       "train the searched arch.nas with seq2seq, or remove the setting here")
+        if problem is not None:
+            self.error(setting.span, *problem)
 
     def strategy_fits(self, program: Program) -> None:
         from nasc.compiler.space import choices  # the space is computed from a checked program

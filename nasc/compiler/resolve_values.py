@@ -184,6 +184,13 @@ class ValueResolver(ResolveState):
             return True if value is None else value.value
         if value is None:
             raise self.fail(item.span, f"{what} needs a value", sig.doc or None)
+        if sig.type == "int" and sig.choices and isinstance(value, ir.Ref):
+            # a count with named alternatives (`eval_negatives 99` or `eval_negatives full`)
+            if value.name not in sig.choices:
+                raise self.fail(value.span, f"{what} must be an integer or "
+                                + ", ".join(sig.choices),
+                                did_you_mean(value.name, sig.choices))
+            return value.name
         if sig.type in ("int", "float", "bool", "int_list", "float_list"):
             return self.scalar(value, sig.type, sig.min, sig.max, what)
         if sig.type == "enum":

@@ -114,9 +114,14 @@ INPUT_KINDS = {"categorical": "ids", "sequence": "seq_ids", "target": "target_id
                "dense": "vector"}
 
 # Early-stopping monitors of the train block, per head. Next-item names spell HR@k / NDCG@k
-# without the `@`, which is not part of a name.
+# without the `@`, which is not part of a name; every cut-off in NEXT_ITEM_CUTOFFS is reported.
+# NDCG@5 stays first: it is the default of a next-item head, as before @10 existed.
 CTR_MONITORS = ("auc", "logloss")
-NEXT_ITEM_MONITORS = ("ndcg5", "hr5", "hr1")
+NEXT_ITEM_CUTOFFS = (1, 5, 10, 20)
+NEXT_ITEM_MONITORS = ("ndcg5", "hr5", "hr1", "ndcg10", "hr10", "ndcg20", "hr20")
+
+# How a next-item model trains (nasc.runtime.retrieval / nasc.runtime.seq2seq).
+NEXT_ITEM_OBJECTIVES = ("last_state", "seq2seq")
 
 TRAIN: dict[str, SettingSig] = table(
     SettingSig("optimizer", "optimizer", default=("adam", {"lr": 1e-3}),
@@ -124,8 +129,8 @@ TRAIN: dict[str, SettingSig] = table(
     SettingSig("batch", "int", default=4096, min=1, max=10 ** 7),
     SettingSig("epochs", "int", default=100, min=1, max=100000),
     SettingSig("monitor", "enum", default="auc", choices=CTR_MONITORS + NEXT_ITEM_MONITORS,
-               value_doc="`auc` \\| `logloss` (`head ctr`); `ndcg5` \\| `hr5` \\| `hr1` "
-                         "(`head next_item`)",
+               value_doc="`auc` \\| `logloss` (`head ctr`); `ndcg5` \\| `hr5` \\| `hr1` \\| "
+                         "`ndcg10` \\| `hr10` \\| `ndcg20` \\| `hr20` (`head next_item`)",
                default_doc="`auc`; `ndcg5` for `head next_item`",
                doc="validation metric for early stopping and the best checkpoint"),
     SettingSig("patience", "int", default=2, min=0, max=1000,
@@ -143,6 +148,16 @@ TRAIN: dict[str, SettingSig] = table(
     SettingSig("embedding_l2", "float", default=0.0, min=0.0, max=100.0),
     SettingSig("net_l2", "float", default=0.0, min=0.0, max=100.0),
     SettingSig("clip_grad", "float", default=10.0, min=0.0, max=1e6, doc="gradient-norm clipping"),
+    SettingSig("objective", "enum", default="last_state", choices=NEXT_ITEM_OBJECTIVES,
+               doc="`head next_item` only. `last_state`: the head's user vector scores the next "
+                   "item at each of a user's last `--train-positions` positions, one row each "
+                   "(AMEIR); `seq2seq`: the causal sequence before `last` scores the next item at "
+                   "every position, one sampled negative each (SASRec; needs "
+                   "`head next_item(last(S))` with S causal)"),
+    SettingSig("eval_negatives", "int", default=100, min=1, max=10 ** 6, choices=("full",),
+               value_doc="int 1..10^6 \\| `full`",
+               doc="`head next_item` only: rank each held-out item against N sampled unseen "
+                   "items, or `full` (every unseen item); `--eval-negatives` wins"),
     SettingSig("seed", "int", default=2021, min=0),
     SettingSig("threads", "int", min=1, max=1024, default_doc="the thread policy",
                doc="CPU threads while training; `--threads` wins (README, \"Threads\")"),

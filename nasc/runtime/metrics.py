@@ -12,6 +12,8 @@ import torch
 from sklearn.metrics import log_loss, roc_auc_score
 from torch import Tensor
 
+from nasc.compiler.settings import NEXT_ITEM_CUTOFFS
+
 
 def _np(x) -> np.ndarray:
     if isinstance(x, Tensor):
@@ -65,11 +67,19 @@ def ranking_metrics(ranks, ks=(1, 5, 10)) -> dict[str, float]:
     return out
 
 
-# The next-item metrics nasc reports (AMEIR Table 2 reports HR@5 and NDCG@5; HR@1 = NDCG@1).
-NEXT_ITEM_METRICS = ("HR@1", "HR@5", "NDCG@5")
+def next_item_metric_names(cutoffs=NEXT_ITEM_CUTOFFS) -> tuple[str, ...]:
+    """HR@k for every cut-off and NDCG@k for those above 1 (NDCG@1 = HR@1), in cut-off order:
+    HR@1, HR@5, NDCG@5, HR@10, NDCG@10, ..."""
+    return tuple(name for k in cutoffs for name in (f"HR@{k}", f"NDCG@{k}")
+                 if name != "NDCG@1")
+
+
+# The next-item metrics nasc reports (AMEIR Table 2 reports HR@5 and NDCG@5; SASRec and S3-Rec
+# HR@1/5/10 and NDCG@5/10).
+NEXT_ITEM_METRICS = next_item_metric_names()
 
 
 def next_item_metrics(ranks) -> dict[str, float]:
-    """{'HR@1', 'HR@5', 'NDCG@5'} of 0-based ranks (see ``rank_of_positive``)."""
-    scores = ranking_metrics(ranks, ks=(1, 5))
+    """NEXT_ITEM_METRICS of 0-based ranks (see ``rank_of_positive``)."""
+    scores = ranking_metrics(ranks, ks=NEXT_ITEM_CUTOFFS)
     return {name: scores[name] for name in NEXT_ITEM_METRICS}

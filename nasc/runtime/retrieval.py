@@ -17,7 +17,10 @@ the test target. Each is ranked against ``eval_negatives`` items sampled uniform
 the user never interacted with (drawn once, from a generator seeded with ``seed``: the same
 negatives every epoch and every run of a seed), or with ``eval_negatives="full"`` against every
 item of the catalogue the user never interacted with. Ties count against the positive.
-Metrics: HR@1, HR@5, NDCG@5; the monitor is validation NDCG@5.
+Metrics: HR@k for k in 1, 5, 10, 20 and NDCG@k for k in 5, 10, 20 (metrics.NEXT_ITEM_METRICS);
+the monitor is validation NDCG@5 unless the train block names another (``monitor ndcg10``).
+
+``objective seq2seq`` trains differently (``nasc.runtime.seq2seq``) and evaluates the same way.
 """
 from __future__ import annotations
 
@@ -28,17 +31,49 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from nasc.compiler.settings import NEXT_ITEM_MONITORS
 from nasc.runtime.data.sequences import sample_negatives
 from nasc.runtime.data.table import TensorTable
 from nasc.runtime.metrics import next_item_metrics, rank_of_positive
 
 MONITOR = "NDCG@5"
-# The train block's `monitor` values for a next-item head (settings.NEXT_ITEM_MONITORS).
-MONITOR_NAMES = {"ndcg5": "NDCG@5", "hr5": "HR@5", "hr1": "HR@1"}
+
+
+def metric_name(monitor: str) -> str:
+    """A train block's next-item `monitor` as the metric it names: `ndcg10` -> "NDCG@10"."""
+    letters = monitor.rstrip("0123456789")
+    return f"{letters.upper()}@{monitor[len(letters):]}"
+
+
+MONITOR_NAMES = {name: metric_name(name) for name in NEXT_ITEM_MONITORS}
+
+TIES = ("pessimistic: the rank is the number of candidates scoring >= the held-out item, so a "
+        "negative tied with it ranks above it")
+
+
+def evaluation_protocol(eval_negatives: int | str, seed: int, num_items: int) -> dict[str, str]:
+    """What a run's HR@k and NDCG@k mean, exactly: written into its config and summary."""
+    excluded = ("every item the user interacted with in any split (training items, the "
+                "validation item and the test item), and the padding and out-of-vocabulary rows")
+    if eval_negatives == "full":
+        candidates = (f"the held-out item and every other item of the catalogue ({num_items} "
+                      "items) the user never interacted with")
+        sampled = "nothing (full ranking)"
+    else:
+        candidates = f"the held-out item and {eval_negatives} sampled negatives"
+        sampled = (f"{eval_negatives} negatives per user and split, each drawn uniformly from the "
+                   f"{num_items} catalogue items minus those excluded, independently (with "
+                   f"replacement: a row may repeat one), once per run from a generator seeded "
+                   f"with {seed}: the same for every epoch and every run of that seed")
+    return {"split": "leave-one-out: validation target = each user's second-to-last item, test "
+                     "target = the last, each with the history before it",
+            "candidates": candidates, "sampled": sampled, "excluded": excluded, "ties": TIES,
+            "metrics": "HR@k = share of targets with rank < k; NDCG@k = mean of "
+                       "1 / log2(rank + 2) over targets with rank < k (0 otherwise); rank 0-based"}
 
 
 def eval_protocol(eval_negatives: int | str, seed: int, num_items: int) -> str:
-    """The evaluation protocol in words, for run directories and reports."""
+    """The evaluation protocol in one line, for run directories and reports."""
     if eval_negatives == "full":
         return ("leave-one-out, 1 positive vs all items the user has not interacted with "
                 f"(full ranking over {num_items} items), ties pessimistic")
@@ -46,12 +81,17 @@ def eval_protocol(eval_negatives: int | str, seed: int, num_items: int) -> str:
             "ties pessimistic")
 
 
-def train_protocol(train_positions: int | str, negatives: int, seed: int) -> str:
-    positions = "every training position" if train_positions == "all" else \
-        f"the last {train_positions} training positions"
+def train_protocol(config) -> str:
+    """The training objective of a TrainConfig in one line, for run directories and reports."""
+    if config.objective == "seq2seq":
+        from nasc.runtime.seq2seq import seq2seq_protocol
+
+        return seq2seq_protocol(config.seed)
+    positions = "every training position" if config.train_positions == "all" else \
+        f"the last {config.train_positions} training positions"
     return (f"sampled BCE (AMEIR eq. 7): positives = the next items at {positions} of each user, "
-            f"{negatives} uniformly sampled unseen negative(s) per positive, redrawn every epoch "
-            f"(seed {seed + 1})")
+            f"{config.negatives} uniformly sampled unseen negative(s) per positive, redrawn every "
+            f"epoch (seed {config.seed + 1})")
 
 
 def item_table(model: nn.Module) -> Tensor:
@@ -163,3 +203,12 @@ class NextItemObjective:
 
     def evaluate(self, model: nn.Module, split: str) -> dict[str, float]:
         return next_item_metrics(self.ranks(model, split))
+
+
+def next_item_objective(dataset, config, device: torch.device):
+    """The objective the train block's `objective` names (seq2seq: nasc.runtime.seq2seq)."""
+    if config.objective == "seq2seq":
+        from nasc.runtime.seq2seq import Seq2SeqObjective
+
+        return Seq2SeqObjective(dataset, config, device)
+    return NextItemObjective(dataset, config, device)

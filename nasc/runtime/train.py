@@ -54,11 +54,12 @@ class TrainConfig:
     embedding_l2: float = _setting("embedding_l2")
     net_l2: float = _setting("net_l2")
     clip_grad: float = _setting("clip_grad")
+    objective: str = _setting("objective")              # next-item: last_state or seq2seq
+    eval_negatives: int | str = _setting("eval_negatives")  # next-item: a count, or "full"
     seed: int = _setting("seed")
     threads: int | None = _setting("threads")  # applied by the command (nasc.runtime.threads)
     device: str = "cpu"
     # Next-item retrieval only (nasc.runtime.retrieval); not train-block settings.
-    eval_negatives: int | str = 100     # negatives ranked against each positive, or "full"
     train_positions: int | str = 5      # training targets per user (the last k), or "all"
     negatives: int = 1                  # sampled negatives per training positive
 
@@ -259,9 +260,10 @@ class CTRObjective:
 def train_model(model: nn.Module, dataset, config: TrainConfig, run: RunDir | None = None,
                 show_progress: bool = True, score_initial: bool = False) -> TrainResult:
     """Train on a dataset with the objective of its task: CTR, or next-item retrieval
-    (sampled BCE, ranking metrics; ``nasc.runtime.retrieval``). ``score_initial``: see ``fit``."""
+    (sampled BCE, ranking metrics; ``nasc.runtime.retrieval``, or ``nasc.runtime.seq2seq`` for
+    ``objective seq2seq``). ``score_initial``: see ``fit``."""
     if dataset.schema.task == "next_item":
-        from nasc.runtime.retrieval import NextItemObjective as objective
+        from nasc.runtime.retrieval import next_item_objective as objective
     else:
         objective = CTRObjective
     return fit(model, lambda device: objective(dataset, config, device), config, run,

@@ -11,6 +11,34 @@ from nasc.runtime import factory
 
 REPO = Path(__file__).resolve().parents[2]
 
+# A small causal next-item model with the default (last-state) objective.
+TINY_REC = """\
+model tiny_rec {
+  input history: sequence(max_len=8)
+  seq = embed(history, dim=16, positions=true)
+  h = transformer(seq, heads=1)
+  user = last(h)
+  head next_item(user) {
+    items seq
+  }
+}
+
+train {
+  optimizer adam(lr=0.01)
+  batch 64
+  epochs 6
+  patience 6
+}
+"""
+
+# The same with two blocks, trained sequence-to-sequence as SASRec trains, ranked against 99
+# negatives and monitored by NDCG@10.
+SASREC_LIKE = (TINY_REC.replace("model tiny_rec", "model tiny_sasrec")
+               .replace("transformer(seq, heads=1)",
+                        "transformer(transformer(seq, heads=1), heads=1)")
+               .replace("  patience 6\n", "  patience 6\n  objective seq2seq\n  eval_negatives 99\n"
+                        "  monitor ndcg10\n"))
+
 
 def successor_log(path: Path, users: int = 300, items: int = 120, seed: int = 0,
                   lengths: tuple[int, int] = (6, 10)) -> Path:

@@ -22,7 +22,7 @@ def test_hr_and_ndcg_by_hand_with_ties():
     ranks = rank_of_positive(pos, neg)
     assert ranks.tolist() == [2, 0, 6, 1]
     got = next_item_metrics(ranks)
-    assert list(got) == ["HR@1", "HR@5", "NDCG@5"]
+    assert list(got)[:3] == ["HR@1", "HR@5", "NDCG@5"]
     assert got["HR@1"] == pytest.approx(1 / 4)
     assert got["HR@5"] == pytest.approx(3 / 4)
     assert got["NDCG@5"] == pytest.approx((1 / math.log2(4) + 1 + 0 + 1 / math.log2(3)) / 4)

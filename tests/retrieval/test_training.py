@@ -11,27 +11,7 @@ from nasc.runtime.data.sequences import load_next_item
 from nasc.runtime.retrieval import NextItemObjective, sampled_bce
 from nasc.runtime.commands.train import train_spec
 from nasc.runtime.train import TrainConfig
-from kit.retrievalkit import ToyModel, successor_log
-
-TINY_REC = """\
-model tiny_rec {
-  input history: sequence(max_len=8)
-  seq = embed(history, dim=16, positions=true)
-  h = transformer(seq, heads=1)
-  user = last(h)
-  head next_item(user) {
-    items seq
-  }
-}
-
-train {
-  optimizer adam(lr=0.01)
-  batch 64
-  epochs 6
-  patience 6
-}
-"""
-
+from kit.retrievalkit import TINY_REC, ToyModel, successor_log
 
 def softplus(x: float) -> float:
     return math.log1p(math.exp(x))

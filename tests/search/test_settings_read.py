@@ -17,6 +17,7 @@ from nasc.runtime.train import TrainConfig, train_model
 from kit.searchkit import cell3_spec, make_ctx
 
 READ_BY_THE_COMMAND = {"seed", "threads"}
+NEXT_ITEM_ONLY = {"objective", "eval_negatives"}  # read by next-item objectives only (below)
 
 SPACE = """model space {
   input fields: categorical
@@ -102,7 +103,23 @@ def test_training_reads_every_train_setting(tmp_path, tiny_data, schedule):
                                       min_delta=0.5, patience=5)
     object.__setattr__(config, "read", set())
     train_model(model, tiny_data, config, run=None, show_progress=False)
-    unread = set(TRAIN) - READ_BY_THE_COMMAND - config.read
+    unread = set(TRAIN) - READ_BY_THE_COMMAND - NEXT_ITEM_ONLY - config.read
     # lr_decay belongs to the plateau schedule, warmup to the cosine one (the checks refuse
     # either beside the other schedule)
     assert unread == ({"warmup"} if schedule == "plateau" else {"lr_decay"})
+
+
+@pytest.mark.parametrize("objective", ["last_state", "seq2seq"])
+def test_next_item_training_reads_its_settings(tmp_path, objective):
+    from nasc.compiler.frontend import compile_text
+    from nasc.runtime.data.sequences import load_next_item
+    from nasc.runtime.model import build_fixed
+    from kit.retrievalkit import SASREC_LIKE, successor_log
+
+    _, program = compile_text(SASREC_LIKE.replace("objective seq2seq", f"objective {objective}"),
+                              "rec.nas")
+    dataset = load_next_item(successor_log(tmp_path / "log.txt", users=30, items=40), max_len=8)
+    config = ReadConfig.from_settings(program.train, epochs=1)
+    object.__setattr__(config, "read", set())
+    train_model(build_fixed(program, dataset.schema), dataset, config, show_progress=False)
+    assert NEXT_ITEM_ONLY <= config.read

@@ -65,12 +65,15 @@ def train_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
         parameters = sum(p.numel() for p in model.parameters())
         protocol = {}
         if next_item:
-            from nasc.runtime.retrieval import MONITOR_NAMES, eval_protocol, train_protocol
+            from nasc.runtime.retrieval import (
+                MONITOR_NAMES, eval_protocol, evaluation_protocol, train_protocol,
+            )
 
-            protocol = {"protocol": eval_protocol(config.eval_negatives, config.seed,
-                                                  dataset.meta["num_items"]),
-                        "train_protocol": train_protocol(config.train_positions, config.negatives,
-                                                         config.seed),
+            num_items = dataset.meta["num_items"]
+            protocol = {"protocol": eval_protocol(config.eval_negatives, config.seed, num_items),
+                        "evaluation": evaluation_protocol(config.eval_negatives, config.seed,
+                                                          num_items),
+                        "train_protocol": train_protocol(config),
                         "monitor": f"valid {MONITOR_NAMES[config.monitor]}"}
         run.write_text("spec.nas", text)
         run.write_json("config.json", {"spec": spec_path, "data": data, "split": split,
@@ -91,7 +94,8 @@ def train_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
         done = (f"best epoch {result.best_epoch} of {result.epochs_run}; "
                 f"{result.samples_per_second:,.0f} samples/s on {device}")
         if next_item:
-            scores = ", ".join(f"{k} {result.test[k]:.4f}" for k in ("HR@1", "HR@5", "NDCG@5"))
+            scores = ", ".join(f"{k} {result.test[k]:.4f}"
+                               for k in ("HR@1", "HR@5", "NDCG@5", "HR@10", "NDCG@10"))
             return (f"{Path(spec_path).name} on {data}: test {scores} ({done}; "
                     f"{protocol['protocol']}); run in {run.path}")
         return (f"{Path(spec_path).name} on {data}: test AUC {result.test['auc']:.5f}, "

@@ -106,6 +106,23 @@ def _histories(flat: np.ndarray, starts: np.ndarray, ends: np.ndarray, max_len: 
     return np.where(mask, flat[idx.clip(min=0)], 0), mask
 
 
+def shifted_sequences(train_items: Sequence[np.ndarray], max_len: int):
+    """SASRec's training rows: per user with two or more training items, the inputs x_1..x_{n-1}
+    and, aligned with them, the next items x_2..x_n (the last ``max_len`` of each, left-padded).
+
+    -> users (R,) kept, inputs (R, T), next_items (R, T) and mask (R, T), True where both are real
+    (the two windows have the same length, so they are real at the same positions)."""
+    lengths = np.array([len(s) for s in train_items], dtype=np.int64)
+    users = np.flatnonzero(lengths >= 2)
+    flat = np.concatenate([np.asarray(train_items[u], dtype=np.int64) for u in users]) \
+        if len(users) else np.zeros(0, dtype=np.int64)
+    kept = lengths[users]
+    starts = np.cumsum(kept) - kept
+    inputs, mask = _histories(flat, starts, starts + kept - 1, max_len)
+    next_items, _ = _histories(flat, starts + 1, starts + kept, max_len)
+    return users, inputs, next_items, mask
+
+
 def _require_room(splits, max_len: int, copies: int = 1) -> None:
     """Refuse histories that cannot fit before building them (sizing.TooLarge, located at the
     spec's sequence input by the caller): each of the R x max_len cells keeps an int64 id and a

@@ -1,0 +1,42 @@
+"""A next-item model's output at every position of its sequence, for sequence-to-sequence
+training (``objective seq2seq``).
+
+A next-item model ends ``user = last(h); head next_item(user)``: its forward returns
+head(last(h)), one vector per row. The per-position model is the same fx graph with the
+``last`` pooling removed, so the head maps every position of h: (B, T, d) instead of (B, d).
+It is a second GraphModule over the same submodules, so it shares every weight with the model
+and trains them; the model's own forward (what evaluation ranks with) is untouched.
+
+The front end (``nasc.compiler.seq2seq_fit``) has already refused specs whose head input is not
+``last`` of a causal sequence; the checks here guard models built by other means.
+"""
+from __future__ import annotations
+
+import copy
+
+import torch.fx
+from torch import nn
+
+from nasc.runtime.ops.pooling import LastPool
+
+
+class NoPerPositionOutput(ValueError):
+    """The model's user vector is not head(last(sequence))."""
+
+
+def per_position_model(model: nn.Module) -> torch.fx.GraphModule:
+    """model(batch) = head(last(h)) -> a module whose forward(batch) is head(h), (B, T, d)."""
+    if not isinstance(model, torch.fx.GraphModule):
+        raise NoPerPositionOutput(
+            f"seq2seq training needs a fixed model (an fx graph), not a {type(model).__name__}")
+    graph = copy.deepcopy(model.graph)
+    (head,) = [node.args[0] for node in graph.nodes if node.op == "output"]
+    pool = head.args[0] if head.op == "call_module" and len(head.args) == 1 else None
+    if not (isinstance(pool, torch.fx.Node) and pool.op == "call_module"
+            and isinstance(model.get_submodule(pool.target), LastPool)):
+        raise NoPerPositionOutput("seq2seq training needs a model whose head reads `last(S)` "
+                                  "of a sequence S")
+    pool.replace_all_uses_with(pool.args[0])  # the head now reads the sequence itself
+    graph.erase_node(pool)
+    graph.lint()
+    return torch.fx.GraphModule(model, graph, class_name=type(model).__name__ + "PerPosition")

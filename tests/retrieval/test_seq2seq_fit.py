@@ -1,0 +1,68 @@
+"""`objective seq2seq` is refused, at the setting, for models that cannot train per position."""
+from __future__ import annotations
+
+import pytest
+
+from nasc.compiler.frontend import load
+from nasc.compiler.operators import OPERATORS
+from nasc.compiler.seq2seq_fit import LOOKAHEAD, POSITIONWISE, WINDOWED
+from nasc.errors import SpecError
+from kit.retrievalkit import SASREC_LIKE
+
+OBJECTIVE_LINE = SASREC_LIKE.splitlines().index("  objective seq2seq") + 1
+
+
+def _errors(tmp_path, text) -> str:
+    spec = tmp_path / "spec.nas"
+    spec.write_text(text)
+    with pytest.raises(SpecError) as err:
+        load(str(spec))
+    return str(err.value)
+
+
+def test_a_causal_model_with_last_is_accepted(tmp_path):
+    spec = tmp_path / "ok.nas"
+    spec.write_text(SASREC_LIKE)
+    train = load(str(spec))[2].train
+    assert train["objective"] == "seq2seq" and train["eval_negatives"] == 99
+    assert train["monitor"] == "ndcg10"
+
+
+@pytest.mark.parametrize("change, words", [
+    (("transformer(seq, heads=1), heads=1)", "transformer(seq, heads=1), heads=1, causal=false)"),
+     "`transformer(causal=false)` in node `h` lets position t see later positions"),
+    (("last(h)", "mean_pool(h)"), "this head's input is not `last(S)`"),
+])
+def test_models_that_cannot_train_per_position_are_refused_at_the_setting(tmp_path, change, words):
+    errors = _errors(tmp_path, SASREC_LIKE.replace(*change))
+    assert f"spec.nas:{OBJECTIVE_LINE}:3: error:" in errors and words in errors
+
+
+def test_a_blocks_choice_with_a_look_ahead_layer_is_refused(tmp_path):
+    text = SASREC_LIKE.replace(
+        "  h = transformer(transformer(seq, heads=1), heads=1)\n",
+        "  blocks h(seq) {\n    depth 1\n    layer bigru\n  }\n")
+    assert "`bigru` in blocks `h`" in _errors(tmp_path, text)
+    assert _errors(tmp_path, text.replace("layer bigru", "layer { conv(kernel=1), conv }")) \
+        .count("`conv` in blocks `h`") == 1  # kernel 1 is position-wise, kernel 3 is not
+
+
+def test_a_ctr_head_and_a_search_are_refused(tmp_path):
+    ctr = SASREC_LIKE.replace("  head next_item(user) {\n    items seq\n  }\n",
+                              "  head ctr(user)\n")
+    ctr = ctr.replace("  eval_negatives 99\n  monitor ndcg10\n", "")
+    assert "`objective` is a setting of `head next_item` models; this one has `head ctr`" \
+        in _errors(tmp_path, ctr)
+    searched = SASREC_LIKE.replace("transformer(seq, heads=1), heads=1)",
+                                   "transformer(seq, heads=1), heads={1, 2})")
+    searched += "\nsearch oneshot_random {\n  children 2\n}\n"
+    assert "`objective seq2seq` trains fixed models" in _errors(tmp_path, searched)
+
+
+def test_every_operator_that_makes_a_sequence_is_classified():
+    makes_sequences = {name for name, sig in OPERATORS.items()
+                       if any("sequence" in kinds for kinds in sig.inputs)
+                       and sig.shape == "same"} | {"embed"}
+    classified = POSITIONWISE | WINDOWED | LOOKAHEAD | {"transformer"}
+    assert makes_sequences <= classified, makes_sequences - classified
+    assert not POSITIONWISE & WINDOWED and not POSITIONWISE & LOOKAHEAD

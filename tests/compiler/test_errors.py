@@ -329,6 +329,8 @@ def test_tabs_keep_the_caret_under_the_token():
 
 # ---------------------------------------------------------------------- several errors at once
 def test_independent_errors_are_all_reported():
+    from nasc.compiler.settings import CTR_MONITORS, NEXT_ITEM_MONITORS
+
     source = src(
         "model m {",                          # 1
         "  input fields: categorical",        # 2
@@ -352,7 +354,7 @@ def test_independent_errors_are_all_reported():
         (3, 23, "`embed` has no option `dimm`"),
         (4, 7, "unknown operator `sennet`"),
         (8, 5, "unknown setting `widht` in mlp `d`"),
-        (13, 11, "`monitor` must be one of auc, logloss, ndcg5, hr5, hr1"),
+        (13, 11, "`monitor` must be one of " + ", ".join(CTR_MONITORS + NEXT_ITEM_MONITORS)),
     }
     assert expected <= found, info.value.render()
     # one line per diagnostic header in the rendered text, in the order they were found

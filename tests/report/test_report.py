@@ -9,50 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from kit.searchkit import PYTHON, TINY_CELL, subprocess_env, write_spec
+from kit.searchkit import (
+    PYTHON, TINY_CELL, TINY_ONESHOT, TINY_RANDOM, subprocess_env, write_spec,
+)
 
 PNG = b"\x89PNG\r\n\x1a\n"
-RANDOM = TINY_CELL + """search random {
-  children 2
-  epochs 1
-  batch 256
-}
-train {
-  optimizer adam(lr=0.01)
-  batch 256
-  epochs 1
-}
-"""
-ONESHOT = """model small {
-  input fields: categorical
-  emb = embed(fields, dim=4)
-  interactions cross(emb) {
-    cycles 2
-    survivors 3
-    keep 2
-  }
-  mlp agg(concat(flatten(emb), flatten(cross))) {
-    layers 1
-    width { 8, 16 }
-  }
-  head ctr(agg)
-}
-search oneshot_random {
-  batch 256
-  epochs 1
-  children 3
-  top 1
-  valid_subset 100
-  finetune inherit
-  stage cross {
-    fixed_mlp [8]
-  }
-}
-train {
-  optimizer adam(lr=0.01)
-}
-"""
-
+RANDOM, ONESHOT = TINY_RANDOM, TINY_ONESHOT
 
 def nasc(*args, cwd=None):
     return subprocess.run([PYTHON, "-m", "nasc.cli", *args], capture_output=True, text=True,

@@ -1,4 +1,4 @@
-"""The `nasc` command line: fmt, compile, train, search, export, predict.
+"""The `nasc` command line: fmt, compile, train, search, show, export, predict.
 
 User mistakes (a bad spec, bad data, a bad flag) print a located error and exit with status 2;
 nothing here lets a traceback reach the user for them.
@@ -301,11 +301,28 @@ def search(spec: str | None, data: str, schema: str | None, split: str, split_se
                                   split_seed=saved.get("split_seed", saved["seed"]),
                                   init=str(inherited) if inherited.exists() else None,
                                   schema=saved.get("data_schema")))
+            from nasc.report.report import report_note
+
+            click.echo(report_note(run.path).strip())  # the report gains the test score
         except KeyboardInterrupt:
             click.echo(f"\ninterrupted while retraining; the search's result stays in "
                        f"{run.file('arch.nas')}: retrain with "
                        f"`nasc search --resume {run.path} --retrain --overwrite`", err=True)
             sys.exit(130)
+
+
+@main.command()
+@click.argument("target", metavar="SPEC_OR_RUN")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Where report.md and pictures/ go (default: the run directory itself, or "
+                   "show-<spec> for a spec).")
+@_user_errors
+def show(target: str, out: str | None) -> None:
+    """Draw a spec's structure (constructs, choices and their option counts) or a search run's
+    found architecture, weights and curves: report.md and PNGs in pictures/."""
+    from nasc.report.report import show as show_target
+
+    click.echo(show_target(target, out))
 
 
 @main.command(name="export")

@@ -28,6 +28,50 @@ TINY_CELL = """model small {
 }
 """
 
+# TINY_CELL searched at random: two children of one epoch each.
+TINY_RANDOM = TINY_CELL + """search random {
+  children 2
+  epochs 1
+  batch 256
+}
+train {
+  optimizer adam(lr=0.01)
+  batch 256
+  epochs 1
+}
+"""
+
+# A one-shot AMEIR search of an interactions statement and an mlp width, in two stages.
+TINY_ONESHOT = """model small {
+  input fields: categorical
+  emb = embed(fields, dim=4)
+  interactions cross(emb) {
+    cycles 2
+    survivors 3
+    keep 2
+  }
+  mlp agg(concat(flatten(emb), flatten(cross))) {
+    layers 1
+    width { 8, 16 }
+  }
+  head ctr(agg)
+}
+search oneshot_random {
+  batch 256
+  epochs 1
+  children 3
+  top 1
+  valid_subset 100
+  finetune inherit
+  stage cross {
+    fixed_mlp [8]
+  }
+}
+train {
+  optimizer adam(lr=0.01)
+}
+"""
+
 # One cell over the field matrix: 1 input (node 0), intermediate nodes 1..3, keep 2.
 CELL3 = """model small {{
   input fields: categorical

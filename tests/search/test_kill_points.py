@@ -22,52 +22,14 @@ import nasc.fileio as fileio
 import nasc.runtime.commands.search as search_command
 from nasc.runtime.data.synthetic import make_synthetic
 
-from kit.searchkit import TINY_CELL, write_spec
+from kit.searchkit import TINY_CELL, TINY_ONESHOT, TINY_RANDOM, write_spec
 
 CELL = TINY_CELL
 SPECS = {
     "darts": CELL + "search darts {\n  epochs 2\n  batch 256\n}\n",
-    "random": CELL + """search random {
-  children 2
-  epochs 1
-  batch 256
-}
-train {
-  optimizer adam(lr=0.01)
-  batch 256
-  epochs 1
-}
-""",
+    "random": TINY_RANDOM,
     # two stages: step 2 over two cycles (a checkpoint after each), then the mlp width
-    "oneshot_random": """model small {
-  input fields: categorical
-  emb = embed(fields, dim=4)
-  interactions cross(emb) {
-    cycles 2
-    survivors 3
-    keep 2
-  }
-  mlp agg(concat(flatten(emb), flatten(cross))) {
-    layers 1
-    width { 8, 16 }
-  }
-  head ctr(agg)
-}
-search oneshot_random {
-  batch 256
-  epochs 1
-  children 3
-  top 1
-  valid_subset 100
-  finetune inherit
-  stage cross {
-    fixed_mlp [8]
-  }
-}
-train {
-  optimizer adam(lr=0.01)
-}
-""",
+    "oneshot_random": TINY_ONESHOT,
 }
 # What the search ends with, compared as text (wall times masked); inherited.pt by its tensors.
 RESULTS = {

@@ -209,4 +209,6 @@ def _run_search(plan: SearchPlan, run, *, device, resume, quiet, cpu) -> tuple[s
     # Wall time goes to the summary, not arch.nas: the same seed writes the same arch.nas.
     run.write_json("summary.json", {"choices": assignment, **ctx.record,
                                     "search_seconds": seconds, "cpu": cpu.to_json()})
-    return f"search finished in {seconds} s; wrote {path}", run
+    from nasc.report.report import report_note
+
+    return f"search finished in {seconds} s; wrote {path}{report_note(run.path)}", run

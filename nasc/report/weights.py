@@ -1,0 +1,26 @@
+"""The architecture weights a DARTS/SNAS run recorded (history.json: one ``arch`` dict of
+softmaxed rows per epoch), and whether they ended too close to uniform to mean anything."""
+from __future__ import annotations
+
+# A row whose largest weight is within 10% of 1/n has not chosen: the issue saw 0.1994-0.2008
+# over five options after 2 epochs, and the "found" cell was noise.
+UNIFORM_TOLERANCE = 0.10
+
+
+def arch_history(history: list[dict]) -> list[dict[str, list[float]]]:
+    return [row["arch"] for row in history if isinstance(row.get("arch"), dict)]
+
+
+def near_uniform(arch: dict[str, list[float]]) -> bool:
+    """True when every row with more than one option is within the tolerance of uniform."""
+    rows = [r for r in arch.values() if isinstance(r, list) and len(r) > 1]
+    return bool(rows) and all(max(r) <= (1 + UNIFORM_TOLERANCE) / len(r) for r in rows)
+
+
+def uniform_warning(arch: dict[str, list[float]]) -> str | None:
+    if not near_uniform(arch):
+        return None
+    peak = max(max(r) * len(r) for r in arch.values() if isinstance(r, list) and len(r) > 1)
+    return (f"warning: the architecture weights ended close to uniform (no row's largest "
+            f"weight is more than {peak - 1:.1%} above 1/n): the kept operators are barely better than "
+            "a random pick; search for more epochs before trusting this architecture")

@@ -42,11 +42,13 @@ def draw_weights(rows: dict[str, list[list[float]]], names: dict[str, list[str]]
 
 
 def draw_validation(series: dict[str, list[float]], xlabel: str, path: Path,
-                    title: str) -> Path:
+                    title: str, xs: list[int] | None = None) -> Path:
+    """``xs``: the epoch or child numbers as the run numbers them (children.json counts from 0);
+    1, 2, ... when not given."""
     plt = pyplot()
     fig, axes = plt.subplots(1, len(series), figsize=(4 * len(series), 3), squeeze=False)
     for ax, (name, values) in zip(axes.flat, series.items()):
-        xs = range(1, len(values) + 1)
+        xs = list(xs) if xs is not None else list(range(1, len(values) + 1))
         ax.plot(xs, values, marker="o", ms=3)
         ax.set_title(name, fontsize=9)
         ax.set_xlabel(xlabel, fontsize=8)
@@ -59,16 +61,19 @@ def draw_validation(series: dict[str, list[float]], xlabel: str, path: Path,
 
 
 def validation_series(metrics: list[dict] | None, children: list[dict] | None
-                      ) -> tuple[dict[str, list[float]], str]:
-    """The curves to draw: metrics.json's valid_* and train_* columns per epoch, else each
-    child's validation scores from children.json (and the best so far)."""
+                      ) -> tuple[dict[str, list[float]], str, list[int]]:
+    """The curves to draw, their axis and its numbers: metrics.json's valid_* and train_*
+    columns per epoch, else each child's validation scores from children.json, numbered as
+    children.json numbers them."""
     if metrics:
         keys = [k for k in metrics[0] if k.startswith(("valid_", "train_"))
                 and all(isinstance(r.get(k), (int, float)) for r in metrics)]
-        return {k: [r[k] for r in metrics] for k in keys}, "epoch"
+        epochs = [int(r.get("epoch", n)) for n, r in enumerate(metrics, 1)]
+        return {k: [r[k] for r in metrics] for k in keys}, "epoch", epochs
     if children:
         scored = [c for c in children if isinstance(c.get("valid"), dict)]
         keys = [k for k in (scored[0]["valid"] if scored else {})
                 if all(isinstance(c["valid"].get(k), (int, float)) for c in scored)]
-        return {f"valid_{k}": [c["valid"][k] for c in scored] for k in keys}, "child"
-    return {}, ""
+        numbers = [int(c.get("child", n)) for n, c in enumerate(scored)]
+        return {f"valid_{k}": [c["valid"][k] for c in scored] for k in keys}, "child", numbers
+    return {}, "", []

@@ -174,12 +174,12 @@ def write_run_report(run: Path, out: Path | None = None) -> list[str]:
     drawn = draw_constructs(fixed or spec, out, searched)
     weights, last = _draw_weights(_read_json(run / "history.json") or [], spec, out)
     warnings = [w for w in [uniform_warning(last)] if w]
-    series, xlabel = validation_series(_read_json(run / "metrics.json"),
-                                       _read_json(run / "children.json"))
+    series, xlabel, xs = validation_series(_read_json(run / "metrics.json"),
+                                           _read_json(run / "children.json"))
     curves = []
     if series:
         draw_validation(series, xlabel, out / PICTURES / "validation.png",
-                        f"validation per {xlabel}")
+                        f"validation per {xlabel}", xs)
         curves = [(f"validation per {xlabel}", f"{PICTURES}/validation.png")]
     data = str(record.get("data", "synthetic"))
     text = [f"# Search of {spec.name} ({record.get('strategy', spec.strategy.name)})\n",

@@ -144,6 +144,10 @@ ROWS: tuple[Strategy, ...] = (
                        doc="Gumbel-softmax temperature of the first epoch"),
             SettingSig("tau_end", "float", default=0.33, min=0.01, max=100.0,
                        doc="temperature of the last epoch (linear in between)"),
+            SettingSig("sample", "enum", default="soft", choices=("soft", "hard"),
+                       doc="soft: every option mixed by the Gumbel-softmax sample (SNAS); hard: "
+                           "its one-hot argmax forward with the soft gradient backward, only the "
+                           "sampled option of each one-of computed (GDAS)"),
             _WEIGHTS,
             SettingSig("arch", "optimizer",
                        default=("adam", {"lr": 3e-4, "betas": (0.5, 0.999), "weight_decay": 1e-3}),

@@ -64,13 +64,15 @@ def test_a_relaxed_block_is_eq_3_with_every_part_mixed():
     torch.testing.assert_close(block(h, mask), expected)
 
 
-@pytest.mark.parametrize("strategy", ["darts", "snas"])
-def test_ameir_runs_under_a_relaxed_strategy(tmp_path, one_thread, strategy):
+@pytest.mark.parametrize("strategy,extra", [("darts", ""), ("snas", ""),
+                                            ("snas", "  sample hard\n")],
+                         ids=["darts", "snas", "snas-hard"])
+def test_ameir_runs_under_a_relaxed_strategy(tmp_path, one_thread, strategy, extra):
     text = (REPO / "specs" / "ameir.nas").read_text()
     head, _, rest = text.partition("search oneshot_random {")
     train = rest[rest.index("train {"):]
-    spec = write_spec(tmp_path, head + f"search {strategy} {{\n  epochs 1\n  batch 512\n}}\n\n"
-                      + train)
+    search = f"search {strategy} {{\n{extra}  epochs 1\n  batch 512\n}}\n\n"
+    spec = write_spec(tmp_path, head + search + train)
     _, run = search_command.search_spec(str(spec), out=str(tmp_path / "run"), seed=1,
                                         quiet=True, synthetic_rows=1500)
     found = json.loads(run.file("choices.json").read_text())

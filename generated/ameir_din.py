@@ -87,44 +87,44 @@ class AmeirDin(nx.Supernet):
         # -- blocks behavior
         # H = act(layer(norm(H))) + H  (AMEIR eq. 3)
         self.behavior_block1 = nx.residual_block(
-            norm=nx.one_of('behavior.block1.norm', BEHAVIOR_BLOCK_NORM, [self.seq.out_shape], factory='seq_norm', relaxable=False),
-            layer=nx.one_of('behavior.block1.layer', BEHAVIOR_LAYERS, [self.seq.out_shape], factory='layer', relaxable=False),
-            act=nx.one_of('behavior.block1.act', BEHAVIOR_BLOCK_ACT, [self.seq.out_shape], factory='act', relaxable=False),
+            norm=nx.mixed_op('behavior.block1.norm', BEHAVIOR_BLOCK_NORM, [self.seq.out_shape], factory='seq_norm'),
+            layer=nx.mixed_op('behavior.block1.layer', BEHAVIOR_LAYERS, [self.seq.out_shape], factory='layer'),
+            act=nx.mixed_op('behavior.block1.act', BEHAVIOR_BLOCK_ACT, [self.seq.out_shape], factory='act'),
             dropout=0.0,
         )
         # H = act(layer(norm(H))) + H  (AMEIR eq. 3)
         self.behavior_block2 = nx.residual_block(
-            norm=nx.one_of('behavior.block2.norm', BEHAVIOR_BLOCK_NORM, [self.seq.out_shape], factory='seq_norm', relaxable=False),
-            layer=nx.one_of('behavior.block2.layer', BEHAVIOR_LAYERS, [self.seq.out_shape], factory='layer', relaxable=False),
-            act=nx.one_of('behavior.block2.act', BEHAVIOR_BLOCK_ACT, [self.seq.out_shape], factory='act', relaxable=False),
+            norm=nx.mixed_op('behavior.block2.norm', BEHAVIOR_BLOCK_NORM, [self.seq.out_shape], factory='seq_norm'),
+            layer=nx.mixed_op('behavior.block2.layer', BEHAVIOR_LAYERS, [self.seq.out_shape], factory='layer'),
+            act=nx.mixed_op('behavior.block2.act', BEHAVIOR_BLOCK_ACT, [self.seq.out_shape], factory='act'),
             dropout=0.0,
         )
         # H = act(layer(norm(H))) + H  (AMEIR eq. 3)
         self.behavior_block3 = nx.residual_block(
-            norm=nx.one_of('behavior.block3.norm', BEHAVIOR_BLOCK_NORM, [self.seq.out_shape], factory='seq_norm', relaxable=False),
-            layer=nx.one_of('behavior.block3.layer', BEHAVIOR_LAYERS, [self.seq.out_shape], factory='layer', relaxable=False),
-            act=nx.one_of('behavior.block3.act', BEHAVIOR_BLOCK_ACT, [self.seq.out_shape], factory='act', relaxable=False),
+            norm=nx.mixed_op('behavior.block3.norm', BEHAVIOR_BLOCK_NORM, [self.seq.out_shape], factory='seq_norm'),
+            layer=nx.mixed_op('behavior.block3.layer', BEHAVIOR_LAYERS, [self.seq.out_shape], factory='layer'),
+            act=nx.mixed_op('behavior.block3.act', BEHAVIOR_BLOCK_ACT, [self.seq.out_shape], factory='act'),
             dropout=0.0,
         )
         # H = act(layer(norm(H))) + H  (AMEIR eq. 3)
         self.behavior_block4 = nx.residual_block(
-            norm=nx.one_of('behavior.block4.norm', BEHAVIOR_BLOCK_NORM, [self.seq.out_shape], factory='seq_norm', relaxable=False),
-            layer=nx.one_of('behavior.block4.layer', BEHAVIOR_LAYERS, [self.seq.out_shape], factory='layer', relaxable=False),
-            act=nx.one_of('behavior.block4.act', BEHAVIOR_BLOCK_ACT, [self.seq.out_shape], factory='act', relaxable=False),
+            norm=nx.mixed_op('behavior.block4.norm', BEHAVIOR_BLOCK_NORM, [self.seq.out_shape], factory='seq_norm'),
+            layer=nx.mixed_op('behavior.block4.layer', BEHAVIOR_LAYERS, [self.seq.out_shape], factory='layer'),
+            act=nx.mixed_op('behavior.block4.act', BEHAVIOR_BLOCK_ACT, [self.seq.out_shape], factory='act'),
             dropout=0.0,
         )
         # H = act(layer(norm(H))) + H  (AMEIR eq. 3)
         self.behavior_block5 = nx.residual_block(
-            norm=nx.one_of('behavior.block5.norm', BEHAVIOR_BLOCK_NORM, [self.seq.out_shape], factory='seq_norm', relaxable=False),
-            layer=nx.one_of('behavior.block5.layer', BEHAVIOR_LAYERS, [self.seq.out_shape], factory='layer', relaxable=False),
-            act=nx.one_of('behavior.block5.act', BEHAVIOR_BLOCK_ACT, [self.seq.out_shape], factory='act', relaxable=False),
+            norm=nx.mixed_op('behavior.block5.norm', BEHAVIOR_BLOCK_NORM, [self.seq.out_shape], factory='seq_norm'),
+            layer=nx.mixed_op('behavior.block5.layer', BEHAVIOR_LAYERS, [self.seq.out_shape], factory='layer'),
+            act=nx.mixed_op('behavior.block5.act', BEHAVIOR_BLOCK_ACT, [self.seq.out_shape], factory='act'),
             dropout=0.0,
         )
         # H = act(layer(norm(H))) + H  (AMEIR eq. 3)
         self.behavior_block6 = nx.residual_block(
-            norm=nx.one_of('behavior.block6.norm', BEHAVIOR_BLOCK_NORM, [self.seq.out_shape], factory='seq_norm', relaxable=False),
-            layer=nx.one_of('behavior.block6.layer', BEHAVIOR_LAYERS, [self.seq.out_shape], factory='layer', relaxable=False),
-            act=nx.one_of('behavior.block6.act', BEHAVIOR_BLOCK_ACT, [self.seq.out_shape], factory='act', relaxable=False),
+            norm=nx.mixed_op('behavior.block6.norm', BEHAVIOR_BLOCK_NORM, [self.seq.out_shape], factory='seq_norm'),
+            layer=nx.mixed_op('behavior.block6.layer', BEHAVIOR_LAYERS, [self.seq.out_shape], factory='layer'),
+            act=nx.mixed_op('behavior.block6.act', BEHAVIOR_BLOCK_ACT, [self.seq.out_shape], factory='act'),
             dropout=0.0,
         )
         # -- node interest

@@ -162,8 +162,10 @@ class _Lowering:
         return Var(name)
 
     def choice(self, choice: OpChoice, shapes: list[Arg], factory: str,
-               relaxable: bool, extra: tuple = ()) -> CallArg:
+               relaxable: bool, extra: tuple = (), starts_fixed: bool = False) -> CallArg:
         """A one-of module over ``choice`` in supernet mode; the chosen module when fixed.
+        ``starts_fixed``: a relaxable one-of fixed to its first option until a strategy relaxes
+        it (``mixed_op``), so one-shot strategies see it as they did before it was relaxable.
 
         A single option is built directly in both modes (no one-of, no architecture weight), so
         supernet and fixed model keep it at the same path. Searched cells are the exception: their
@@ -177,8 +179,11 @@ class _Lowering:
         if factory == "edge_op":
             return CallArg("mixed_edge", (Const(choice.label), self.table(choice), shapes[0])
                            + extra)
-        return CallArg("one_of", (Const(choice.label), self.table(choice), ListArg(tuple(shapes)))
-                       + extra, (("factory", Const(factory)), ("relaxable", Const(relaxable))))
+        args = (Const(choice.label), self.table(choice), ListArg(tuple(shapes))) + extra
+        if starts_fixed:
+            return CallArg("mixed_op", args, (("factory", Const(factory)),))
+        return CallArg("one_of", args,
+                       (("factory", Const(factory)), ("relaxable", Const(relaxable))))
 
     def module(self, attr: str, value: CallArg, comment: str = "") -> None:
         self.plan.init.append(Build(attr, value, comment))
@@ -303,7 +308,8 @@ class _Lowering:
         mask = self.mask[h]
         for n, block in enumerate(b.blocks, start=1):
             attr = self.fresh(f"{b.name}_block{n}")
-            parts = [(part, self.choice(choice, [shape], factory, relaxable=False))
+            parts = [(part, self.choice(choice, [shape], factory, relaxable=True,
+                                             starts_fixed=True))
                      for part, choice, factory in (("norm", block.norm, "seq_norm"),
                                                    ("layer", block.layer, "layer"),
                                                    ("act", block.act, "act"))]

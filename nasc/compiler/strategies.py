@@ -78,7 +78,7 @@ class Strategy:
 
 ROWS: tuple[Strategy, ...] = (
     Strategy(
-        "darts", "darts", ("node", "cell", "interactions", "mlp"), ("ctr",), table(
+        "darts", "darts", EVERY_CONSTRUCT, ("ctr",), table(
             *_COMMON,
             SettingSig("order", "int", default=1, min=1, max=2, doc="1: first-order (xi = 0)"),
             SettingSig("temperature", "enum", default="log", choices=("log", "none"),
@@ -96,7 +96,7 @@ ROWS: tuple[Strategy, ...] = (
         doc="differentiable search over cell edges, node-level choices (AutoPI), interaction "
             "sets (each kept product a slot mixing every candidate, as AutoFIS gates pairs) and "
             "MLP widths and activations (widths as a mixture of masks of the widest layer, "
-            "FBNetV2)."),
+            "FBNetV2) and behaviour blocks (each block's norm, layer and activation a mixed op)."),
     Strategy(
         "random", "random_search", EVERY_CONSTRUCT, ("ctr",), table(
             *_COMMON,
@@ -138,12 +138,16 @@ ROWS: tuple[Strategy, ...] = (
             "`head next_item` model (AMEIR-A, `specs/ameir_seq.nas`) the one-shot training uses "
             "the sampled BCE of §5.5 and children are ranked by validation NDCG@5."),
     Strategy(
-        "snas", "snas", ("node", "cell", "interactions", "mlp"), ("ctr",), table(
+        "snas", "snas", EVERY_CONSTRUCT, ("ctr",), table(
             *_COMMON,
             SettingSig("tau_start", "float", default=1.0, min=0.01, max=100.0,
                        doc="Gumbel-softmax temperature of the first epoch"),
             SettingSig("tau_end", "float", default=0.33, min=0.01, max=100.0,
                        doc="temperature of the last epoch (linear in between)"),
+            SettingSig("sample", "enum", default="soft", choices=("soft", "hard"),
+                       doc="soft: every option mixed by the Gumbel-softmax sample (SNAS); hard: "
+                           "its one-hot argmax forward with the soft gradient backward, only the "
+                           "sampled option of each one-of computed (GDAS)"),
             _WEIGHTS,
             SettingSig("arch", "optimizer",
                        default=("adam", {"lr": 3e-4, "betas": (0.5, 0.999), "weight_decay": 1e-3}),

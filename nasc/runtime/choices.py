@@ -4,7 +4,8 @@ A choice module has a stable ``label`` (the spec's) and ``options`` (their spec 
 either *relaxed* (a mix of its options weighted by ``weighting(alpha, tau)``, alpha a registered
 parameter) or *fixed* to one option (one-shot sampling, export). The weighting is the strategy's
 policy, handed in with ``Supernet.set_weighting``: DARTS' softmax(alpha / tau) by default; a
-Gumbel-softmax or a straight-through hard sample is one function, not an edit here. Strategies
+Gumbel-softmax or a straight-through hard sample is one function, not an edit here (a hard one
+sets ``one_hot``, and a one-of or cell node then computes only the option it picked). Strategies
 only call ``fix``, ``relax``, ``sample_path`` and read ``alpha``/``beta``; a new strategy is one
 new module. Draws follow nasc.compiler.sampling, the rules random search samples a Program by.
 """
@@ -17,6 +18,13 @@ import torch
 from torch import nn
 
 from nasc.compiler.sampling import draw_node, draw_option, draw_widths, sample_tuples
+
+
+def hot_index(weighting, weights: torch.Tensor) -> int | None:
+    """The option a hard weighting (``one_hot`` set: a GDAS sample, one-hot in value) picked, so
+    only it is computed; None for a soft mix. A flag, not a look at the values, keeps DARTS' mix
+    free of a device sync per choice."""
+    return int(weights.argmax()) if getattr(weighting, "one_hot", False) else None
 
 
 def softmax_weights(logits: torch.Tensor, tau: float) -> torch.Tensor:
@@ -70,6 +78,9 @@ class OneOf(ChoiceModule):
         if self.index is not None:
             return self.candidates[self.index](*args)
         weights = self.weighting(self.alpha, self.tau)
+        hot = hot_index(self.weighting, weights)
+        if hot is not None:  # the others weigh 0; the chosen weight carries alpha's gradient
+            return weights[hot] * self.candidates[hot](*args)
         out = 0
         for w, cand in zip(weights, self.candidates):
             out = out + w * cand(*args)
@@ -127,6 +138,9 @@ class CellNode(ChoiceModule):
                 out = out + self.edges[str(i)](inputs[self.sources.index(i)])
             return out
         weights = self.weighting(self.beta, self.tau)
+        hot = hot_index(self.weighting, weights)
+        if hot is not None:
+            return weights[hot] * self.edges[str(self.sources[hot])](inputs[hot])
         out = 0
         for w, i, x in zip(weights, self.sources, inputs):
             out = out + w * self.edges[str(i)](x)

@@ -41,6 +41,15 @@ def one_of(label: str, table, shapes: list[Shape], *extra, factory: str = "op",
     return OneOf(label, [spec_text(s) for s in table], candidates, relaxable)
 
 
+def mixed_op(label: str, table, shapes: list[Shape], *extra, factory: str = "op") -> OneOf:
+    """A one-of that DARTS and SNAS relax into a mixed op but that starts fixed to its first
+    option, as it was before it was relaxable, so one-shot sampling and fixed paths are unchanged
+    (behaviour-block parts, MLP activation choices)."""
+    module = one_of(label, table, shapes, *extra, factory=factory, relaxable=True)
+    module.fix(module.options[0])
+    return module
+
+
 def mixed_edge(label: str, table, shape: Shape, norm_spec) -> OneOf:
     return one_of(label, table, [shape], norm_spec, factory="edge_op", relaxable=True)
 
@@ -273,12 +282,7 @@ def choice_of(label: str, table) -> ActChoice:
 
 def _act_module(spec, dim: int):
     if isinstance(spec, ActChoice):
-        # relaxable for DARTS and SNAS, but fixed to the first option until a strategy relaxes
-        # or fixes it, as an activation choice always started
-        module = one_of(spec.label, spec.table, [Shape("vector", 0, dim)], factory="act",
-                        relaxable=True)
-        module.fix(module.options[0])
-        return module
+        return mixed_op(spec.label, spec.table, [Shape("vector", 0, dim)], factory="act")
     return act(spec, [Shape("vector", 0, dim)])
 
 

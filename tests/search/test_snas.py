@@ -74,19 +74,22 @@ def test_one_level_both_learn_on_the_whole_training_split(tmp_path, tiny_data, m
 
 
 
-def test_snas_finds_a_planted_interaction_that_lr_cannot_model(tmp_path, monkeypatch):
+@pytest.mark.parametrize("sample", ["soft", "hard"])
+def test_snas_finds_a_planted_interaction_that_lr_cannot_model(tmp_path, monkeypatch, sample):
+    """Also with GDAS' hard sampling (`sample hard`): one path per step."""
     from test_search_end_to_end import PLANTED_SPACE, auc_against_lr
 
     data = make_synthetic(seed=11, n=20000, num_fields=6, vocab=10, planted=((0, 1),),
                           noise=0.1, first_order=0.1)
     monkeypatch.setattr(search_command, "open_dataset", lambda program, name, **kw: data)
-    spec = write_spec(tmp_path, PLANTED_SPACE.replace("search darts {", "search snas {"))
+    spec = write_spec(tmp_path, PLANTED_SPACE.replace("search darts {",
+                                                      f"search snas {{\n  sample {sample}"))
     _, run = search_command.search_spec(str(spec), out=str(tmp_path / "search"), seed=3, quiet=True)
     choices = json.loads(run.file("choices.json").read_text())
     ops = {op for picks in choices.values() for _, op in picks}
     assert ops & {"fm", "slp"}, choices
     found, lr = auc_against_lr(run, tmp_path)
-    print(f"planted (0,1): snas {choices} test AUC {found:.4f}; LR {lr:.4f}")
+    print(f"planted (0,1): snas ({sample}) {choices} test AUC {found:.4f}; LR {lr:.4f}")
     assert found >= lr + 0.10, (found, lr)
 
 

@@ -152,7 +152,7 @@ def test_arch_nas_is_byte_identical_for_the_same_seed(finished, tmp_path):
     search(spec, tmp_path / "again")
     assert (tmp_path / "again" / "arch.nas").read_bytes() == (run / "arch.nas").read_bytes()
     summary = json.loads((run / "summary.json").read_text())
-    assert summary["search_seconds"] > 0
+    assert summary["search_seconds"] >= 0  # rounded to 0.1 s: a tiny search may show 0.0
     assert "search_seconds" not in (run / "arch.nas").read_text()
 
 

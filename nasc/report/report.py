@@ -98,6 +98,9 @@ def _read_json(path: Path):
 def _weight_names(spec: Program) -> dict[str, list[str]]:
     """The option names of each relaxed choice, by its label in history.json's ``arch``."""
     names = {c.label: list(c.options) for c in choices(spec)}
+    # history.json names a one-of's or a width's logits `<label>.alpha`
+    names.update({f"{c.label}.alpha": list(c.options) for c in choices(spec)
+                  if c.construct in ("node", "mlp", "blocks")})
     for b in spec.bindings:
         if isinstance(b, CellDef):
             for i, j, choice in b.edges:
@@ -116,7 +119,7 @@ def _draw_weights(history: list[dict], spec: Program, out: Path) -> tuple[list, 
         return [], {}
     groups: dict[str, dict] = {}
     for label in per_epoch[-1]:
-        construct, kind = label.split(".")[0], label.rsplit(".", 1)[-1]
+        construct, kind = label.split(".")[0], label.rsplit(".", 1)[-1].split("[")[0]
         groups.setdefault(f"{construct}-{kind}", {})[label] = [e[label] for e in per_epoch
                                                                if label in e]
     names = _weight_names(spec)

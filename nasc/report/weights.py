@@ -8,7 +8,19 @@ UNIFORM_TOLERANCE = 0.10
 
 
 def arch_history(history: list[dict]) -> list[dict[str, list[float]]]:
-    return [row["arch"] for row in history if isinstance(row.get("arch"), dict)]
+    """Each epoch's weights by row; a choice with one row per slot (an interaction set:
+    ``keep`` rows over its candidate products) gives one row per slot, ``label[r]``."""
+    return [_rows(row["arch"]) for row in history if isinstance(row.get("arch"), dict)]
+
+
+def _rows(arch: dict) -> dict[str, list[float]]:
+    out = {}
+    for label, weights in arch.items():
+        if isinstance(weights, list) and weights and isinstance(weights[0], list):
+            out.update({f"{label}[{r}]": row for r, row in enumerate(weights)})
+        else:
+            out[label] = weights
+    return out
 
 
 def near_uniform(arch: dict[str, list[float]]) -> bool:

@@ -118,3 +118,17 @@ def test_front_end_imports_no_matplotlib():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env=subprocess_env())
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_an_interaction_sets_slot_rows_are_rows_of_their_own():
+    """A relaxed interaction set records one row of logits per slot (a list of lists): each
+    slot is a row of the weights pictures and of the near-uniform check (it raised a TypeError)."""
+    from nasc.report.weights import arch_history, near_uniform
+
+    history = [{"epoch": 1, "arch": {"x.alpha": [0.5, 0.5],
+                                      "cross.tuples.alpha": [[0.9, 0.05, 0.05],
+                                                             [0.34, 0.33, 0.33]]}}]
+    (rows,) = arch_history(history)
+    assert rows == {"x.alpha": [0.5, 0.5], "cross.tuples.alpha[0]": [0.9, 0.05, 0.05],
+                    "cross.tuples.alpha[1]": [0.34, 0.33, 0.33]}
+    assert not near_uniform(rows)  # slot 0 chose

@@ -85,7 +85,10 @@ def test_ctrl_c_stops_every_seed_and_resume_finishes_them(tmp_path, criteo):
                              "cpu"], env=subprocess_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
-    while not all((root / f"seed-{s}" / "checkpoint.pt").exists() for s in (1, 2)):
+    # history.json is the checkpoint's view, written just after it: wait for both, or a
+    # SIGINT between the two writes leaves no view to compare with (resume rewrites it)
+    while not all((root / f"seed-{s}" / name).exists() for s in (1, 2)
+                  for name in ("checkpoint.pt", "history.json")):
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
         time.sleep(0.2)
     proc.send_signal(signal.SIGINT)

@@ -1,5 +1,5 @@
 """What a running search tells: a best-so-far arch.nas after every epoch (DARTS, SNAS) and every
-child (random, evolution) with the final one as before, and a Ctrl-C message naming the real
+child (random, evolution, rl) with the final one as before, and a Ctrl-C message naming the real
 run directory (or saying there is nothing to resume)."""
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ SPECS = {
                "child {} of 2"),
     "evolution": (MODEL + "search evolution {\n  population 2\n  cycles 0\n  epochs 1\n"
                   "  batch 256\n}\n" + TRAIN, "child {}"),
+    "rl": (MODEL + "search rl {\n  children 2\n  controller_batch 2\n  epochs 1\n"
+           "  batch 256\n}\n" + TRAIN, "child {}"),
 }
 
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 import json
 
 from nasc.runtime.rundir import SearchCheckpoint
-from nasc.runtime.strategies.common import (SearchContext, from_json, generator, jsonable,
-                                            train_child)
+from nasc.runtime.strategies.common import (SearchContext, export_best_so_far, from_json,
+                                            generator, jsonable, train_child)
 from nasc.runtime.strategies.controller import Policy
 from nasc.runtime.strategies.decisions import decision_groups
 from nasc.runtime.train import TrainConfig
@@ -70,6 +70,8 @@ def search(ctx: SearchContext) -> dict:
                                     for r in batch])
             row["baseline"] = update["baseline"]
         saved.save({"done": len(history), "history": history, "policy": policy.state_dict()})
+        best = max(history, key=lambda r: (r["valid"]["auc"], -r["child"]))
+        export_best_so_far(ctx, from_json(best["choices"]), f"child {n + 1}")
         if ctx.show_progress:
             origin = "trained" if row["repeat_of"] is None else f"as child {row['repeat_of']}"
             print(f"child {n} ({origin}): valid auc {row['valid']['auc']:.5f} "

@@ -19,6 +19,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from benchkit import mean_std  # noqa: E402
 KEYS = ("model", "kind", "data", "split", "seeds", "test_auc_mean", "test_auc_std",
         "test_logloss_mean", "test_logloss_std", "params", "search_seconds", "device", "commit")
 # Results files of searches: their run rows carry `method`, `split`, `seed` (and `data` where
@@ -37,13 +40,9 @@ def last_commit(path: Path) -> str:
     return out or "uncommitted"
 
 
-def _mean_std(values: list[float]) -> tuple[float, float]:
-    return statistics.mean(values), statistics.stdev(values) if len(values) > 1 else 0.0
-
-
 def _row(model, kind, data, split, runs, search_seconds, device, commit) -> dict:
-    auc, auc_std = _mean_std([r["test_auc"] for r in runs])
-    logloss, logloss_std = _mean_std([r["test_logloss"] for r in runs])
+    auc, auc_std = mean_std([r["test_auc"] for r in runs])
+    logloss, logloss_std = mean_std([r["test_logloss"] for r in runs])
     params = [r.get("parameters") for r in runs if r.get("parameters")]
     return {"model": model, "kind": kind, "data": data, "split": split,
             "seeds": sorted(r["seed"] for r in runs), "test_auc_mean": auc,

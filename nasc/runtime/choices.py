@@ -245,6 +245,15 @@ class WidthChoice(ChoiceModule):
         return None if self.index is None else self.values[self.index]
 
 
+def monotone_groups(net: nn.Module) -> dict[str, list[WidthChoice]]:
+    """The width choices of each `monotone` MLP of ``net``, in layer order, by MLP."""
+    groups: dict[str, list[WidthChoice]] = {}
+    for m in net.modules():
+        if isinstance(m, WidthChoice) and m.monotone:
+            groups.setdefault(m.group, []).append(m)
+    return groups
+
+
 def strongest_monotone(layers: list[WidthChoice]) -> dict:
     """The widths of a `monotone` MLP's searched layers that its weights favour together: the
     non-increasing sequence of largest summed log softmax(alpha) (layers with one width held),
@@ -310,10 +319,7 @@ def sample_path(net: nn.Module, generator: torch.Generator, labels=None) -> dict
     unknown = sorted(set(wanted) - set(modules))
     if unknown:
         raise KeyError(f"no choice labelled {unknown}; labels: {sorted(modules)}")
-    groups: dict[str, list[WidthChoice]] = {}
-    for m in net.modules():
-        if isinstance(m, WidthChoice) and m.monotone:
-            groups.setdefault(m.group, []).append(m)
+    groups = monotone_groups(net)
     path = {}
     for label in wanted:
         m = modules[label]

@@ -12,7 +12,7 @@ import pytest
 from nasc.compiler.fix import fix_spec
 from nasc.runtime.strategies import common as strategy_common
 from nasc.runtime.strategies import evolution
-from nasc.runtime.strategies.common import sort_key
+from nasc.runtime.strategies.common import assignment_key, from_json, jsonable, sort_key
 
 from kit.searchkit import counting_calls, make_ctx, search_planted
 
@@ -58,7 +58,7 @@ def test_a_mutation_changes_one_choice_and_stays_in_the_space(tmp_path, tiny_dat
               "dnn.layer2.width": 8}
     changed = set()
     for _ in range(60):
-        child, label = evolution.mutate(ctx, parent, rng, {evolution._key(parent)})
+        child, label = evolution.mutate(ctx, parent, rng, {assignment_key(parent)})
         diff = {k for k in parent if parent[k] != child[k]}
         assert diff == {label}
         fix_spec(ctx.spec, ctx.program, child, drop_search=True)  # valid, monotone included
@@ -118,7 +118,7 @@ def test_resume_trains_only_the_missing_children_and_ends_the_same(tmp_path, tin
 
     assert len(rows(ctx.run)) == 3 + 3
     assert rows(ctx.run) == rows(fresh.run)
-    assert found == evolution.from_json(json.loads(json.dumps(evolution.jsonable(found))))
+    assert found == from_json(json.loads(json.dumps(jsonable(found))))
 
 
 PLANTED_SEARCH = """search evolution {

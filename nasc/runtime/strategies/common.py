@@ -108,6 +108,11 @@ def _arch_text(ctx: SearchContext, assignment: dict, header: list[str]) -> str:
     return print_spec(fixed.model_copy(update={"model": model}))
 
 
+def assignment_key(assignment: dict) -> str:
+    """A canonical text of an assignment, to tell architectures apart (tuples or JSON lists)."""
+    return json.dumps(jsonable(assignment), sort_keys=True)
+
+
 def jsonable(value):
     """An assignment (or any nest of dicts and tuples) with lists for tuples, for JSON."""
     if isinstance(value, dict):

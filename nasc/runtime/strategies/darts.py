@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from nasc.runtime.choices import (ChoiceModule, WidthChoice, softmax_weights,
+from nasc.runtime.choices import (ChoiceModule, monotone_groups, softmax_weights,
                                   strongest_monotone)
 from nasc.errors import Diagnostic, UsageError
 from nasc.runtime.progress import Progress
@@ -63,11 +63,7 @@ def discretize(net: nn.Module) -> dict:
     its slots' strongest distinct products; a `monotone` MLP: its best non-increasing widths)."""
     found = {label: m.strongest() for label, m in net.choice_modules().items()
              if m.arch_logits()}
-    groups: dict[str, list[WidthChoice]] = {}
-    for m in net.modules():
-        if isinstance(m, WidthChoice) and m.monotone:
-            groups.setdefault(m.group, []).append(m)
-    for layers in groups.values():
+    for layers in monotone_groups(net).values():
         if any(m.alpha is not None for m in layers):
             found.update(strongest_monotone(layers))
     return found

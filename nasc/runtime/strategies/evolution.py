@@ -14,24 +14,19 @@ parent and the label it mutated) is all a resumed search needs: it ends as an un
 """
 from __future__ import annotations
 
-import json
 import random
 
 from nasc.compiler.fix import fix_spec
 from nasc.compiler.sampling import sample_assignment
 from nasc.compiler.space import choices
 from nasc.runtime.rundir import SearchCheckpoint
-from nasc.runtime.strategies.common import (SearchContext, export_best_so_far, from_json,
-                                            jsonable, sort_key, train_child)
+from nasc.runtime.strategies.common import (SearchContext, assignment_key, export_best_so_far,
+                                            from_json, sort_key, train_child)
 from nasc.runtime.strategies.random_search import distinct_draws
 from nasc.runtime.train import TrainConfig
 
 # Mutations tried before a parent counts as having no new neighbour.
 TRIES = 200
-
-
-def _key(assignment: dict) -> str:
-    return json.dumps(jsonable(assignment), sort_keys=True)
 
 
 def mutate(ctx: SearchContext, parent: dict, rng: random.Random, seen: set[str]):
@@ -52,7 +47,7 @@ def mutate(ctx: SearchContext, parent: dict, rng: random.Random, seen: set[str])
             kept[rng.randrange(len(kept))] = rng.choice(new)
             value = tuple(kept)
         child = {**parent, label: value}
-        if _key(child) in seen:
+        if assignment_key(child) in seen:
             continue
         try:  # e.g. a width that breaks a `monotone` MLP
             fix_spec(ctx.spec, ctx.program, child, drop_search=True)
@@ -105,7 +100,7 @@ def search(ctx: SearchContext) -> dict:
             contenders = rng.sample(members, min(s["sample"], len(members)))
             parent = min(contenders, key=lambda r: (key(r["valid"]), r["child"]))
             found = mutate(ctx, from_json(parent["choices"]), rng,
-                           {_key(from_json(r["choices"])) for r in history})
+                           {assignment_key(r["choices"]) for r in history})
             if found is None:
                 stop = "no new child within one mutation of the parent"
                 continue

@@ -73,8 +73,9 @@ from nasc.runtime.choices import TupleChoice
 from nasc.runtime.device_metrics import ctr_score_list
 from nasc.runtime.progress import Progress
 from nasc.runtime.rundir import SearchCheckpoint
-from nasc.runtime.strategies.common import (SearchContext, build_supernet, from_json, generator,
-                                           jsonable, sort_key, validation_rows)
+from nasc.runtime.strategies.common import (SearchContext, assignment_key, build_supernet,
+                                           from_json, generator, jsonable, sort_key,
+                                           validation_rows)
 from nasc.runtime.strategies.interaction_oneshot import InteractionOneShot, expand
 from nasc.runtime.strategies.stages import (
     AbsentInteractions, FixedMLP, Stage, Swaps, Passthrough, default_value, mlp_layers,
@@ -221,7 +222,7 @@ class OneShot:
         seen, drawn, outputs = set(), [], []
         for n in range(stage.children):
             path = self.net.sample(gen, stage.labels)
-            key = json.dumps(jsonable(path), sort_keys=True)
+            key = assignment_key(path)
             if key in seen:
                 continue
             seen.add(key)

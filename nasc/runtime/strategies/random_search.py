@@ -6,14 +6,13 @@ view).
 """
 from __future__ import annotations
 
-import json
 import random
 
 from nasc.compiler.sampling import sample_assignment
 from nasc.runtime.rundir import SearchCheckpoint
 from nasc.runtime.train import TrainConfig
-from nasc.runtime.strategies.common import (SearchContext, export_best_so_far, from_json,
-                                            jsonable, sort_key, train_child)
+from nasc.runtime.strategies.common import (SearchContext, assignment_key, export_best_so_far,
+                                            from_json, sort_key, train_child)
 
 
 # Consecutive draws that repeat a child already drawn before the space counts as exhausted.
@@ -33,7 +32,7 @@ def distinct_draws(ctx: SearchContext, count: int) -> list[dict]:
     drawn, seen, repeats = [], set(), 0
     while len(drawn) < count and repeats < REDRAWS:
         assignment = sample_assignment(ctx.program, rng, names)
-        key = json.dumps(jsonable(assignment), sort_keys=True)
+        key = assignment_key(assignment)
         if key in seen:
             repeats += 1
             continue

@@ -15,11 +15,9 @@ uninterrupted one would (on CPU).
 """
 from __future__ import annotations
 
-import json
-
 from nasc.runtime.rundir import SearchCheckpoint
-from nasc.runtime.strategies.common import (SearchContext, export_best_so_far, from_json,
-                                            generator, jsonable, train_child)
+from nasc.runtime.strategies.common import (SearchContext, assignment_key, export_best_so_far,
+                                            from_json, generator, train_child)
 from nasc.runtime.strategies.controller import Policy
 from nasc.runtime.strategies.decisions import decision_groups
 from nasc.runtime.train import TrainConfig
@@ -44,7 +42,7 @@ def search(ctx: SearchContext) -> dict:
         policy.load_state_dict(state["policy"])
     config = TrainConfig.from_settings(ctx.program.train, epochs=s["epochs"], batch=s["batch"],
                                        seed=ctx.seed, device=str(ctx.device), monitor="auc")
-    trained = {json.dumps(r["choices"], sort_keys=True): r for r in history
+    trained = {assignment_key(r["choices"]): r for r in history
                if r["repeat_of"] is None}
     stop = f"{s['children']} children"
     while len(history) < s["children"]:
@@ -53,7 +51,7 @@ def search(ctx: SearchContext) -> dict:
             break
         n = len(history)
         sample = policy.sample(generator(ctx.seed, SALT, n))
-        key = json.dumps(jsonable(sample.assignment), sort_keys=True)
+        key = assignment_key(sample.assignment)
         earlier = trained.get(key)
         if earlier is None:
             result = train_child(ctx, sample.assignment, config, n)

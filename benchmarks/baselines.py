@@ -76,6 +76,12 @@ SHORTFALLS: dict[str, str] = {
 }
 
 
+# Results file and description of each split this benchmark runs.
+SPLIT_FILES = {"files": "baselines.json", "random811": "baselines_random811.json"}
+SPLIT_NAMES = {"files": "frappe_x1 (files' own 7:2:1 split)",
+               "random811": "frappe_x1 (all rows pooled, random 8:1:1 split, split seed 2021)"}
+
+
 def commit() -> str:
     try:
         return subprocess.check_output(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
@@ -178,10 +184,12 @@ def summarise(rows: list[dict]) -> dict:
     return out
 
 
-def markdown(summary: dict, tp: dict | None, env: dict, runs: list[dict]) -> str:
+def markdown(summary: dict, tp: dict | None, env: dict, runs: list[dict],
+             dataset: str = SPLIT_NAMES["files"]) -> str:
+    rows = "BARS' test rows" if dataset == SPLIT_NAMES["files"] else "not BARS' test rows"
     lines = ["# Baselines on Frappe_x1 (nasc specs, CPU)", "",
-             f"torch {env['torch']}, {env['cores']} cores; test split of the Frappe_x1 files "
-             "(BARS' rows). mean ± std over the seeds listed; each run's commit is in the JSON.", "",
+             f"torch {env['torch']}, {env['cores']} cores; {dataset}: {rows}. "
+             "mean ± std over the seeds listed; each run's commit is in the JSON.", "",
              "| model | seeds | test AUC | test logloss | BARS AUC / logloss | AutoPI T2 AUC / logloss "
              "| params | train samples/s | commits |", "|---|---|---|---|---|---|---|---|---|"]
     short = []
@@ -227,22 +235,30 @@ def main() -> None:
     parser.add_argument("--models", nargs="*", default=MODELS)
     parser.add_argument("--seeds", nargs="*", type=int, default=[2021, 2022, 2023])
     parser.add_argument("--throughput-epochs", type=int, default=3)
-    parser.add_argument("--out", default=str(RESULTS / "baselines.json"))
+    parser.add_argument("--split", choices=sorted(SPLIT_FILES), default="files",
+                        help="files: Frappe_x1's own 7:2:1 split (BARS' test rows); random811: "
+                             "all rows pooled and split 8:1:1 with split seed 2021 for every "
+                             "seed (AutoPI's protocol, the same rows for every model)")
+    parser.add_argument("--out", default=None,
+                        help="results file (default: results/baselines.json for the files "
+                             "split, results/baselines_random811.json for random811)")
     parser.add_argument("--adopt-stopped", action="store_true",
                         help="record the --models/--seeds runs left in /tmp/nasc-baselines by a "
                              "stopped process, from their best checkpoint (flagged in the table)")
     parser.add_argument("--render", action="store_true",
                         help="only rewrite the markdown table from the JSON")
     args = parser.parse_args()
-    out = Path(args.out)
+    out = Path(args.out) if args.out else RESULTS / SPLIT_FILES[args.split]
     if args.render:
         result = json.loads(out.read_text())
         out.with_suffix(".md").write_text(markdown(result["summary"], result["throughput"],
-                                                   result["environment"], result["runs"]))
+                                                   result["environment"], result["runs"],
+                                                   result["dataset"]))
         return
     if not Path(args.data).exists():
         sys.exit(f"no dataset at {args.data}: this benchmark needs ../shared/data/frappe_x1")
-    dataset = load_dataset(args.data, seed=2021)
+    dataset = load_dataset(args.data, seed=2021, split=args.split, split_seed=2021)
+    described = SPLIT_NAMES[args.split]
     previous = json.loads(out.read_text()) if out.exists() else {}
     rows = previous.get("runs", [])
     tp = previous.get("throughput")
@@ -256,20 +272,21 @@ def main() -> None:
             if any(r["model"] == name and r["seed"] == seed for r in rows):
                 continue
             run_seed = adopt_stopped if args.adopt_stopped else run_model
-            row = run_seed(name, seed, dataset, Path("/tmp/nasc-baselines"))
+            row = run_seed(name, seed, dataset, Path("/tmp/nasc-baselines") / args.split)
             # Seeds may run as parallel processes: merge with what they wrote since we started.
             rows = [r for r in recorded_runs(out) if (r["model"], r["seed"]) != (name, seed)]
             rows.append(row)
             print(f"{name} seed {seed}: test AUC {row['test_auc']:.5f} logloss "
                   f"{row['test_logloss']:.5f} ({row['epochs']} epochs, {row['wall_s']:.0f} s)",
                   flush=True)
-            result = {"dataset": "frappe_x1 (files' own 7:2:1 split)", "environment": env,
+            result = {"dataset": described, "split": args.split, "environment": env,
                       "throughput": tp, "runs": rows, "summary": summarise(rows)}
             out.parent.mkdir(parents=True, exist_ok=True)
             partial = out.with_suffix(".json.partial")
             partial.write_text(json.dumps(result, indent=2) + "\n")
             partial.replace(out)
-            out.with_suffix(".md").write_text(markdown(result["summary"], tp, env, rows))
+            out.with_suffix(".md").write_text(markdown(result["summary"], tp, env, rows,
+                                                       described))
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 
     python benchmarks/leaderboard.py
 
-Reads the per-method results files in benchmarks/results/ (baselines.json: the hand-crafted
-specs; autopi.json, ameir.json, space.json: searches; any other ``*.json`` listed in SOURCES)
+Reads the per-method results files in benchmarks/results/ (baselines.json and
+baselines_random811.json: the hand-crafted specs on each split; autopi.json, ameir.json, space.json: searches; any other ``*.json`` listed in SOURCES)
 and writes benchmarks/results/leaderboard.json -- a list of rows, one per (model, data, split),
 with the keys below -- and leaderboard.md generated from it: one table per (data, split), sorted
 by mean test AUC, so a searched architecture and the hand-crafted models it must beat sit on
@@ -27,6 +27,8 @@ KEYS = ("model", "kind", "data", "split", "seeds", "test_auc_mean", "test_auc_st
 # Results files of searches: their run rows carry `method`, `split`, `seed` (and `data` where
 # it is not Frappe_x1). Methods here that were not searched are hand-crafted references.
 SEARCHES = ("autopi.json", "ameir.json", "space.json")
+# Results files of the hand-crafted specs (benchmarks/baselines.py), one per split.
+BASELINES = {"baselines.json": "files", "baselines_random811.json": "random811"}
 HAND_CRAFTED_METHODS = {"DIN"}
 
 
@@ -52,14 +54,16 @@ def _row(model, kind, data, split, runs, search_seconds, device, commit) -> dict
             "search_seconds": search_seconds, "device": device, "commit": commit}
 
 
-def hand_crafted(path: Path) -> list[dict]:
-    """baselines.json: every (model, seed) run of the baseline specs on Frappe_x1's files."""
+def hand_crafted(path: Path, split: str = "files") -> list[dict]:
+    """baselines*.json: every (model, seed) run of the baseline specs on Frappe_x1, on the
+    split the file holds."""
     result = json.loads(path.read_text())
+    split = result.get("split", split)
     groups: dict[str, list[dict]] = {}
     for run in result["runs"]:
         groups.setdefault(run["model"], []).append(run)
     device = result.get("environment", {}).get("device", "cpu")
-    return [_row(model, "hand-crafted", "frappe_x1", "files", runs, 0.0, device,
+    return [_row(model, "hand-crafted", "frappe_x1", split, runs, 0.0, device,
                  ", ".join(sorted({r.get("commit", "?") for r in runs})))
             for model, runs in groups.items()]
 
@@ -87,7 +91,10 @@ def searched(path: Path) -> list[dict]:
 
 
 def leaderboard(results: Path = RESULTS) -> list[dict]:
-    rows = hand_crafted(results / "baselines.json") if (results / "baselines.json").exists() else []
+    rows = []
+    for name, split in BASELINES.items():
+        if (results / name).exists():
+            rows += hand_crafted(results / name, split)
     for name in SEARCHES:
         if (results / name).exists():
             rows += searched(results / name)

@@ -177,6 +177,10 @@ _rows_and_threads = _options(
     click.option("--threads", type=click.IntRange(min=1), default=None,
                  help="CPU threads (default: one per usable core that other processes leave idle; README)."),
 )
+_tensorboard_option = click.option(
+    "--tensorboard", is_flag=True,
+    help="Also write loss, metrics and (DARTS/SNAS) architecture weights as TensorBoard "
+         "scalars in RUN/tensorboard/ (view with `tensorboard --logdir RUN`).")
 _schema_option = click.option(
     "--schema", type=click.Path(), default=None,
     help="The field schema (JSON or YAML) of a CSV/TSV/Parquet --data: column types, the label; "
@@ -212,13 +216,14 @@ _several_seeds = _options(
 @click.option("--train-positions", type=_CountOr("all"), default=5, show_default=True,
               help="head next_item: train on each user's last N next items (AMEIR), or all.")
 @_several_seeds
+@_tensorboard_option
 @click.option("--quiet", is_flag=True, help="No progress line.")
 @_user_errors
 def train(spec: str, data: str, schema: str | None, split: str, split_seed: int | None,
           threads: int | None,
           out: str | None, seed: int | None, epochs: int | None, batch: int | None, device: str,
           eval_negatives: int | str | None, train_positions: int | str, seeds: str | None,
-          jobs: int | None, overwrite: bool, quiet: bool) -> None:
+          jobs: int | None, overwrite: bool, tensorboard: bool, quiet: bool) -> None:
     """Train the fixed architecture in SPEC (a baseline, or an arch.nas a search wrote)."""
     from nasc.runtime.commands.train import train_spec
 
@@ -228,14 +233,14 @@ def train(spec: str, data: str, schema: str | None, split: str, split_seed: int 
                      *_optional("--batch", batch), *_optional("--eval-negatives", eval_negatives),
                      "--train-positions", str(train_positions)]
         _run_seeds("train", spec, seeds, seed, jobs, threads, device, spec_args,
-                   ["--overwrite"] if overwrite else [], out, None)
+                   ["--overwrite"] * overwrite + ["--tensorboard"] * tensorboard, out, None)
         return
 
     result = train_spec(spec, data=data, split=split, out=out, seed=seed, epochs=epochs,
                         batch=batch, device=_device(device), quiet=quiet,
                         eval_negatives=eval_negatives, train_positions=train_positions,
                         overwrite=overwrite, threads=threads, split_seed=split_seed,
-                        schema=schema)
+                        schema=schema, tensorboard=tensorboard)
     click.echo(result)
 
 
@@ -258,12 +263,13 @@ def train(spec: str, data: str, schema: str | None, split: str, split_seed: int 
               help="Then train the found architecture (from RUN/inherited.pt when the search "
                    "wrote one, else from scratch).")
 @_several_seeds
+@_tensorboard_option
 @click.option("--quiet", is_flag=True, help="No progress line.")
 @_user_errors
 def search(spec: str | None, data: str, schema: str | None, split: str, split_seed: int | None,
            threads: int | None, out: str | None, seed: int | None, epochs: int | None,
            device: str, resume: str | None, retrain: bool, seeds: str | None, jobs: int | None,
-           overwrite: bool, quiet: bool) -> None:
+           overwrite: bool, tensorboard: bool, quiet: bool) -> None:
     """Search SPEC with its strategy; write RUN/arch.nas (and retrain it with --retrain)."""
     from nasc.runtime.commands.search import search_spec
     from nasc.runtime.commands.train import train_spec
@@ -273,7 +279,8 @@ def search(spec: str | None, data: str, schema: str | None, split: str, split_se
     if seeds is not None:
         spec_args = [spec or "", "--data", data, "--split", split, *_optional("--schema", schema),
                      *_optional("--split-seed", split_seed), *_optional("--epochs", epochs)]
-        flags = ["--retrain"] * retrain + ["--overwrite"] * overwrite
+        flags = ["--retrain"] * retrain + ["--overwrite"] * overwrite + \
+            ["--tensorboard"] * tensorboard
         _run_seeds("search", spec, seeds, seed, jobs, threads, device, spec_args, flags, out,
                    resume)
         return
@@ -282,7 +289,7 @@ def search(spec: str | None, data: str, schema: str | None, split: str, split_se
         message, run = search_spec(spec, data=data, split=split, out=out, seed=seed,
                                    epochs=epochs, device=dev, resume=resume, quiet=quiet,
                                    overwrite=overwrite, threads=threads, split_seed=split_seed,
-                                   schema=schema)
+                                   schema=schema, tensorboard=tensorboard)
     except KeyboardInterrupt as err:
         where = getattr(err, "run_path", None)
         click.echo(f"\ninterrupted: continue with `nasc search --resume {where}`" if where
@@ -300,7 +307,7 @@ def search(spec: str | None, data: str, schema: str | None, split: str, split_se
                                   overwrite=overwrite, threads=threads,
                                   split_seed=saved.get("split_seed", saved["seed"]),
                                   init=str(inherited) if inherited.exists() else None,
-                                  schema=saved.get("data_schema")))
+                                  schema=saved.get("data_schema"), tensorboard=tensorboard))
             from nasc.report.report import report_note
 
             click.echo(report_note(run.path).strip())  # the report gains the test score

@@ -9,6 +9,7 @@ from nasc.compiler.program import BlocksDef, CellDef, InteractionsDef, MlpDef, P
 from nasc.compiler.space import choices
 from nasc.errors import Diagnostic, UsageError
 from nasc.fileio import write_atomic
+from nasc.report.weights import weight_names
 
 PICTURES = "pictures"
 
@@ -95,21 +96,6 @@ def _read_json(path: Path):
         return None
 
 
-def _weight_names(spec: Program) -> dict[str, list[str]]:
-    """The option names of each relaxed choice, by its label in history.json's ``arch``."""
-    names = {c.label: list(c.options) for c in choices(spec)}
-    # history.json names a one-of's or a width's logits `<label>.alpha`
-    names.update({f"{c.label}.alpha": list(c.options) for c in choices(spec)
-                  if c.construct in ("node", "mlp", "blocks")})
-    for b in spec.bindings:
-        if isinstance(b, CellDef):
-            for i, j, choice in b.edges:
-                names[f"{choice.label}.alpha"] = [o.text() for o in choice.options]
-            for j in b.intermediate():
-                names[f"{b.node_label(j)}.beta"] = [f"from {i}" for i in range(j)]
-    return names
-
-
 def _draw_weights(history: list[dict], spec: Program, out: Path) -> tuple[list, dict]:
     from nasc.report.curves import draw_weights
     from nasc.report.weights import arch_history
@@ -122,7 +108,7 @@ def _draw_weights(history: list[dict], spec: Program, out: Path) -> tuple[list, 
         construct, kind = label.split(".")[0], label.rsplit(".", 1)[-1].split("[")[0]
         groups.setdefault(f"{construct}-{kind}", {})[label] = [e[label] for e in per_epoch
                                                                if label in e]
-    names = _weight_names(spec)
+    names = weight_names(spec)
     drawn = []
     for group, rows in sorted(groups.items()):
         rel = f"{PICTURES}/weights-{group}.png"

@@ -2,6 +2,9 @@
 softmaxed rows per epoch), and whether they ended too close to uniform to mean anything."""
 from __future__ import annotations
 
+from nasc.compiler.program import CellDef, Program
+from nasc.compiler.space import choices
+
 # A row whose largest weight is within 10% of 1/n has not chosen: the issue saw 0.1994-0.2008
 # over five options after 2 epochs, and the "found" cell was noise.
 UNIFORM_TOLERANCE = 0.10
@@ -36,3 +39,18 @@ def uniform_warning(arch: dict[str, list[float]]) -> str | None:
     return (f"warning: the architecture weights ended close to uniform (no row's largest "
             f"weight is more than {peak - 1:.1%} above 1/n): the kept operators are barely better than "
             "a random pick; search for more epochs before trusting this architecture")
+
+
+def weight_names(spec: Program) -> dict[str, list[str]]:
+    """The option names of each relaxed choice, by its label in history.json's ``arch``."""
+    names = {c.label: list(c.options) for c in choices(spec)}
+    # history.json names a one-of's or a width's logits `<label>.alpha`
+    names.update({f"{c.label}.alpha": list(c.options) for c in choices(spec)
+                  if c.construct in ("node", "mlp", "blocks")})
+    for b in spec.bindings:
+        if isinstance(b, CellDef):
+            for i, j, choice in b.edges:
+                names[f"{choice.label}.alpha"] = [o.text() for o in choice.options]
+            for j in b.intermediate():
+                names[f"{b.node_label(j)}.beta"] = [f"from {i}" for i in range(j)]
+    return names

@@ -35,10 +35,18 @@ def csv_text(rows: list[dict]) -> str:
     return buf.getvalue()
 
 
+# Views whose rows another view of the same checkpoint already holds, not logged twice as
+# TensorBoard scalars: a search's metrics.json is its history.json less the arch column (and
+# every CSV view repeats a JSON one).
+REPEATED_VIEWS = {"metrics.json"}
+
+
 class RunDir:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         make_dirs(self.path)
+        # Where metrics rows also go (--tensorboard: nasc.runtime.scalars), None when off.
+        self.scalars = None
 
     def file(self, name: str) -> Path:
         return self.path / name
@@ -56,6 +64,8 @@ class RunDir:
         self.write_json(f"{name}.json", rows)
         if rows:
             write_atomic(self.file(f"{name}.csv"), csv_text(rows))
+        if self.scalars is not None:
+            self.scalars.rows(name, rows)
 
     def write_view(self, name: str, rows) -> None:
         """A file derived from a checkpoint: JSON, or CSV (one line per row) by its name."""
@@ -64,6 +74,8 @@ class RunDir:
                 write_atomic(self.file(name), csv_text(rows))
         else:
             self.write_json(name, rows)
+            if self.scalars is not None and name not in REPEATED_VIEWS:
+                self.scalars.rows(Path(name).stem, rows)
 
     def remove_temp_files(self, name: str) -> None:
         """What a write_atomic of ``name`` killed before its replace left (``.NAME.xxxxxxxx``)."""

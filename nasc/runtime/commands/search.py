@@ -26,13 +26,15 @@ def search_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
                 device: str = "cpu", resume: str | None = None, quiet: bool = False,
                 synthetic_rows: int | None = None, overwrite: bool = False,
                 threads: int | None = None, split_seed: int | None = None,
-                schema: str | dict | None = None) -> tuple[str, "RunDir"]:
+                schema: str | dict | None = None,
+                tensorboard: bool = False) -> tuple[str, "RunDir"]:
     """``nasc search``: run the spec's strategy; write the run directory and arch.nas.
 
     One process writes a run directory at a time; a new search refuses a directory that already
     holds a run unless ``overwrite`` (resume continues one instead). ``schema``: the field
     schema (a file or its dict) of a CSV/TSV/Parquet ``data``; run.json keeps its content, so
-    --resume and --retrain read the data as the search did."""
+    --resume and --retrain read the data as the search did. ``tensorboard``: also write the
+    run's metrics rows (and DARTS/SNAS weights) as TensorBoard scalars in RUN/tensorboard/."""
     from pathlib import Path
 
     from nasc.compiler.frontend import compile_text, load
@@ -82,7 +84,8 @@ def search_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
         # The run directory is made only once the spec, the strategy and the data are known good.
         return _claim_and_search(plan, RunDir(run_path), split=split, split_seed=split_seed,
                                  epochs=epochs, synthetic_rows=synthetic_rows, device=device,
-                                 resume=resume, quiet=quiet, cpu=cpu, overwrite=overwrite)
+                                 resume=resume, quiet=quiet, cpu=cpu, overwrite=overwrite,
+                                 tensorboard=tensorboard)
     except KeyboardInterrupt as err:
         # For the resume hint; where run.json was never written there is nothing to resume.
         err.run_path = str(run_path) if (run_path / "run.json").is_file() else None
@@ -162,7 +165,7 @@ def prepare_search(spec_path: str, text: str, spec: Spec, program: Program, *, d
 
 
 def _claim_and_search(plan: SearchPlan, run, *, split, split_seed, epochs, synthetic_rows, device,
-                      resume, quiet, cpu, overwrite):
+                      resume, quiet, cpu, overwrite, tensorboard=False):
     from nasc.runtime.runlock import exclusive
     from nasc.runtime.runrecord import spec_digest
 
@@ -183,8 +186,17 @@ def _claim_and_search(plan: SearchPlan, run, *, split, split_seed, epochs, synth
                                         "schema": plan.dataset.schema.to_json(),
                                         **({"data_schema": plan.data_schema}
                                            if plan.data_schema else {})})
-        return _run_search(plan, run, device=device, resume=resume is not None, quiet=quiet,
-                           cpu=cpu)
+        if tensorboard:
+            from nasc.report.weights import weight_names
+            from nasc.runtime.scalars import attach
+
+            attach(run, weight_names(plan.program), resume=resume is not None)
+        try:
+            return _run_search(plan, run, device=device, resume=resume is not None, quiet=quiet,
+                               cpu=cpu)
+        finally:
+            if run.scalars is not None:
+                run.scalars.close()
 
 
 def _run_search(plan: SearchPlan, run, *, device, resume, quiet, cpu) -> tuple[str, "RunDir"]:

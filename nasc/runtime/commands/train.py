@@ -15,7 +15,7 @@ def train_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
                init: str | None = None, eval_negatives: int | str | None = None,
                train_positions: int | str | None = None, overwrite: bool = False,
                threads: int | None = None, split_seed: int | None = None,
-               schema: str | dict | None = None) -> str:
+               schema: str | dict | None = None, tensorboard: bool = False) -> str:
     """``nasc train``: build the fx model of a fixed spec, train it, write the run directory.
 
     ``init``: a state_dict file to start from (``RUN/inherited.pt`` of a one-shot search).
@@ -23,7 +23,8 @@ def train_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
     ``threads``: CPU threads (None: the thread policy, nasc.runtime.threads). ``split_seed``:
     the seed of a random 8:1:1 split (None: SPLIT_SEED, the same rows for every seed).
     ``schema``: the field schema (a JSON/YAML file or its dict) of a CSV/TSV/Parquet ``data``
-    (nasc.runtime.data.schemafile).
+    (nasc.runtime.data.schemafile). ``tensorboard``: also write the metrics rows as
+    TensorBoard scalars in RUN/tensorboard/.
     ``eval_negatives`` (an int or "full") and ``train_positions`` (an int or "all") are for
     ``head next_item`` models (``nasc.runtime.retrieval``)."""
     import json
@@ -84,8 +85,16 @@ def train_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
                                        **({"data_schema": schema} if schema else {})})
         if dataset.features is not None:  # how `nasc predict` reads raw rows as training did
             run.write_text("features.json", json.dumps(dataset.features) + "\n")
-        result = train_model(model, dataset, config, run, show_progress=not quiet,
-                             score_initial=init is not None)
+        if tensorboard:
+            from nasc.runtime.scalars import attach
+
+            attach(run)
+        try:
+            result = train_model(model, dataset, config, run, show_progress=not quiet,
+                                 score_initial=init is not None)
+        finally:
+            if run.scalars is not None:
+                run.scalars.close()
         summary = {"best_epoch": result.best_epoch, "valid": result.valid, "test": result.test,
                    "epochs_run": result.epochs_run, "train_seconds": result.train_seconds,
                    "samples_per_second": result.samples_per_second, "device": device,

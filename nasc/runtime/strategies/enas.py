@@ -15,6 +15,10 @@ ranked on the validation subset, the ``top`` best evaluated on the full validati
 best by AUC is the answer. With ``finetune inherit`` its model with the shared weights is written
 to RUN/inherited.pt for ``nasc search --retrain`` to fine-tune, as oneshot_random does.
 
+While it runs, arch.nas is rewritten after each epoch with the path that earned the highest reward
+among that epoch's controller samples (rewards of different epochs come from different shared
+weights, so they are not compared across epochs); the derivation replaces it at the end.
+
 Resume: one atomic checkpoint after each epoch holds the shared weights, their optimizer, the
 controller (with its optimizer and baseline) and the epoch rows of history.json; every random
 source is salted by the epoch, so a resumed search ends as an uninterrupted one would (on CPU).
@@ -28,8 +32,8 @@ import torch
 from torch import nn
 
 from nasc.runtime.rundir import SearchCheckpoint
-from nasc.runtime.strategies.common import (SearchContext, build_supernet, from_json, generator,
-                                            jsonable, validation_rows)
+from nasc.runtime.strategies.common import (SearchContext, build_supernet, export_best_so_far,
+                                            from_json, generator, jsonable, validation_rows)
 from nasc.runtime.strategies.controller import Policy
 from nasc.runtime.strategies.decisions import decision_groups
 from nasc.runtime.strategies.oneshot import inherited_model, set_cosine_lr
@@ -85,16 +89,22 @@ class Enas:
             run = run + loss.detach()
         return float(run) / max(count, 1)
 
-    def train_controller(self, epoch: int) -> list[float]:
-        draws, rewards = generator(self.ctx.seed, REWARDS, epoch), []
+    def train_controller(self, epoch: int) -> tuple[list[float], dict | None]:
+        """The controller's updates of one epoch: every reward, and the path that earned the
+        highest (under this epoch's shared weights: the best-so-far arch.nas; None when no
+        controller step ran)."""
+        draws, rewards, best = generator(self.ctx.seed, REWARDS, epoch), [], None
         for _ in range(self.ctx.settings["controller_steps"]):
             batch = []
             for _ in range(self.policy.batch):
                 sample = self.policy.sample(draws)
-                batch.append((sample.tokens, sample.log_prob, self.reward(sample.assignment)["auc"]))
+                auc = self.reward(sample.assignment)["auc"]
+                batch.append((sample.tokens, sample.log_prob, auc))
+                if best is None or auc > best[0]:
+                    best = (auc, sample.assignment)
             self.policy.update(batch)
             rewards += [r for _, _, r in batch]
-        return rewards
+        return rewards, None if best is None else best[1]
 
     def derive(self) -> tuple[dict, dict]:
         """The best of ``children`` controller samples: ranked on the subset, ``top`` in full."""
@@ -135,12 +145,15 @@ class Enas:
             self.restore()
         for epoch in range(len(self.history) + 1, s["epochs"] + 1):
             train_loss = self.train_shared(epoch, base)
-            rewards = self.train_controller(epoch)
+            rewards, leader = self.train_controller(epoch)
             row = {"epoch": epoch, "train_logloss": round(train_loss, 6),
                    "reward_mean": round(sum(rewards) / len(rewards), 6) if rewards else None,
                    "baseline": self.policy.baseline.value}
             self.history.append(row)
             self.checkpoint()
+            if leader is not None:
+                export_best_so_far(self.ctx, leader, f"epoch {epoch} of {s['epochs']} (the "
+                                   "controller's best-rewarded path of the epoch)")
             self.say(f"epoch {epoch}/{s['epochs']}: train logloss {train_loss:.5f}, mean reward "
                      f"(subset AUC) {row['reward_mean']}")
         assignment, info = self.derive()

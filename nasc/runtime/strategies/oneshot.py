@@ -87,6 +87,15 @@ DEFAULT_FIXED_MLP = (200, 80)  # AMEIR §3: the pre-defined MLP of Steps 1 and 2
 
 
 # ----------------------------------------------------------------------------------- search
+def stage_views(state: dict) -> dict:
+    """The files derived from a checkpoint: stages.json (a row per finished stage), and
+    interactions.json (every cycle's ranking) once an interactions stage has ranked."""
+    views = {"stages.json": state["history"]}
+    if state["rankings"]:
+        views["interactions.json"] = state["rankings"]
+    return views
+
+
 class OneShot:
     def __init__(self, ctx: SearchContext):
         self.ctx = ctx
@@ -116,8 +125,7 @@ class OneShot:
         self.optimizer_spec = ctx.program.train["optimizer"]
         self.clip = ctx.program.train.get("clip_grad") or 0.0
         self.loss = nn.BCEWithLogitsLoss()
-        self.saved = SearchCheckpoint(
-            ctx, lambda state: {"interactions.json": state["rankings"]} if state["rankings"] else {})
+        self.saved = SearchCheckpoint(ctx, stage_views)
 
     def score(self, model: nn.Module, split: str) -> dict[str, float]:
         """Validation scores of ``split`` ("subset" or "valid"); CTR with batch statistics."""

@@ -2,6 +2,7 @@
 
     python benchmarks/search_speed.py [--threads 1] [--repeats 3] [--children 200]
     python benchmarks/search_speed.py --render   # rewrite the table from the JSON
+    python benchmarks/search_speed.py --memory-setting   # only `memory recompute` vs `keep`
     python benchmarks/search_speed.py --record-autopi RUN [--load "..."]
                                      # record a finished `nasc search specs/autopi.nas
                                      # --data ../shared/data/frappe_x1` run's wall time
@@ -266,6 +267,7 @@ def peak_of_step(kind: str, data: str) -> dict:
             darts.net.sample(generator(2021, 9))  # a seeded discrete child (2 edges a node)
             step = lambda: darts.weight_step(w_batch)  # noqa: E731
         else:
+            darts.net.set_recompute(kind == "recompute")  # the `memory recompute` setting
             step = lambda: darts_step(darts, w_batch, a_batch)  # noqa: E731
         gc.collect()
         reset = reset_peak()
@@ -368,6 +370,7 @@ def measure(args) -> dict:
     for kind in ("supernet", "child"):
         peak = measure_peak(kind, data, args.threads)
         result[f"{kind}_peak_mb"], result[f"{kind}_peak"] = peak["peak_mb"], peak
+    result.update(memory_setting(data, args))
     result["operators"] = operator_costs((10, 39), args.repeats + 2)
     with tempfile.TemporaryDirectory() as tmp:
         rank = ranking_seconds(args.children, Path(tmp))
@@ -380,6 +383,44 @@ def measure(args) -> dict:
         "not run: a real 50-epoch AutoPI-D search was outside this change's scope (issue 17 "
         "item 1 asks for one; about 25 steps an epoch plus validation, see step_seconds)")
     return result
+
+
+def memory_setting(data: str, args) -> dict:
+    """`memory recompute` against `keep`, same run: CPU seconds of a DARTS step (interleaved on
+    the same batches), bytes saved for backward, and peak RSS of a step (fresh processes, with
+    a discrete child's beside them for the ratio the issue sets)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        darts, w_batch, a_batch = darts_setup(data, Path(tmp))
+        step = lambda: darts_step(darts, w_batch, a_batch)  # noqa: E731
+        times = {"keep": [], "recompute": []}
+        for _ in range(args.repeats):
+            for setting in times:
+                darts.net.set_recompute(setting == "recompute")
+                times[setting].append(timed(step))
+        darts.net.set_recompute(True)
+        saved = saved_for_backward_mb(lambda: darts.loss(darts.net(w_batch), w_batch["label"]))
+    peaks = {kind: measure_peak(kind, data, args.threads)
+             for kind in ("supernet", "recompute", "child")}
+    return {"memory_setting": {
+        "setting": "recompute", "step_seconds": min(times["recompute"]),
+        "keep_step_seconds": min(times["keep"]), "step_seconds_all": times,
+        "saved_for_backward_mb": saved,
+        "peak_mb": peaks["recompute"]["peak_mb"], "keep_peak_mb": peaks["supernet"]["peak_mb"],
+        "child_peak_mb": peaks["child"]["peak_mb"], "peaks": peaks},
+        "memory_setting_peak_mb": peaks["recompute"]["peak_mb"]}
+
+
+def memory_rows(r: dict) -> list[str]:
+    m = r.get("memory_setting")
+    if not m:
+        return []
+    return [
+        f"| `memory recompute`: peak RSS of a step / with `keep` / a discrete child's, MB | "
+        f"{m['peak_mb']:.0f} / {m['keep_peak_mb']:.0f} / {m['child_peak_mb']:.0f} "
+        f"({m['peak_mb'] / m['child_peak_mb']:.2f}x the child's) |",
+        f"| `memory recompute`: saved for backward, MB | {m['saved_for_backward_mb']:.0f} |",
+        f"| `memory recompute`: DARTS step / with `keep`, s | {m['step_seconds']:.2f} / "
+        f"{m['keep_step_seconds']:.2f} ({m['step_seconds'] / m['keep_step_seconds']:.2f}x) |"]
 
 
 def autopi_row(r: dict) -> str:
@@ -440,6 +481,7 @@ def render(r: dict) -> str:
         f"| the same, per-child evaluate + sklearn as before, s | "
         f"{rank['per_child_sklearn_seconds']:.2f} "
         f"({1e3 * rank['per_child_sklearn_seconds_per_child']:.1f} ms a child) |",
+        *memory_rows(r),
         autopi_row(r),
         "", "Forward + backward of one operator at batch 4096, k = 10 (ms):", "",
         "| operator | m = 10 | m = 39 |", "|---|---|---|"]
@@ -463,7 +505,11 @@ def main() -> None:
     parser.add_argument("--load", default="machine load not recorded",
                         help="with --record-autopi: what else ran meanwhile")
     parser.add_argument("--out", default=str(RESULTS / "search_speed.json"))
-    parser.add_argument("--peak", choices=("supernet", "child"), help=argparse.SUPPRESS)
+    parser.add_argument("--memory-setting", action="store_true",
+                        help="measure only `memory recompute` against `keep` and add it to the "
+                             "JSON (the rest of it is kept)")
+    parser.add_argument("--peak", choices=("supernet", "recompute", "child"),
+                        help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -476,6 +522,18 @@ def main() -> None:
         return
     if args.record_autopi:
         record_autopi(out, Path(args.record_autopi), args.load)
+        return
+    if args.memory_setting:
+        data = str(FRAPPE) if FRAPPE.exists() else "synthetic"
+        result = {**json.loads(out.read_text()), **memory_setting(data, args),
+                  "memory_setting_measured": {
+                      "date": time.strftime("%Y-%m-%d"), "threads": args.threads,
+                      "load_average_before": round(os.getloadavg()[0], 2),
+                      "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                                               capture_output=True, text=True).stdout.strip()}}
+        out.write_text(json.dumps(result, indent=2) + "\n")
+        out.with_suffix(".md").write_text(render(result))
+        print("\n".join(memory_rows(result)))
         return
     result = measure(args)
     out.write_text(json.dumps(result, indent=2) + "\n")

@@ -29,6 +29,11 @@ _WEIGHTS = SettingSig("weights", "optimizer",
                           "schedule)")
 
 # Which epoch's alpha/beta a differentiable strategy keeps.
+# What a relaxed supernet keeps for backward (nasc.runtime.recompute).
+_MEMORY = SettingSig("memory", "enum", default="keep", choices=("keep", "recompute"),
+                     doc="keep: every candidate's activations stay for backward; recompute: "
+                         "each relaxed one-of keeps its inputs and runs again in backward "
+                         "(same gradients, less memory, more time)")
 _KEPT_EPOCH = SettingSig("monitor", "enum", default="logloss", choices=("logloss", "auc"),
                          doc="the epoch whose alpha and beta are kept: best validation logloss "
                              "(AutoPI) or AUC")
@@ -92,6 +97,7 @@ ROWS: tuple[Strategy, ...] = (
                        default=("adam", {"lr": 6e-4, "betas": (0.5, 0.999), "weight_decay": 1e-3}),
                        doc="optimizer of alpha and beta (PC-DARTS: Adam)"),
             _KEPT_EPOCH,
+            _MEMORY,
         ),
         doc="differentiable search over cell edges, node-level choices (AutoPI), interaction "
             "sets (each kept product a slot mixing every candidate, as AutoFIS gates pairs) and "
@@ -153,6 +159,7 @@ ROWS: tuple[Strategy, ...] = (
                        default=("adam", {"lr": 3e-4, "betas": (0.5, 0.999), "weight_decay": 1e-3}),
                        doc="optimizer of alpha and beta"),
             _KEPT_EPOCH,
+            _MEMORY,
         ),
         doc="stochastic differentiable search (SNAS, Xie et al. 2019): each step samples every "
             "relaxed choice from a Gumbel-softmax of its logits and trains weights and logits "

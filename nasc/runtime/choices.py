@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from nasc.compiler.sampling import draw_node, draw_option, draw_widths, sample_tuples
+from nasc.runtime.recompute import recomputed
 
 
 def hot_index(weighting, weights: torch.Tensor) -> int | None:
@@ -73,6 +74,7 @@ class OneOf(ChoiceModule):
         self.index: int | None = None if relaxable else 0
         self.exposed = len(candidates) > 1
         self.out_shape = getattr(candidates[0], "out_shape", None)
+        self.recompute = False  # `memory recompute`: the mix recomputed in backward
 
     def forward(self, *args):
         if self.index is not None:
@@ -81,6 +83,11 @@ class OneOf(ChoiceModule):
         hot = hot_index(self.weighting, weights)
         if hot is not None:  # the others weigh 0; the chosen weight carries alpha's gradient
             return weights[hot] * self.candidates[hot](*args)
+        if self.recompute and torch.is_grad_enabled():
+            return recomputed(self, self.mix, weights, *args)
+        return self.mix(weights, *args)
+
+    def mix(self, weights: torch.Tensor, *args):
         out = 0
         for w, cand in zip(weights, self.candidates):
             out = out + w * cand(*args)

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from nasc.runtime import ops
-from nasc.runtime.choices import ChoiceModule, sample_path
+from nasc.runtime.choices import ChoiceModule, OneOf, sample_path
 
 
 # --------------------------------------------------------------------------------------- supernet
@@ -56,6 +56,13 @@ class Supernet(nn.Module):
         for m in self.modules():
             if isinstance(m, ChoiceModule):
                 m.weighting = weighting
+
+    def set_recompute(self, on: bool) -> None:
+        """``memory recompute``: every relaxed one-of keeps only its inputs for backward
+        (nasc.runtime.recompute)."""
+        for m in self.modules():
+            if isinstance(m, OneOf):
+                m.recompute = on
 
     def set_temperature(self, tau: float) -> None:
         for m in self.modules():

@@ -108,6 +108,7 @@ class Darts:
             where = ctx.program.strategy.span
             raise UsageError([Diagnostic(ctx.spec_path, where.line, where.column, str(err),
                                          f"`search {self.name}` relaxes every choice")]) from None
+        self.net.set_recompute(s["memory"] == "recompute")
         self.arch_params = self.net.arch_parameters()
         self.weight_params = self.net.weight_parameters()
         self.w_opt = make_optimizer(s["weights"], self.weight_params)

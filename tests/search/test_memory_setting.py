@@ -1,0 +1,81 @@
+"""``memory recompute`` (DARTS, SNAS): the same step as ``keep`` -- the same gradients, the
+same noisy-skip draws and batch-norm running statistics after it -- while far fewer bytes are
+saved for backward."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from nasc.runtime.progress import Progress
+from nasc.runtime.strategies.darts import Darts
+from nasc.runtime.strategies.snas import Snas
+
+from kit.searchkit import make_ctx
+
+SPACE = """model m {
+  input fields: categorical
+  emb = embed(fields, dim=8)
+  opset ops = { skip, senet, slp, self_attention, fm }
+  cell c(emb) {
+    nodes 3
+    edges ops
+    keep 1
+    merge sum
+    norm batchnorm(affine=false)
+  }
+  head ctr(flatten(c))
+}
+
+search %s {
+  epochs 2
+  batch 256
+  memory %s
+%s}
+"""
+
+
+def one_epoch(tmp_path, tiny_data, strategy: str, memory: str, noise: float):
+    """The supernet and its epoch row after one epoch from the same seed (DARTS: architecture
+    and weight steps with the noisy skip; SNAS: joint steps on Gumbel samples)."""
+    ctx = make_ctx(tmp_path / memory, SPACE % (strategy, memory, noise), tiny_data)
+    search = (Darts if strategy == "darts" else Snas)(ctx)
+    row = search.run_epoch(1, Progress(2, 1, enabled=False))
+    return search.net, row
+
+
+@pytest.mark.parametrize("strategy", ["darts", "snas"])
+def test_recompute_trains_exactly_as_keep_does(tmp_path, tiny_data, strategy):
+    noise = "  noisy_skip 0.5\n" if strategy == "darts" else ""
+    kept, kept_row = one_epoch(tmp_path, tiny_data, strategy, "keep", noise)
+    redone, redone_row = one_epoch(tmp_path, tiny_data, strategy, "recompute", noise)
+    assert any(m.recompute for m in redone.modules() if hasattr(m, "recompute"))
+    assert not any(getattr(m, "recompute", False) for m in kept.modules())
+    a, b = kept.state_dict(), redone.state_dict()
+    assert a.keys() == b.keys()
+    for name in a:  # weights, alpha/beta after their optimizers, BN running statistics
+        torch.testing.assert_close(a[name], b[name], rtol=0, atol=1e-6, msg=name)
+    assert kept_row == pytest.approx(redone_row, abs=1e-6)  # losses and validation scores
+
+
+def saved_bytes(net, batch) -> int:
+    total = 0
+
+    def pack(t):
+        nonlocal total
+        total += t.numel() * t.element_size()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        loss = net(batch).sum()
+    loss.backward()
+    return total
+
+
+def test_recompute_saves_a_fraction_of_the_activations(tmp_path, tiny_data):
+    ctx = make_ctx(tmp_path, SPACE % ("darts", "keep", ""), tiny_data)
+    net = Darts(ctx).net.train()
+    batch = next(iter(ctx.dataset.train.batches(256, False)))
+    keep = saved_bytes(net, batch)
+    net.set_recompute(True)
+    recompute = saved_bytes(net, batch)
+    assert recompute < keep / 3, (keep, recompute)

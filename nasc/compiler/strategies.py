@@ -112,6 +112,21 @@ ROWS: tuple[Strategy, ...] = (
         doc="trains `children` random architectures from scratch, each for `epochs`, and keeps "
             "the best by `monitor` (AutoPI-R)."),
     Strategy(
+        "halving", "halving", EVERY_CONSTRUCT, ("ctr",), table(
+            *_COMMON,
+            SettingSig("children", "int", default=27, min=1, max=10 ** 6,
+                       doc="architectures drawn (distinct) for the first rung"),
+            SettingSig("eta", "int", default=3, min=2, max=100,
+                       doc="each rung keeps the best 1/eta and trains them eta times longer"),
+            SettingSig("min_epochs", "int", default=1, min=1, max=10000,
+                       doc="epochs of the first rung; `epochs` bounds the last"),
+            SettingSig("monitor", "enum", default="logloss", choices=("logloss", "auc")),
+        ),
+        doc="successive halving (Jamieson & Talwalkar 2016, Hyperband's inner loop): `children` "
+            "random architectures trained for `min_epochs`, the best 1/`eta` retrained from "
+            "scratch `eta` times longer, rung after rung up to `epochs`; the best of the last "
+            "rung is kept."),
+    Strategy(
         "oneshot_random", "oneshot", EVERY_CONSTRUCT, ("ctr", "next_item"), table(
             *_COMMON,
             SettingSig("children", "int", default=2000, min=1, max=10 ** 6,

@@ -1,5 +1,5 @@
 """What a running search tells: a best-so-far arch.nas after every epoch (DARTS, SNAS, ENAS) and
-every child (random, evolution, rl) with the final one as before, and a Ctrl-C message naming the real
+every child (random, evolution, rl, halving) with the final one as before, and a Ctrl-C message naming the real
 run directory (or saying there is nothing to resume)."""
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ SPECS = {
                   "  batch 256\n}\n" + TRAIN, "child {}"),
     "rl": (MODEL + "search rl {\n  children 2\n  controller_batch 2\n  epochs 1\n"
            "  batch 256\n}\n" + TRAIN, "child {}"),
+    "halving": (MODEL + "search halving {\n  children 2\n  eta 2\n  min_epochs 1\n"
+                "  epochs 1\n  batch 256\n}\n" + TRAIN, "child {} of 2"),
     "enas": (MODEL + "search enas {\n  epochs 2\n  batch 256\n  controller_steps 1\n"
              "  controller_batch 2\n  children 3\n  top 1\n}\n" + TRAIN, "epoch {} of 2"),
 }

@@ -1,6 +1,7 @@
 """Pieces the search benchmarks share: model cost and per-group summaries of seeded runs."""
 from __future__ import annotations
 
+import re
 import statistics
 from pathlib import Path
 
@@ -40,3 +41,10 @@ def summarize(rows: list[dict], keys: tuple[str, ...], metrics: tuple[str, ...])
             row[f"{m}_mean"], row[f"{m}_std"] = mean_std([r[m] for r in runs])
         out.append(row)
     return out
+
+
+def with_search(text: str, block: str | None) -> str:
+    """The spec with its `search` block replaced (None: kept)."""
+    if block is None:
+        return text
+    return re.sub(r"(?ms)^search \w+ \{.*?^\}\n", block, text, count=1)

@@ -27,6 +27,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from benchkit import with_search  # noqa: E402
 
 # One block per strategy; epochs count per child (random, evolution, rl) or per supernet.
 BUDGETS = {
@@ -45,13 +48,6 @@ BUDGETS = {
                                   "  children 500\n  top 5\n  steps together\n}\n"),
     "oneshot_random (progressive)": None,  # the spec's own block (AMEIR's three steps)
 }
-
-
-def with_search(text: str, block: str | None) -> str:
-    """The spec with its `search` block replaced (None: kept)."""
-    if block is None:
-        return text
-    return re.sub(r"(?ms)^search \w+ \{.*?^\}\n", block, text, count=1)
 
 
 def commit() -> str:

@@ -79,3 +79,26 @@ def test_recompute_saves_a_fraction_of_the_activations(tmp_path, tiny_data):
     net.set_recompute(True)
     recompute = saved_bytes(net, batch)
     assert recompute < keep / 3, (keep, recompute)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_on_cuda_the_noisy_skip_draws_on_the_device(tmp_path, tiny_data, monkeypatch):
+    """Issue 17: a CPU generator made every skip of every step copy its noise to the GPU."""
+    from nasc.runtime.ops import Skip
+
+    ctx = make_ctx(tmp_path, SPACE % ("darts", "recompute", "  noisy_skip 0.5\n"), tiny_data)
+    ctx.device = torch.device("cuda")
+    search = Darts(ctx)
+    copies = []
+    real = torch.Tensor.to
+
+    def counting(self, *args, **kwargs):
+        if self.device.type == "cpu" and any("cuda" in str(a) for a in args):
+            copies.append(self.shape)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.Tensor, "to", counting)
+    search.run_epoch(1, Progress(2, 1, enabled=False))
+    assert any(isinstance(m, Skip) for m in search.net.modules())
+    assert not [s for s in copies if len(s) == 3], copies  # no (B, m, k) noise from the host

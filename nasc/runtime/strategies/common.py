@@ -40,13 +40,15 @@ class SearchContext:
     record: dict = field(default_factory=dict)  # what arch.nas's header reports
 
 
-def generator(seed: int, *salt: int) -> torch.Generator:
-    """A CPU generator for one random source; ``salt`` keeps sources (and epochs) apart, so a
-    resumed run draws exactly what an uninterrupted one would."""
+def generator(seed: int, *salt: int, device: torch.device | str = "cpu") -> torch.Generator:
+    """A generator for one random source; ``salt`` keeps sources (and epochs) apart, so a
+    resumed run draws exactly what an uninterrupted one would. ``device``: where it draws (a
+    CUDA generator draws noise on the GPU with no host copy; its stream differs from the CPU's,
+    so a run resumes exactly on the device kind it started on)."""
     value = seed
     for s in salt:
         value = value * 1_000_003 + s
-    return torch.Generator().manual_seed(value % (2 ** 63))
+    return torch.Generator(device=device).manual_seed(value % (2 ** 63))
 
 
 def build_supernet(ctx: SearchContext) -> torch.nn.Module:

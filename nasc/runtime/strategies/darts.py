@@ -187,7 +187,9 @@ class Darts:
         torch.manual_seed(generator(seed, 5, epoch).initial_seed())
         tau = temperature(self.epochs, epoch, s["temperature"])
         self.net.set_temperature(tau)
-        self.net.set_skip_noise(s["noisy_skip"], generator(seed, 2, epoch))
+        # The noise is drawn where the supernet runs: a CPU generator on CUDA would cost a
+        # blocking host-to-device copy per skip per step.
+        self.net.set_skip_noise(s["noisy_skip"], generator(seed, 2, epoch, device=self.ctx.device))
         self.net.train()
         arch_batches = itertools.cycle(list(self.train_a.batches(self.batch, True, generator(seed, 4, epoch))))
         # Losses are summed on the device and read once per epoch (and when the progress line

@@ -94,6 +94,7 @@ def result_row(method: str, data: str, split: str, seed: int, device: str, searc
     """One results row: the trained model's test scores (``summary``) and its cost."""
     flops, params = flops_per_sample(arch, data, split)
     return {"method": method, "data": data_name(data), "split": split, "seed": seed,
+            **({"split_seed": seed} if split == "random811" else {}),
             "device": device, "search_seconds": search_s,
             "finetune_seconds": summary["train_seconds"],
             **{f"test_{k}": v for k, v in summary["test"].items()},

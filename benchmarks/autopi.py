@@ -145,6 +145,7 @@ def main() -> None:
                 flops, params = flops_per_sample(arch, args.data, split)
                 choices = json.loads((run / "choices.json").read_text())
                 rows.append({"method": name, "split": split, "seed": seed,
+                             **({"split_seed": seed} if split == "random811" else {}),
                              "search_seconds": search_s,
                              **search_budget(strategy, args),
                              "device": args.device, "threads": torch.get_num_threads(),

@@ -23,7 +23,12 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from benchkit import mean_std  # noqa: E402
 KEYS = ("model", "kind", "data", "split", "seeds", "test_auc_mean", "test_auc_std",
-        "test_logloss_mean", "test_logloss_std", "params", "search_seconds", "device", "commit")
+        "test_logloss_mean", "test_logloss_std", "params", "search_seconds", "device", "commit",
+        "split_seeds")
+# A random811 run whose row names no split seed split its rows with the seed of the
+# nasc command (`nasc train/search --split random811` without --split-seed: 2021 for every
+# seed); benchmarks/autopi.py passes each seed as its split seed and says so in its rows.
+DEFAULT_SPLIT_SEED = 2021
 # Results files of searches: their run rows carry `method`, `split`, `seed` (and `data` where
 # it is not Frappe_x1). Methods here that were not searched are hand-crafted references.
 SEARCHES = ("autopi.json", "ameir.json", "space.json")
@@ -51,7 +56,9 @@ def _row(model, kind, data, split, runs, search_seconds, device, commit) -> dict
             "test_auc_std": auc_std, "test_logloss_mean": logloss,
             "test_logloss_std": logloss_std,
             "params": round(statistics.mean(params)) if params else None,
-            "search_seconds": search_seconds, "device": device, "commit": commit}
+            "search_seconds": search_seconds, "device": device, "commit": commit,
+            "split_seeds": sorted({r.get("split_seed", DEFAULT_SPLIT_SEED) for r in runs})
+            if split == "random811" else []}
 
 
 def hand_crafted(path: Path, split: str = "files") -> list[dict]:
@@ -121,6 +128,13 @@ def markdown(rows: list[dict]) -> str:
                 f"{r['test_auc_mean']:.4f} ± {r['test_auc_std']:.4f} | "
                 f"{r['test_logloss_mean']:.4f} ± {r['test_logloss_std']:.4f} | {params} | "
                 f"{r['search_seconds']:.0f} | {r['device']} | {r['commit']} |")
+        mixed = {tuple(r["split_seeds"]) for r in group}
+        if len(mixed) > 1:
+            lines += ["", "Split seeds differ between these rows (" + "; ".join(
+                f"{r['model']}: {', '.join(map(str, r['split_seeds']))}" for r in group
+                if r["split_seeds"] != [DEFAULT_SPLIT_SEED]) + f"; the others: "
+                f"{DEFAULT_SPLIT_SEED} for every seed): only split seed {DEFAULT_SPLIT_SEED}'s "
+                "test rows are common to all of them."]
         best = {kind: next((r for r in group if r["kind"] == kind), None)
                 for kind in ("searched", "hand-crafted")}
         if best["searched"] and best["hand-crafted"]:

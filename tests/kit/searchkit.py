@@ -180,3 +180,31 @@ def search_planted(directory: Path, monkeypatch, search_block: str):
     _, run = search_command.search_spec(str(spec), out=str(Path(directory) / "search"), seed=3,
                                         quiet=True)
     return run, json.loads(run.file("choices.json").read_text())
+
+
+def summary_auc(run: Path) -> float:
+    import json
+
+    return json.loads((Path(run) / "summary.json").read_text())["test"]["auc"]
+
+
+def auc_against_lr(run, tmp_path: Path, seed: int = 3) -> tuple[float, float]:
+    """Test AUC of the found architecture retrained from scratch, and of LR on the same rows."""
+    from nasc.runtime.commands.train import train_spec
+
+    train_spec(str(run.file("arch.nas")), out=str(tmp_path / "arch"), seed=seed, quiet=True)
+    train_spec(str(REPO / "specs" / "lr.nas"), out=str(tmp_path / "lr"), seed=seed, batch=512,
+               quiet=True)
+    return summary_auc(tmp_path / "arch"), summary_auc(tmp_path / "lr")
+
+
+def planted_beats_lr(directory: Path, monkeypatch, search_block: str, name: str):
+    """The known-answer check every strategy passes: searched over PLANTED_PAIRS, it keeps an
+    interaction operator (fm or slp), and the found architecture retrained beats LR by 0.10
+    test AUC. Returns the run for strategy-specific checks."""
+    run, choices = search_planted(directory, monkeypatch, search_block)
+    assert set(choices.values()) & {"fm", "slp"}, choices
+    found, lr = auc_against_lr(run, directory)
+    print(f"planted (0,1): {name} {choices} test AUC {found:.4f}; LR {lr:.4f}")
+    assert found >= lr + 0.10, (found, lr)
+    return run

@@ -14,7 +14,7 @@ from nasc.runtime.strategies import common as strategy_common
 from nasc.runtime.strategies import evolution
 from nasc.runtime.strategies.common import assignment_key, from_json, jsonable, sort_key
 
-from kit.searchkit import counting_calls, make_ctx, search_planted
+from kit.searchkit import counting_calls, make_ctx, planted_beats_lr
 
 SPACE = """model m {{
   input fields: categorical
@@ -132,17 +132,4 @@ PLANTED_SEARCH = """search evolution {
 
 
 def test_evolution_finds_a_planted_interaction_that_lr_cannot_model(tmp_path, monkeypatch):
-    from test_search_end_to_end import auc_against_lr
-
-    run, choices = search_planted(tmp_path, monkeypatch, PLANTED_SEARCH)
-    assert set(choices.values()) & {"fm", "slp"}, choices
-    found, lr = auc_against_lr(run, tmp_path)
-    print(f"planted (0,1): evolution {choices} test AUC {found:.4f}; LR {lr:.4f}")
-    assert found >= lr + 0.10, (found, lr)
-
-
-def test_the_module_is_the_row():
-    from nasc.compiler.strategies import STRATEGIES
-    from nasc.runtime.strategies import strategy_module
-
-    assert strategy_module("evolution") is evolution and STRATEGIES["evolution"].implemented
+    planted_beats_lr(tmp_path, monkeypatch, PLANTED_SEARCH, "evolution")

@@ -11,7 +11,7 @@ from nasc.runtime.strategies import common as strategy_common
 from nasc.runtime.strategies import halving
 from nasc.runtime.strategies.common import sort_key
 
-from kit.searchkit import counting_calls, make_ctx, search_planted
+from kit.searchkit import counting_calls, make_ctx, planted_beats_lr
 
 SPACE = """model m {{
   input fields: categorical
@@ -105,17 +105,4 @@ PLANTED_SEARCH = """search halving {
 
 
 def test_halving_finds_a_planted_interaction_that_lr_cannot_model(tmp_path, monkeypatch):
-    from test_search_end_to_end import auc_against_lr
-
-    run, choices = search_planted(tmp_path, monkeypatch, PLANTED_SEARCH)
-    assert set(choices.values()) & {"fm", "slp"}, choices
-    found, lr = auc_against_lr(run, tmp_path)
-    print(f"planted (0,1): halving {choices} test AUC {found:.4f}; LR {lr:.4f}")
-    assert found >= lr + 0.10, (found, lr)
-
-
-def test_the_module_is_the_row():
-    from nasc.compiler.strategies import STRATEGIES
-    from nasc.runtime.strategies import strategy_module
-
-    assert strategy_module("halving") is halving and STRATEGIES["halving"].implemented
+    planted_beats_lr(tmp_path, monkeypatch, PLANTED_SEARCH, "halving")

@@ -15,14 +15,13 @@ from click.testing import CliRunner
 
 import nasc.runtime.commands.dataset as command_dataset
 import nasc.runtime.commands.search as search_command
-from nasc.runtime.commands.train import train_spec
 from nasc.cli import main
 from nasc.compiler.fix import assignment_of_fixed
 from nasc.compiler.frontend import load
 from nasc.runtime.data.synthetic import make_synthetic
 from nasc.runtime.strategies import common as strategy_common
 
-from kit.searchkit import PYTHON, REPO, counting_calls, subprocess_env, write_spec
+from kit.searchkit import PYTHON, auc_against_lr, counting_calls, subprocess_env, write_spec
 
 # ------------------------------------------------------------------------------ specs
 # A cell over the field matrix whose only interaction operators are fm and slp; next to it LR.
@@ -94,19 +93,6 @@ search rl {
   epochs 1
 }
 """
-
-
-def summary_auc(run: Path) -> float:
-    return json.loads((run / "summary.json").read_text())["test"]["auc"]
-
-
-def auc_against_lr(run, tmp_path: Path, seed: int = 3) -> tuple[float, float]:
-    """Test AUC of the found architecture retrained from scratch, and of LR on the same rows."""
-    train_spec(str(run.file("arch.nas")), out=str(tmp_path / "arch"), seed=seed,
-                       quiet=True)
-    train_spec(str(REPO / "specs" / "lr.nas"), out=str(tmp_path / "lr"), seed=seed,
-                       batch=512, quiet=True)
-    return summary_auc(tmp_path / "arch"), summary_auc(tmp_path / "lr")
 
 
 # ------------------------------------------------------------------------------ recovery

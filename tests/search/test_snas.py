@@ -11,10 +11,9 @@ import torch
 
 import nasc.runtime.commands.search as search_command
 from nasc.runtime.data.synthetic import make_synthetic
-from nasc.runtime.strategies import snas
 from nasc.runtime.strategies.snas import GumbelSoftmax, Snas, temperature
 
-from kit.searchkit import cell3_spec, make_ctx, write_spec
+from kit.searchkit import auc_against_lr, cell3_spec, make_ctx, write_spec
 
 
 def test_the_argmax_of_a_sample_follows_softmax_alpha():
@@ -77,7 +76,7 @@ def test_one_level_both_learn_on_the_whole_training_split(tmp_path, tiny_data, m
 @pytest.mark.parametrize("sample", ["soft", "hard"])
 def test_snas_finds_a_planted_interaction_that_lr_cannot_model(tmp_path, monkeypatch, sample):
     """Also with GDAS' hard sampling (`sample hard`): one path per step."""
-    from test_search_end_to_end import PLANTED_SPACE, auc_against_lr
+    from test_search_end_to_end import PLANTED_SPACE
 
     data = make_synthetic(seed=11, n=20000, num_fields=6, vocab=10, planted=((0, 1),),
                           noise=0.1, first_order=0.1)
@@ -91,10 +90,3 @@ def test_snas_finds_a_planted_interaction_that_lr_cannot_model(tmp_path, monkeyp
     found, lr = auc_against_lr(run, tmp_path)
     print(f"planted (0,1): snas ({sample}) {choices} test AUC {found:.4f}; LR {lr:.4f}")
     assert found >= lr + 0.10, (found, lr)
-
-
-def test_the_module_is_the_rows():
-    from nasc.compiler.strategies import STRATEGIES
-    from nasc.runtime.strategies import strategy_module
-
-    assert strategy_module("snas") is snas and STRATEGIES["snas"].implemented

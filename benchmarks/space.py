@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -53,10 +54,13 @@ def nasc(*args: str) -> None:
 def search(args, run: Path) -> dict:
     if not (run / "summary.json").exists():
         spec = SPEC
-        if SEARCHES[args.strategy] is not None:
+        block = SEARCHES[args.strategy]
+        if block is not None:
+            if args.children is not None:
+                block = re.sub(r"children \d+", f"children {args.children}", block)
             spec = run.parent / f"ctr_space_{args.strategy}.nas"
             spec.parent.mkdir(parents=True, exist_ok=True)
-            spec.write_text(with_search(SPEC.read_text(), SEARCHES[args.strategy]))
+            spec.write_text(with_search(SPEC.read_text(), block))
         nasc("search", str(spec), "--data", args.data, "--split", args.split, "--seed",
              str(args.search_seed), "--threads", str(args.threads), "--out", str(run))
     return json.loads((run / "summary.json").read_text())
@@ -110,6 +114,8 @@ def main() -> None:
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "frappe_x1"))
     parser.add_argument("--split", default="files", choices=("files", "random811"))
     parser.add_argument("--strategy", default="random", choices=tuple(SEARCHES))
+    parser.add_argument("--children", type=int, default=None,
+                        help="halving: children of the first rung (default: SEARCHES' 54)")
     parser.add_argument("--search-seed", type=int, default=2021)
     parser.add_argument("--seeds", nargs="+", type=int, default=[2021, 2022, 2023])
     parser.add_argument("--threads", type=int, default=1)
@@ -120,7 +126,8 @@ def main() -> None:
     if not Path(args.data).exists():
         sys.exit(f"no dataset at {args.data}: this benchmark needs ../shared/data/frappe_x1")
     work = Path(args.work) / (f"{args.split}-{args.search_seed}"
-                              + ("" if args.strategy == "random" else f"-{args.strategy}"))
+                              + ("" if args.strategy == "random" else f"-{args.strategy}")
+                              + ("" if args.children is None else f"-{args.children}"))
     summary = search(args, work / "search")
     trained = retrain(args, work / "search", work / "retrain")
     children = json.loads((work / "search" / "children.json").read_text())

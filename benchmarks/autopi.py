@@ -152,11 +152,31 @@ def main() -> None:
                              "test_auc": summary["test"]["auc"],
                              "test_logloss": summary["test"]["logloss"],
                              "parameters": params, "flops_per_sample": flops,
-                             "choices": choices})
+                             "choices": choices,
+                             **({"alpha_moved": alpha_moved(run)} if strategy == "darts" else {})})
                 print(f"{name} {split} seed {seed}: test AUC {summary['test']['auc']:.5f} "
                       f"logloss {summary['test']['logloss']:.5f}; search {search_s:.0f} s",
                       flush=True)
                 write(out, rows)
+
+
+def alpha_moved(run: Path) -> dict | None:
+    """How far DARTS' operator weights moved by the kept epoch: each edge's largest softmax
+    weight against uniform (1/6 over AutoPI's six operators); None for a run without them."""
+    history = run / "history.json"
+    if not history.exists():
+        return None
+    summary = json.loads((run / "summary.json").read_text())
+    rows = json.loads(history.read_text())
+    kept = next((r for r in rows if r["epoch"] == summary.get("best_epoch")), rows[-1])
+    peaks = [max(w) for label, w in kept.get("arch", {}).items()
+             if label.endswith(".alpha") and len(w) > 1]
+    if not peaks:
+        return None
+    options = len(next(w for label, w in kept["arch"].items() if label.endswith(".alpha")))
+    return {"epoch": kept["epoch"], "edges": len(peaks), "uniform": round(1 / options, 6),
+            "mean_peak": round(sum(peaks) / len(peaks), 6), "min_peak": min(peaks),
+            "max_peak": max(peaks)}
 
 
 def search_budget(strategy: str, args) -> dict:
@@ -201,6 +221,14 @@ def write(out: Path, rows: list[dict]) -> None:
               "AutoPI-R samples children uniformly from the same space, trains each for one epoch with "
               "the train block and keeps the best by validation logloss; the paper does not state "
               "its AutoPI-R budget beyond the 1.2 GPU-hours of its Table 4."]
+    moved = [r for r in rows if r.get("alpha_moved")]
+    if moved:
+        lines += ["", "How far DARTS' operator weights moved by the kept epoch (each edge's largest "
+                  "softmax weight; uniform is 1/6): " + "; ".join(
+                      f"{r['method']} {r['split']} seed {r['seed']}: mean "
+                      f"{r['alpha_moved']['mean_peak']:.3f} (min {r['alpha_moved']['min_peak']:.3f}, "
+                      f"max {r['alpha_moved']['max_peak']:.3f}) over {r['alpha_moved']['edges']} "
+                      f"edges at epoch {r['alpha_moved']['epoch']}" for r in moved) + "."]
     baselines = RESULTS / "baselines.json"
     if baselines.exists():  # the hand-crafted models nasc trained on the same test rows
         lines += ["", "Baselines measured by benchmarks/baselines.py (files split): " + "; ".join(

@@ -30,6 +30,7 @@ class SearchRecord(BaseModel):
     split: Literal["auto", "files", "random811"]
     seed: StrictInt
     epochs: Optional[StrictInt] = Field(default=None, ge=1)
+    batch: Optional[StrictInt] = Field(default=None, ge=1)  # --batch; absent before it existed
     synthetic_rows: Optional[StrictInt] = Field(default=None, ge=1)
     strategy: StrictStr
     spec_sha256: Optional[StrictStr] = None  # absent in runs written before it was recorded

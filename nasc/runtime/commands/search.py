@@ -27,14 +27,15 @@ def search_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
                 synthetic_rows: int | None = None, overwrite: bool = False,
                 threads: int | None = None, split_seed: int | None = None,
                 schema: str | dict | None = None,
-                tensorboard: bool = False) -> tuple[str, "RunDir"]:
+                tensorboard: bool = False, batch: int | None = None) -> tuple[str, "RunDir"]:
     """``nasc search``: run the spec's strategy; write the run directory and arch.nas.
 
     One process writes a run directory at a time; a new search refuses a directory that already
     holds a run unless ``overwrite`` (resume continues one instead). ``schema``: the field
     schema (a file or its dict) of a CSV/TSV/Parquet ``data``; run.json keeps its content, so
     --resume and --retrain read the data as the search did. ``tensorboard``: also write the
-    run's metrics rows (and DARTS/SNAS weights) as TensorBoard scalars in RUN/tensorboard/."""
+    run's metrics rows (and DARTS/SNAS weights) as TensorBoard scalars in RUN/tensorboard/.
+    ``epochs``, ``batch``: override the strategy's settings (run.json keeps them for --resume)."""
     from pathlib import Path
 
     from nasc.compiler.frontend import compile_text, load
@@ -44,8 +45,8 @@ def search_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
     if resume is not None:
         record = read_search_record(Path(resume))
         spec_path, data, split, seed = record.spec_path, record.data, record.split, record.seed
-        asked_epochs = epochs
-        epochs, synthetic_rows = record.epochs, record.synthetic_rows
+        asked_epochs, asked_batch = epochs, batch
+        epochs, batch, synthetic_rows = record.epochs, record.batch, record.synthetic_rows
         schema = getattr(record, "data_schema", None)
         # Runs recorded before split_seed existed split their rows with the run's seed.
         split_seed = record.split_seed if record.split_seed is not None else record.seed
@@ -58,7 +59,10 @@ def search_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
                 from None
         check_spec_unchanged(Path(resume), record, text)
         spec, program = compile_text(text, str(spec_file))
-        check_resume_epochs(resume, asked_epochs, epochs or program.strategy.settings.get("epochs"))
+        check_resume_setting(resume, "epochs", asked_epochs,
+                             epochs or program.strategy.settings.get("epochs"))
+        check_resume_setting(resume, "batch", asked_batch,
+                             batch or program.strategy.settings.get("batch"))
     else:
         text, spec, program = load(spec_path)
     schema = data_schema(schema)
@@ -79,31 +83,36 @@ def search_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
                           or program.train.get("threads"))
         plan = prepare_search(spec_path, text, spec, program, data=data, split=split, seed=seed,
                               split_seed=split_seed, synthetic_rows=synthetic_rows,
-                              overrides={} if epochs is None else {"epochs": epochs},
+                              overrides={k: v for k, v in (("epochs", epochs),
+                                                            ("batch", batch)) if v is not None},
                               schema=schema)
         # The run directory is made only once the spec, the strategy and the data are known good.
         return _claim_and_search(plan, RunDir(run_path), split=split, split_seed=split_seed,
                                  epochs=epochs, synthetic_rows=synthetic_rows, device=device,
                                  resume=resume, quiet=quiet, cpu=cpu, overwrite=overwrite,
-                                 tensorboard=tensorboard)
+                                 tensorboard=tensorboard, batch=batch)
     except KeyboardInterrupt as err:
         # For the resume hint; where run.json was never written there is nothing to resume.
         err.run_path = str(run_path) if (run_path / "run.json").is_file() else None
         raise
 
 
-def check_resume_epochs(run: str, asked: int | None, recorded: int | None) -> None:
-    """``--resume RUN --epochs N`` is refused unless N is the run's own count: a search's
-    schedules (the learning rate's cosine, DARTS' temperature, a child's training budget) are
-    laid out over its epochs, so a run stretched or cut to another count would match neither."""
+def check_resume_setting(run: str, name: str, asked: int | None, recorded: int | None) -> None:
+    """``--resume RUN --epochs N`` (or ``--batch N``) is refused unless N is the run's own: a
+    search's schedules (the learning rate's cosine, DARTS' temperature, a child's training
+    budget) are laid out over its epochs and steps, so a run stretched or cut to another count
+    would match neither."""
     if asked is None or asked == recorded:
         return
-    count = f"{recorded} epochs" if recorded else "the epochs of its spec's stages"
-    raise UsageError([Diagnostic("--epochs", 0, 0,
-                                 f"the run in {run} searches for {count}; --resume "
-                                 f"continues it as it was started, not for {asked}",
-                                 f"leave --epochs out to finish it, or start a new search with "
-                                 f"--epochs {asked} and another --out")])
+    what = {"epochs": ("searches for", f"{recorded} epochs" if recorded
+                       else "the epochs of its spec's stages"),
+            "batch": ("trains with", f"batch {recorded}" if recorded
+                      else "the batch sizes of its spec's stages")}[name]
+    raise UsageError([Diagnostic(f"--{name}", 0, 0,
+                                 f"the run in {run} {what[0]} {what[1]}; --resume "
+                                 f"continues it as it was started, not with {name} {asked}",
+                                 f"leave --{name} out to finish it, or start a new search with "
+                                 f"--{name} {asked} and another --out")])
 
 
 @dataclass
@@ -165,7 +174,7 @@ def prepare_search(spec_path: str, text: str, spec: Spec, program: Program, *, d
 
 
 def _claim_and_search(plan: SearchPlan, run, *, split, split_seed, epochs, synthetic_rows, device,
-                      resume, quiet, cpu, overwrite, tensorboard=False):
+                      resume, quiet, cpu, overwrite, tensorboard=False, batch=None):
     from nasc.runtime.runlock import exclusive
     from nasc.runtime.runrecord import spec_digest
 
@@ -177,6 +186,7 @@ def _claim_and_search(plan: SearchPlan, run, *, split, split_seed, epochs, synth
                                         "split": split,
                                         "split_seed": resolved_split_seed(split_seed),
                                         "cpu": cpu.to_json(), "seed": plan.seed, "epochs": epochs,
+                                        "batch": batch,
                                         "synthetic_rows": synthetic_rows,
                                         "strategy": plan.program.strategy.name,
                                         "spec_sha256": spec_digest(plan.text),

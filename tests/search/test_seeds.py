@@ -95,11 +95,16 @@ def test_ctrl_c_stops_every_seed_and_resume_finishes_them(tmp_path, criteo):
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, out + err
     assert f"--resume {root}" in out and "Traceback" not in out + err
-    assert not any((root / f"seed-{s}" / "summary.json").exists() for s in (1, 2))
-    for s in (1, 2):  # an interrupted seed holds at most its best so far
+    before = {s: json.loads((root / f"seed-{s}" / "history.json").read_text()) for s in (1, 2)}
+    # A seed may finish before the other has started (torch's import alone can outlast 40 tiny
+    # epochs on a busy machine): only a seed that ran all its epochs may hold a summary, and the
+    # seed that started last, one checkpoint old at the signal, is always among the interrupted.
+    interrupted = [s for s in (1, 2) if len(before[s]) < 40]
+    assert interrupted, before
+    for s in interrupted:  # an interrupted seed holds at most its best so far
+        assert not (root / f"seed-{s}" / "summary.json").exists()
         arch = root / f"seed-{s}" / "arch.nas"
         assert not arch.exists() or "# Best so far after" in arch.read_text()
-    before = {s: json.loads((root / f"seed-{s}" / "history.json").read_text()) for s in (1, 2)}
     code, output = cli("search", spec, "--data", criteo, "--seeds", "1,2", "--resume", root,
                        "--device", "cpu")
     assert code == 0, output

@@ -1,14 +1,16 @@
 """A searched architecture against the hand-crafted models, on their rows: `specs/ctr_space.nas`.
 
     python benchmarks/space.py [--data ../shared/data/frappe_x1] [--split files]
-                               [--strategy random|halving]
+                               [--strategy random|halving] [--start FILE]
                                [--search-seed 2021] [--seeds 2021 2022 2023] [--threads 1]
                                [--jobs 1]
                                [--work /tmp/nasc-space]
 
 Runs, as a user would, `nasc search specs/ctr_space.nas` (`--strategy random`, the spec's own
 block: each child trained in full and kept by validation AUC; `halving`: the spec with the
-search block of SEARCHES below, written into the work directory) and then
+search block of SEARCHES below, written into the work directory; `--start FILE`: with
+`nasc search --start FILE`, e.g. specs/starts/ctr_space_finalmlp.json, FinalMLP's point of the
+space trained as the first child, its own row "ctr_space (<strategy>, start <file>)") and then
 `nasc train arch.nas --seeds ...` to retrain the architecture it found from scratch with each
 seed; each step is skipped when its run directory
 already holds a finished run (a rerun records, it does not retrain). The rows go to
@@ -62,7 +64,8 @@ def search(args, run: Path) -> dict:
             spec.parent.mkdir(parents=True, exist_ok=True)
             spec.write_text(with_search(SPEC.read_text(), block))
         nasc("search", str(spec), "--data", args.data, "--split", args.split, "--seed",
-             str(args.search_seed), "--threads", str(args.threads), "--out", str(run))
+             str(args.search_seed), "--threads", str(args.threads), "--out", str(run),
+             *(["--start", args.start] if args.start else []))
     return json.loads((run / "summary.json").read_text())
 
 
@@ -93,7 +96,8 @@ def markdown(result: dict) -> str:
                   f"|---|{'---|' if rungs else ''}---|---|---|---|---|"]
         for c in s["children_rows"]:
             last = c.get("rung", 0) == max(r.get("rung", 0) for r in s["children_rows"])
-            mark = " (kept)" if c["child"] == s["best_child"] and last else ""
+            mark = (" (kept)" if c["child"] == s["best_child"] and last else "") + \
+                (" (start)" if c.get("start") else "")
             rung = f" {c['rung'] + 1} ({c['budget']}) |" if rungs else ""
             lines.append(f"| {c['child']}{mark} |{rung} {c['valid']['auc']:.5f} | "
                          f"{c['valid']['logloss']:.5f} | {c['epochs']} | {c['seconds']:.0f} | "
@@ -116,6 +120,8 @@ def main() -> None:
     parser.add_argument("--strategy", default="random", choices=tuple(SEARCHES))
     parser.add_argument("--children", type=int, default=None,
                         help="halving: children of the first rung (default: SEARCHES' 54)")
+    parser.add_argument("--start", default=None,
+                        help="architectures the search trains first (nasc search --start)")
     parser.add_argument("--search-seed", type=int, default=2021)
     parser.add_argument("--seeds", nargs="+", type=int, default=[2021, 2022, 2023])
     parser.add_argument("--threads", type=int, default=1)
@@ -125,14 +131,16 @@ def main() -> None:
     args = parser.parse_args()
     if not Path(args.data).exists():
         sys.exit(f"no dataset at {args.data}: this benchmark needs ../shared/data/frappe_x1")
-    work = Path(args.work) / (f"{args.split}-{args.search_seed}"
-                              + ("" if args.strategy == "random" else f"-{args.strategy}")
-                              + ("" if args.children is None else f"-{args.children}"))
+    variant = (("" if args.strategy == "random" else f"-{args.strategy}")
+               + ("" if args.children is None else f"-{args.children}")
+               + ("" if args.start is None else f"-start-{Path(args.start).stem}"))
+    work = Path(args.work) / f"{args.split}-{args.search_seed}{variant}"
     summary = search(args, work / "search")
     trained = retrain(args, work / "search", work / "retrain")
     children = json.loads((work / "search" / "children.json").read_text())
     data = Path(args.data).name
-    method = f"ctr_space ({args.strategy})"
+    method = f"ctr_space ({args.strategy}" + \
+        ("" if args.start is None else f", start {Path(args.start).stem}") + ")"
     runs = [{"method": method, "data": data, "split": args.split, "seed": seed,
              "search_seed": args.search_seed, "test_auc": t["test"]["auc"],
              "test_logloss": t["test"]["logloss"], "valid_auc": t["valid"]["auc"],
@@ -145,7 +153,8 @@ def main() -> None:
     previous = json.loads(out.read_text()) if out.exists() else {"runs": [], "searches": {}}
     kept = [r for r in previous["runs"]
             if (r["data"], r["split"], r["method"]) != (data, args.split, method)]
-    key = f"{data}/{args.split}" + ("" if args.strategy == "random" else f"/{args.strategy}")
+    key = f"{data}/{args.split}" + ("" if args.strategy == "random" and args.start is None
+                                    else f"/{method[len('ctr_space ('):-1]}")
     searches = {**previous["searches"], key: {
         "seed": args.search_seed, "children": summary["children"],
         "best_child": summary["best_child"], "search_seconds": summary["search_seconds"],

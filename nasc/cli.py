@@ -257,6 +257,10 @@ def train(spec: str, data: str, schema: str | None, split: str, split_seed: int 
               help="Override the strategy's epochs.")
 @click.option("--batch", type=click.IntRange(min=1), default=None,
               help="Override the strategy's batch size (e.g. a smaller one on a small dataset).")
+@click.option("--start", "start", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Architectures to train first, before any drawn child (random, halving, "
+                   "evolution): a run's choices.json or arch.nas, or JSON of the space's choices; "
+                   "repeatable (docs/runs.md).")
 @click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N or auto.")
 @click.option("--resume", type=click.Path(exists=True, file_okay=False), default=None,
               help="Continue an interrupted run from its last checkpoint, with the run's own "
@@ -270,9 +274,9 @@ def train(spec: str, data: str, schema: str | None, split: str, split_seed: int 
 @_user_errors
 def search(spec: str | None, data: str, schema: str | None, split: str, split_seed: int | None,
            threads: int | None, out: str | None, seed: int | None, epochs: int | None,
-           batch: int | None, device: str, resume: str | None, retrain: bool,
-           seeds: str | None, jobs: int | None, overwrite: bool, tensorboard: bool,
-           quiet: bool) -> None:
+           batch: int | None, start: tuple[str, ...], device: str, resume: str | None,
+           retrain: bool, seeds: str | None, jobs: int | None, overwrite: bool,
+           tensorboard: bool, quiet: bool) -> None:
     """Search SPEC with its strategy; write RUN/arch.nas (and retrain it with --retrain)."""
     from nasc.runtime.commands.search import search_spec
     from nasc.runtime.commands.train import train_spec
@@ -282,7 +286,8 @@ def search(spec: str | None, data: str, schema: str | None, split: str, split_se
     if seeds is not None:
         spec_args = [spec or "", "--data", data, "--split", split, *_optional("--schema", schema),
                      *_optional("--split-seed", split_seed), *_optional("--epochs", epochs),
-                     *_optional("--batch", batch)]
+                     *_optional("--batch", batch),
+                     *[a for p in start for a in ("--start", str(Path(p).resolve()))]]
         flags = ["--retrain"] * retrain + ["--overwrite"] * overwrite + \
             ["--tensorboard"] * tensorboard
         _run_seeds("search", spec, seeds, seed, jobs, threads, device, spec_args, flags, out,
@@ -293,7 +298,8 @@ def search(spec: str | None, data: str, schema: str | None, split: str, split_se
         message, run = search_spec(spec, data=data, split=split, out=out, seed=seed,
                                    epochs=epochs, device=dev, resume=resume, quiet=quiet,
                                    overwrite=overwrite, threads=threads, split_seed=split_seed,
-                                   schema=schema, tensorboard=tensorboard, batch=batch)
+                                   schema=schema, tensorboard=tensorboard, batch=batch,
+                                   start=start)
     except KeyboardInterrupt as err:
         where = getattr(err, "run_path", None)
         click.echo(f"\ninterrupted: continue with `nasc search --resume {where}`" if where

@@ -119,7 +119,10 @@ def strategies_section() -> str:
         if not row.implemented:
             continue
         parts.append(f"**`{row.name}`**: {row.doc} It searches {', '.join(row.searches)} "
-                     f"choices and trains `head {'` / `head '.join(row.heads)}` models.\n\n"
+                     f"choices and trains `head {'` / `head '.join(row.heads)}` models."
+                     + (f" `nasc search --start FILE` trains the architectures of FILE as its "
+                        f"first `{row.starts}`, before any drawn one." if row.starts else "")
+                     + "\n\n"
                      + settings_table(row.settings))
     later = [f"`{row.name}`" for row in ROWS if not row.implemented]
     if later:

@@ -75,6 +75,10 @@ class Strategy:
     heads: tuple[str, ...]      # the head tasks it trains
     settings: dict[str, SettingSig]
     doc: str = ""
+    # The setting that counts the children it draws before anything else: `nasc search --start`
+    # trains the user's architectures as the first of them. None: the strategy has no such
+    # children (a relaxed supernet, a controller, one-shot weights) and refuses --start.
+    starts: str | None = None
 
     @property
     def implemented(self) -> bool:
@@ -110,7 +114,8 @@ ROWS: tuple[Strategy, ...] = (
             SettingSig("monitor", "enum", default="logloss", choices=("logloss", "auc")),
         ),
         doc="trains `children` random architectures from scratch, each for `epochs`, and keeps "
-            "the best by `monitor` (AutoPI-R)."),
+            "the best by `monitor` (AutoPI-R).",
+        starts="children"),
     Strategy(
         "halving", "halving", EVERY_CONSTRUCT, ("ctr",), table(
             *_COMMON,
@@ -125,7 +130,8 @@ ROWS: tuple[Strategy, ...] = (
         doc="successive halving (Jamieson & Talwalkar 2016, Hyperband's inner loop): `children` "
             "random architectures trained for `min_epochs`, the best 1/`eta` retrained from "
             "scratch `eta` times longer, rung after rung up to `epochs`; the best of the last "
-            "rung is kept."),
+            "rung is kept.",
+        starts="children"),
     Strategy(
         "oneshot_random", "oneshot", EVERY_CONSTRUCT, ("ctr", "next_item"), table(
             *_COMMON,
@@ -198,7 +204,8 @@ ROWS: tuple[Strategy, ...] = (
         ),
         doc="regularized evolution (Real et al. 2019; AMEIR App. C.4): each cycle the best of "
             "`sample` members is mutated in one choice, trained from scratch for `epochs`, and "
-            "replaces the oldest member; the best child of all is kept."),
+            "replaces the oldest member; the best child of all is kept.",
+        starts="population"),
     Strategy(
         "rl", "rl", EVERY_CONSTRUCT, ("ctr",), table(
             *_COMMON,

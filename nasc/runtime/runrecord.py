@@ -35,6 +35,7 @@ class SearchRecord(BaseModel):
     strategy: StrictStr
     spec_sha256: Optional[StrictStr] = None  # absent in runs written before it was recorded
     split_seed: Optional[StrictInt] = None  # absent before: those runs split with `seed`
+    starts: Optional[list[dict]] = None  # the --start architectures, checked when it began
 
 
 def spec_digest(text: str) -> str:

@@ -27,7 +27,8 @@ def search_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
                 synthetic_rows: int | None = None, overwrite: bool = False,
                 threads: int | None = None, split_seed: int | None = None,
                 schema: str | dict | None = None,
-                tensorboard: bool = False, batch: int | None = None) -> tuple[str, "RunDir"]:
+                tensorboard: bool = False, batch: int | None = None,
+                start: tuple[str, ...] = ()) -> tuple[str, "RunDir"]:
     """``nasc search``: run the spec's strategy; write the run directory and arch.nas.
 
     One process writes a run directory at a time; a new search refuses a directory that already
@@ -35,7 +36,9 @@ def search_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
     schema (a file or its dict) of a CSV/TSV/Parquet ``data``; run.json keeps its content, so
     --resume and --retrain read the data as the search did. ``tensorboard``: also write the
     run's metrics rows (and DARTS/SNAS weights) as TensorBoard scalars in RUN/tensorboard/.
-    ``epochs``, ``batch``: override the strategy's settings (run.json keeps them for --resume)."""
+    ``epochs``, ``batch``: override the strategy's settings (run.json keeps them for --resume).
+    ``start``: files of architectures the strategy trains first (nasc.compiler.starts); run.json
+    keeps them as read, so --resume needs the files no more."""
     from pathlib import Path
 
     from nasc.compiler.frontend import compile_text, load
@@ -48,6 +51,13 @@ def search_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
         asked_epochs, asked_batch = epochs, batch
         epochs, batch, synthetic_rows = record.epochs, record.batch, record.synthetic_rows
         schema = getattr(record, "data_schema", None)
+        if start:
+            raise UsageError([Diagnostic("--start", 0, 0,
+                                         f"the run in {resume} keeps the start architectures it "
+                                         "began with; --resume cannot add others",
+                                         "leave --start out to finish it, or start a new search "
+                                         "with --start and another --out")])
+        starts = record.starts
         # Runs recorded before split_seed existed split their rows with the run's seed.
         split_seed = record.split_seed if record.split_seed is not None else record.seed
         spec_file = Path(resume) / "spec.nas"
@@ -65,6 +75,7 @@ def search_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
                              batch or program.strategy.settings.get("batch"))
     else:
         text, spec, program = load(spec_path)
+        starts = None
     schema = data_schema(schema)
     if program.strategy is None:
         where = program.spec.model.span
@@ -86,6 +97,7 @@ def search_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
                               overrides={k: v for k, v in (("epochs", epochs),
                                                             ("batch", batch)) if v is not None},
                               schema=schema)
+        plan.starts = _starts(plan, start) if starts is None else _saved_starts(starts)
         # The run directory is made only once the spec, the strategy and the data are known good.
         return _claim_and_search(plan, RunDir(run_path), split=split, split_seed=split_seed,
                                  epochs=epochs, synthetic_rows=synthetic_rows, device=device,
@@ -115,6 +127,38 @@ def check_resume_setting(run: str, name: str, asked: int | None, recorded: int |
                                  f"--{name} {asked} and another --out")])
 
 
+def _starts(plan: "SearchPlan", paths: tuple[str, ...]) -> tuple[dict, ...]:
+    """The --start architectures, checked against the space, the data and the strategy."""
+    if not paths:
+        return ()
+    from nasc.compiler.starts import read_starts
+    from nasc.compiler.strategies import STRATEGIES
+
+    row = STRATEGIES[plan.program.strategy.name]
+    where = plan.program.strategy.span
+    if row.starts is None:
+        able = ", ".join(r.name for r in STRATEGIES.values() if r.starts and r.implemented)
+        raise UsageError([Diagnostic(plan.spec_path, where.line, where.column,
+                                     f"strategy `{row.name}` does not train children one by one, "
+                                     "so it has no first children for --start",
+                                     f"use --start with {able}")])
+    starts = read_starts(list(paths), plan.spec, plan.program,
+                         [f.name for f in plan.dataset.schema.fields])
+    count = plan.settings[row.starts]
+    if len(starts) > count:
+        raise UsageError([Diagnostic(plan.spec_path, where.line, where.column,
+                                     f"--start gives {len(starts)} architectures, more than the "
+                                     f"{count} first children of `{row.starts} {count}`",
+                                     f"raise `{row.starts}` in the search block, or give fewer")])
+    return tuple(starts)
+
+
+def _saved_starts(saved: list) -> tuple[dict, ...]:
+    from nasc.runtime.strategies.common import from_json
+
+    return tuple(from_json(a) for a in saved)
+
+
 @dataclass
 class SearchPlan:
     """What a search runs with, known before anything is written: the spec, its strategy module,
@@ -130,6 +174,7 @@ class SearchPlan:
     dataset: object
     seed: int
     data_schema: dict | None = None  # the --schema of a CSV/TSV/Parquet dataset, as read
+    starts: tuple[dict, ...] = ()  # the --start architectures, checked
 
     def context(self, run, device: str = "cpu", resume: bool = False,
                 show_progress: bool = True):
@@ -140,7 +185,7 @@ class SearchPlan:
 
         return SearchContext(self.program, self.spec, self.text, self.spec_path, self.dataset,
                              self.data, run, torch.device(device), self.seed, self.settings,
-                             resume=resume, show_progress=show_progress)
+                             resume=resume, show_progress=show_progress, starts=self.starts)
 
 
 def prepare_search(spec_path: str, text: str, spec: Spec, program: Program, *, data: str,
@@ -177,6 +222,7 @@ def _claim_and_search(plan: SearchPlan, run, *, split, split_seed, epochs, synth
                       resume, quiet, cpu, overwrite, tensorboard=False, batch=None):
     from nasc.runtime.runlock import exclusive
     from nasc.runtime.runrecord import spec_digest
+    from nasc.runtime.strategies.common import jsonable
 
     with exclusive(run.path):
         if resume is None:
@@ -194,6 +240,8 @@ def _claim_and_search(plan: SearchPlan, run, *, split, split_seed, epochs, synth
                                                      for k, v in plan.settings.items()
                                                      if k != "stages"},
                                         "schema": plan.dataset.schema.to_json(),
+                                        **({"starts": [jsonable(a) for a in plan.starts]}
+                                           if plan.starts else {}),
                                         **({"data_schema": plan.data_schema}
                                            if plan.data_schema else {})})
         if tensorboard:
@@ -212,7 +260,7 @@ def _claim_and_search(plan: SearchPlan, run, *, split, split_seed, epochs, synth
 def _run_search(plan: SearchPlan, run, *, device, resume, quiet, cpu) -> tuple[str, "RunDir"]:
     import time
 
-    from nasc.runtime.strategies.common import export_arch
+    from nasc.runtime.strategies.common import assignment_key, export_arch
 
     # summary.json is written last: a resumed search that has it had run to its end. It is still
     # loaded and derived again (that checks its checkpoint and rewrites lost views), but its
@@ -223,6 +271,12 @@ def _run_search(plan: SearchPlan, run, *, device, resume, quiet, cpu) -> tuple[s
     assignment = plan.module.search(ctx)
     seconds = round(time.perf_counter() - start, 1)
     ctx.record["device"] = device
+    if plan.starts:
+        keys = [assignment_key(a) for a in plan.starts]
+        kept = assignment_key(assignment)
+        ctx.record["starts"] = len(keys)
+        if kept in keys:  # the search found nothing better on validation than what it was given
+            ctx.record["kept_start"] = keys.index(kept) + 1
     path = export_arch(ctx, assignment)
     if finished:
         took = run.read_json("summary.json").get("search_seconds")
@@ -233,4 +287,7 @@ def _run_search(plan: SearchPlan, run, *, device, resume, quiet, cpu) -> tuple[s
                                     "search_seconds": seconds, "cpu": cpu.to_json()})
     from nasc.report.report import report_note
 
-    return f"search finished in {seconds} s; wrote {path}{report_note(run.path)}", run
+    start = ctx.record.get("kept_start")
+    beaten = "" if start is None else (f"; it is start architecture {start}: no drawn child "
+                                       "beat it on validation")
+    return f"search finished in {seconds} s; wrote {path}{beaten}{report_note(run.path)}", run

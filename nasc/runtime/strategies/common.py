@@ -38,6 +38,9 @@ class SearchContext:
     resume: bool = False
     show_progress: bool = True
     record: dict = field(default_factory=dict)  # what arch.nas's header reports
+    # `--start` architectures (nasc.compiler.starts): the first children of a strategy whose
+    # table row names `starts`, before any drawn one
+    starts: tuple[dict, ...] = ()
 
 
 def generator(seed: int, *salt: int, device: torch.device | str = "cpu") -> torch.Generator:
@@ -149,4 +152,5 @@ def train_child(ctx: SearchContext, assignment: dict, config, n: int) -> dict:
     model = build_fixed(program, ctx.dataset.schema)
     result = train_model(model, ctx.dataset, config, show_progress=False)
     return {"valid": result.valid, "epochs": result.epochs_run, "seconds": result.train_seconds,
-            "choices": jsonable(assignment)}
+            "choices": jsonable(assignment),
+            **({"start": True} if n < len(ctx.starts) else {})}

@@ -12,7 +12,9 @@ Each rung trains its children from scratch with its own budget (no weights carry
 lower rung): every score is that of a plain training for that many epochs under the train
 block's rules (early stopping included), the same thing random search measures. Resume: after
 each child one atomic checkpoint holds every row (children.json: child, rung, budget, scores), so
-nothing trained is trained again, and the rungs are recomputed from the rows.
+nothing trained is trained again, and the rungs are recomputed from the rows. Start
+architectures (``--start``) are the first children and are promoted to every rung beside the
+best, so the answer is never worse on validation than they are at the last rung's budget.
 """
 from __future__ import annotations
 
@@ -56,6 +58,9 @@ def search(ctx: SearchContext) -> dict:
     for rung, (count, epochs) in enumerate(plan):
         if rung:
             contenders = promoted([r for r in done if r["rung"] == rung - 1], count, key)
+            # `--start` architectures go up every rung: the user's known points are judged at
+            # the full budget, not dropped after a rung too short for them
+            contenders += [n for n in range(len(ctx.starts)) if n not in contenders]
         config = TrainConfig.from_settings(ctx.program.train, epochs=epochs, batch=s["batch"],
                                            seed=ctx.seed, device=str(ctx.device),
                                            monitor=s["monitor"])

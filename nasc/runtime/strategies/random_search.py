@@ -24,12 +24,14 @@ def children(ctx: SearchContext) -> list[dict]:
 
 
 def distinct_draws(ctx: SearchContext, count: int) -> list[dict]:
-    """``count`` distinct architectures, drawn uniformly in order from one seeded stream: a
-    draw equal to an earlier child is redrawn (the first draws are those of plain sampling).
-    A space with fewer architectures than ``count`` gives all it has."""
+    """``count`` distinct architectures: the run's start architectures (``--start``) first,
+    then draws made uniformly in order from one seeded stream, a draw equal to an earlier child
+    redrawn (the first draws are those of plain sampling). A space with fewer architectures than
+    ``count`` gives all it has."""
     rng = random.Random(ctx.seed)
     names = [f.name for f in ctx.dataset.schema.fields]
-    drawn, seen, repeats = [], set(), 0
+    drawn, repeats = list(ctx.starts), 0
+    seen = {assignment_key(a) for a in drawn}
     while len(drawn) < count and repeats < REDRAWS:
         assignment = sample_assignment(ctx.program, rng, names)
         key = assignment_key(assignment)

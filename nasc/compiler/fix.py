@@ -41,7 +41,7 @@ from nasc.compiler.settings import CONSTRUCTS
 
 Assignment = dict[str, object]  # label -> chosen value
 
-__all__ = ["Assignment", "fix_spec", "assignment_of_fixed", "op_value"]
+__all__ = ["Assignment", "fix_spec", "assignment_of_fixed", "from_json", "op_value"]
 
 _BLOCK_PARTS = ("norm", "layer", "act")
 _LAYER_PARTS = ("width", "act")
@@ -582,3 +582,13 @@ def assignment_of_fixed(program: Program) -> Assignment:
                 out[layer.width.label] = layer.width.options[0]
                 out[layer.act.label] = layer.act.options[0].text()
     return out
+
+
+def from_json(value):
+    """An assignment read from JSON (choices.json, a --start file): lists back into the
+    tuples an assignment holds."""
+    if isinstance(value, dict):
+        return {k: from_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return tuple(from_json(v) for v in value)
+    return value

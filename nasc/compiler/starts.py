@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from nasc.compiler.fix import assignment_of_fixed, fix_spec
+from nasc.compiler.fix import assignment_of_fixed, fix_spec, from_json
 from nasc.compiler.frontend import compile_text, read_source
 from nasc.compiler.ir import Spec
 from nasc.compiler.printer import print_spec
@@ -75,7 +75,7 @@ def _read(path: str) -> list[tuple[Diagnostic, dict, bool]]:
     if not items or not all(isinstance(item, dict) for item in items):
         raise SpecError([Diagnostic(path, 1, 1, "a start file holds one JSON object "
                                     "{label: value} or a non-empty list of them", HINT)])
-    return [(Diagnostic(path, *_line_col(text, at), ""), _tuples(item), False)
+    return [(Diagnostic(path, *_line_col(text, at), ""), from_json(item), False)
             for item, at in zip(items, _object_offsets(text, isinstance(raw, list)))]
 
 
@@ -98,15 +98,6 @@ def _object_offsets(text: str, in_list: bool) -> list[int]:
 
 def _line_col(text: str, at: int) -> tuple[int, int]:
     return text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
-
-
-def _tuples(value):
-    """JSON lists back into the tuples an assignment holds."""
-    if isinstance(value, dict):
-        return {k: _tuples(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return tuple(_tuples(v) for v in value)
-    return value
 
 
 def _checked(where: Diagnostic, assignment: dict, whole_spec: bool, spec: Spec,

@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 from nasc.compiler import ir
-from nasc.compiler.fix import fix_spec
+from nasc.compiler.fix import fix_spec, from_json  # noqa: F401  (strategies import it here)
 from nasc.compiler.frontend import compile_text
 from nasc.compiler.printer import print_spec
 from nasc.compiler.program import Program
@@ -124,15 +124,6 @@ def jsonable(value):
         return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [jsonable(v) for v in value]
-    return value
-
-
-def from_json(value):
-    """The inverse of ``jsonable``: JSON lists back into the tuples an assignment holds."""
-    if isinstance(value, dict):
-        return {k: from_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return tuple(from_json(v) for v in value)
     return value
 
 

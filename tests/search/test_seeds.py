@@ -77,8 +77,13 @@ def test_search_seeds_show_the_choices_side_by_side_and_resume_keeps_finished(tm
     assert json.loads((root / "seeds.json").read_text())["finished"] == [4, 5]
 
 
+# Epochs of the interrupted seeds: 200 tiny ones (~30 ms each) leave the signal seconds
+# to land after both seeds' first checkpoint; 40 did not on a busy machine.
+EPOCHS = 200
+
+
 def test_ctrl_c_stops_every_seed_and_resume_finishes_them(tmp_path, criteo):
-    spec = write_spec(tmp_path, SPACE.replace("epochs 1", "epochs 40"))
+    spec = write_spec(tmp_path, SPACE.replace("epochs 1", f"epochs {EPOCHS}"))
     root = tmp_path / "seeds"
     proc = subprocess.Popen([PYTHON, "-m", "nasc.cli", "search", str(spec), "--data", str(criteo),
                              "--seeds", "1,2", "--jobs", "2", "--out", str(root), "--device",
@@ -96,10 +101,10 @@ def test_ctrl_c_stops_every_seed_and_resume_finishes_them(tmp_path, criteo):
     assert proc.returncode == 130, out + err
     assert f"--resume {root}" in out and "Traceback" not in out + err
     before = {s: json.loads((root / f"seed-{s}" / "history.json").read_text()) for s in (1, 2)}
-    # A seed may finish before the other has started (torch's import alone can outlast 40 tiny
+    # A seed may finish before the other has started (torch's import alone can outlast the tiny
     # epochs on a busy machine): only a seed that ran all its epochs may hold a summary, and the
     # seed that started last, one checkpoint old at the signal, is always among the interrupted.
-    interrupted = [s for s in (1, 2) if len(before[s]) < 40]
+    interrupted = [s for s in (1, 2) if len(before[s]) < EPOCHS]
     assert interrupted, before
     for s in interrupted:  # an interrupted seed holds at most its best so far
         assert not (root / f"seed-{s}" / "summary.json").exists()
@@ -111,4 +116,4 @@ def test_ctrl_c_stops_every_seed_and_resume_finishes_them(tmp_path, criteo):
     assert json.loads((root / "seeds.json").read_text())["finished"] == [1, 2]
     for seed in (1, 2):  # each continued from its checkpoint: earlier epochs kept, not rerun
         history = json.loads((root / f"seed-{seed}" / "history.json").read_text())
-        assert len(history) == 40 and history[:len(before[seed])] == before[seed]
+        assert len(history) == EPOCHS and history[:len(before[seed])] == before[seed]

@@ -3,6 +3,8 @@ data, and a SearchContext built the way `nasc search` builds it (without the CLI
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -127,6 +129,16 @@ def subprocess_env() -> dict:
 
 
 PYTHON = sys.executable
+
+
+def start_cli(*args, cwd: Path | None = None, **popen) -> subprocess.Popen:
+    """``python -m nasc.cli ARGS`` as a child that Ctrl-C (SIGINT) reaches whatever started
+    pytest: a shell script's background job (``pytest &``) runs with SIGINT ignored, children
+    inherit that, and Python then installs no KeyboardInterrupt handler, so a SIGINT test would
+    see its search run to the end."""
+    return subprocess.Popen([PYTHON, "-m", "nasc.cli", *map(str, args)], cwd=cwd, env=subprocess_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **popen)
 
 
 def counting_calls(real, interrupt_at: int | None = None):

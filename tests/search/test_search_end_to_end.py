@@ -21,7 +21,7 @@ from nasc.compiler.frontend import load
 from nasc.runtime.data.synthetic import make_synthetic
 from nasc.runtime.strategies import common as strategy_common
 
-from kit.searchkit import PYTHON, auc_against_lr, counting_calls, subprocess_env, write_spec
+from kit.searchkit import auc_against_lr, counting_calls, start_cli, write_spec
 
 # ------------------------------------------------------------------------------ specs
 # A cell over the field matrix whose only interaction operators are fm and slp; next to it LR.
@@ -116,9 +116,7 @@ def test_darts_finds_a_planted_interaction_that_lr_cannot_model(tmp_path, monkey
 
 # ------------------------------------------------------------------------------ resume
 def start_search(cwd: Path, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([PYTHON, "-m", "nasc.cli", "search", *args, "--device", "cpu", "--quiet"],
-                            cwd=cwd, env=subprocess_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return start_cli("search", *args, "--device", "cpu", "--quiet", cwd=cwd)
 
 
 def epochs_done(run: Path) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
 import time
 
 import pytest
@@ -14,7 +13,7 @@ from nasc.cli import main
 from nasc.errors import UsageError
 from nasc.runtime.seeds import parse_seeds
 
-from kit.searchkit import PYTHON, REPO, subprocess_env, write_spec
+from kit.searchkit import REPO, start_cli, write_spec
 from test_run_directory import SPACE
 
 ROWS = "\n".join("\t".join([str(i % 2), str(i % 5), *["1"] * 12, *[f"c{(i * 7) % 5}"] * 26])
@@ -85,10 +84,8 @@ EPOCHS = 200
 def test_ctrl_c_stops_every_seed_and_resume_finishes_them(tmp_path, criteo):
     spec = write_spec(tmp_path, SPACE.replace("epochs 1", f"epochs {EPOCHS}"))
     root = tmp_path / "seeds"
-    proc = subprocess.Popen([PYTHON, "-m", "nasc.cli", "search", str(spec), "--data", str(criteo),
-                             "--seeds", "1,2", "--jobs", "2", "--out", str(root), "--device",
-                             "cpu"], env=subprocess_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = start_cli("search", spec, "--data", criteo, "--seeds", "1,2", "--jobs", "2",
+                     "--out", root, "--device", "cpu")
     deadline = time.monotonic() + 120
     # history.json is the checkpoint's view, written just after it: wait for both, or a
     # SIGINT between the two writes leaves no view to compare with (resume rewrites it)

@@ -1,7 +1,7 @@
 """Every search strategy on one space, one data set and comparable budgets (AMEIR Table 4's shape).
 
     python benchmarks/strategies.py [--spec specs/ameir_ctr.nas] [--data synthetic]
-                                    [--seeds 2021 2022 2023] [--threads 1]
+                                    [--seeds 2021 2022 2023] [--threads 1] [--jobs 1]
                                     [--work /tmp/nasc-strategies]
 
 The spec's model is searched by each implemented CTR strategy in turn: its `search` block is
@@ -9,15 +9,21 @@ replaced by the strategy's block from BUDGETS (written into the work directory, 
 spec is untouched), each as `nasc search SPEC --retrain`, a user's two steps in one. A strategy
 that trains children from scratch gets about as many child-epochs as a differentiable or
 one-shot one gets supernet epochs times its options, so none is starved; the budgets are in the
-JSON. Rows, per strategy and seed (the seed of the search and of the retraining; with
+JSON. (AMEIR's App. C.4 gives the brute-force methods ten times the one-shot search's time in
+1-epoch children and re-evaluates their top 5: not what these blocks do.) Rows, per strategy and seed (the seed of the search and of the retraining; with
 `--data synthetic` also of the data): search seconds (wall, this machine), the found
 architecture's validation and test AUC/logloss after retraining with the spec's train block, and
-its choices; the table gives each strategy's mean ± std over the seeds.
-benchmarks/results/strategies.json, and strategies.md generated from it.
+its choices; the table gives each strategy's mean ± std over the seeds beside AMEIR's Table 4
+(Alimama, GPU days: the order is what compares, not the numbers).
+benchmarks/results/strategies.json holds one table per (space, data): a run replaces its own
+table's runs and keeps the others; `rows` summarises every table (strategy, space, data, seeds,
+test AUC mean/std, search seconds, device), and strategies.md is generated from it.
+`--jobs N` runs N searches at a time (each with --threads threads).
 """
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import json
 import re
 import statistics
@@ -29,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from benchkit import with_search  # noqa: E402
+from benchkit import summarize, with_search  # noqa: E402
 
 # One block per strategy; epochs count per child (random, evolution, rl) or per supernet.
 BUDGETS = {
@@ -47,6 +53,19 @@ BUDGETS = {
     "oneshot_random (together)": ("search oneshot_random {\n  epochs 3\n  batch 1024\n"
                                   "  children 500\n  top 5\n  steps together\n}\n"),
     "oneshot_random (progressive)": None,  # the spec's own block (AMEIR's three steps)
+}
+
+
+# AMEIR Table 4 (Alimama, test AUC, search GPU days), by the benchmark's strategy names.
+PAPER = {
+    "random": ("Random", "0.6321 ± 0.0011", 2.9),
+    "rl": ("RL", "0.6323 ± 0.0006", 3.2),
+    "evolution": ("EA", "0.6338 ± 0.0004", 3.0),
+    "enas": ("ENAS", "0.6339 ± 0.0007", 0.15),
+    "darts": ("DARTS", "0.6350 ± 0.0008", 0.2),
+    "snas": ("SNAS", "0.6343 ± 0.0003", 0.3),
+    "oneshot_random (together)": ("One-shot Random Search", "0.6365 ± 0.0006", 0.3),
+    "oneshot_random (progressive)": ("AMEIR (three-stage)", "0.6383 ± 0.0004", 0.5),
 }
 
 
@@ -71,34 +90,60 @@ def run(name: str, block: str | None, args, work: Path, seed: int) -> dict:
             "search_seconds": summary["search_seconds"], "valid_auc": trained["valid"]["auc"],
             "valid_logloss": trained["valid"]["logloss"], "test_auc": trained["test"]["auc"],
             "test_logloss": trained["test"]["logloss"], "parameters": trained.get("parameters"),
-            "choices": summary["choices"]}
+            "device": summary.get("device", "cpu"), "choices": summary["choices"]}
 
 
-def _mean_std(values: list[float]) -> str:
-    mean = statistics.mean(values)
-    std = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{mean:.4f} ± {std:.4f}"
+def load_tables(path: Path) -> list[dict]:
+    """The tables already recorded (a file from before tables existed is one table)."""
+    if not path.exists():
+        return []
+    old = json.loads(path.read_text())
+    if "tables" in old:
+        return old["tables"]
+    return [{**{k: old[k] for k in ("spec", "data", "seeds", "threads", "commit")},
+             "runs": old["rows"]}]
+
+
+def summary_rows(tables: list[dict]) -> list[dict]:
+    """One row per (space, data, strategy), sorted within a table by validation AUC."""
+    out = []
+    for table in tables:
+        runs = [{**r, "space": table["spec"], "data": table["data"],
+                 "device": r.get("device", "cpu")} for r in table["runs"]]
+        rows = summarize(runs, ("strategy", "space", "data", "device"),
+                         ("valid_auc", "test_auc", "test_logloss", "search_seconds"))
+        for row in rows:
+            row["search_seconds"] = row.pop("search_seconds_mean")
+            row.pop("search_seconds_std")
+            row["threads"] = table["threads"]
+        out += sorted(rows, key=lambda r: -r["valid_auc_mean"])
+    return out
 
 
 def markdown(result: dict) -> str:
-    lines = ["# Every strategy on one space", "",
-             f"Generated by `python benchmarks/strategies.py` from `strategies.json`. Space "
-             f"`{result['spec']}` on `{result['data']}`, seeds {result['seeds']}, "
-             f"{result['threads']} thread, commit {result['commit']}; the found architecture "
-             "retrained with the spec's train block (`nasc search --retrain`); mean ± std over "
-             "the seeds, sorted by validation AUC.", "",
-             "| strategy | search s | valid AUC | test AUC | test logloss |",
-             "|---|---|---|---|---|"]
-    groups: dict[str, list[dict]] = {}
-    for r in result["rows"]:
-        groups.setdefault(r["strategy"], []).append(r)
-    order = sorted(groups, key=lambda n: -statistics.mean(r["valid_auc"] for r in groups[n]))
-    for name in order:
-        rows = groups[name]
-        seconds = statistics.mean(r["search_seconds"] for r in rows)
-        lines.append(f"| {name} | {seconds:.0f} | {_mean_std([r['valid_auc'] for r in rows])} | "
-                     f"{_mean_std([r['test_auc'] for r in rows])} | "
-                     f"{_mean_std([r['test_logloss'] for r in rows])} |")
+    lines = ["# Every strategy on one space (AMEIR Table 4's shape)", "",
+             "Generated by `python benchmarks/strategies.py` from `strategies.json`: per space and "
+             "data, each strategy's found architecture retrained with the spec's train block "
+             "(`nasc search --retrain`), mean ± std over the seeds, sorted by validation AUC. "
+             "Beside it AMEIR's Table 4 (Alimama, its own space and budgets, GPU days): compare "
+             "the order, not the numbers. Search seconds are wall time on the device named, "
+             "with the threads given."]
+    for table in result["tables"]:
+        rows = [r for r in result["rows"]
+                if (r["space"], r["data"]) == (table["spec"], table["data"])]
+        lines += ["", f"## `{table['spec']}` on `{table['data']}`", "",
+                  f"Seeds {table['seeds']}, {table['threads']} thread(s) per search, device "
+                  f"{rows[0]['device'] if rows else '-'}, commit {table['commit']}.", "",
+                  "| strategy | search s | valid AUC | test AUC | test logloss | "
+                  "AMEIR Table 4 (AUC, GPU days) |", "|---|---|---|---|---|---|"]
+        for r in rows:
+            paper = PAPER.get(r["strategy"])
+            ref = f"{paper[0]}: {paper[1]}, {paper[2]}" if paper else "-"
+            lines.append(
+                f"| {r['strategy']} | {r['search_seconds']:.0f} | "
+                f"{r['valid_auc_mean']:.4f} ± {r['valid_auc_std']:.4f} | "
+                f"{r['test_auc_mean']:.4f} ± {r['test_auc_std']:.4f} | "
+                f"{r['test_logloss_mean']:.4f} ± {r['test_logloss_std']:.4f} | {ref} |")
     return "\n".join(lines) + "\n"
 
 
@@ -109,23 +154,31 @@ def main() -> None:
     parser.add_argument("--data", default="synthetic")
     parser.add_argument("--seeds", nargs="+", type=int, default=[2021, 2022, 2023])
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--jobs", type=int, default=1, help="searches run at a time")
     parser.add_argument("--only", nargs="*", help="strategies to run (default: all)")
     parser.add_argument("--work", default="/tmp/nasc-strategies")
     parser.add_argument("--out", default=str(RESULTS / "strategies.json"))
     args = parser.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for seed in args.seeds:
-        for name, block in BUDGETS.items():
-            if args.only and name not in args.only:
-                continue
-            rows.append(run(name, block, args, work, seed))
-            print(f"{name} seed {seed}: search {rows[-1]['search_seconds']:.0f} s, test AUC "
-                  f"{rows[-1]['test_auc']:.4f}", flush=True)
-    result = {"spec": args.spec, "data": args.data, "seeds": args.seeds, "threads": args.threads,
-              "commit": commit(), "rows": rows}
+    tasks = [(name, block, seed) for seed in args.seeds for name, block in BUDGETS.items()
+             if not args.only or name in args.only]
+
+    def one(task):
+        name, block, seed = task
+        row = run(name, block, args, work, seed)
+        print(f"{name} seed {seed}: search {row['search_seconds']:.0f} s, test AUC "
+              f"{row['test_auc']:.4f}", flush=True)
+        return row
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        runs = list(pool.map(one, tasks))  # in task order whatever finishes first
+    data = Path(args.data).name if Path(args.data).exists() else args.data
     out = Path(args.out)
+    tables = [t for t in load_tables(out) if (t["spec"], t["data"]) != (args.spec, data)]
+    tables.append({"spec": args.spec, "data": data, "seeds": args.seeds,
+                   "threads": args.threads, "commit": commit(), "runs": runs})
+    result = {"tables": tables, "rows": summary_rows(tables)}
     out.write_text(json.dumps(result, indent=2) + "\n")
     out.with_suffix(".md").write_text(markdown(result))
     print(markdown(result))

@@ -1,0 +1,57 @@
+"""benchmarks/strategies.py: one table per (space, data) in one JSON, the issue's row keys
+summarised from the runs, an old single-table file read as one table, and the paper's Table 4
+beside each strategy it has."""
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "strategies.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("strategies_bench", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run(strategy: str, seed: int, valid: float, test: float, seconds: float) -> dict:
+    return {"strategy": strategy, "seed": seed, "search_seconds": seconds, "valid_auc": valid,
+            "valid_logloss": 0.4, "test_auc": test, "test_logloss": 0.5, "choices": {}}
+
+
+def test_an_old_single_table_file_is_one_table(bench, tmp_path):
+    path = tmp_path / "strategies.json"
+    path.write_text(json.dumps({"spec": "s.nas", "data": "synthetic", "seeds": [1], "threads": 1,
+                                "commit": "abc", "rows": [run("random", 1, 0.7, 0.6, 5.0)]}))
+    (table,) = bench.load_tables(path)
+    assert (table["spec"], table["data"], len(table["runs"])) == ("s.nas", "synthetic", 1)
+    assert bench.load_tables(tmp_path / "missing.json") == []
+
+
+def test_rows_have_the_issues_keys_per_space_and_data(bench):
+    tables = [{"spec": "a.nas", "data": "frappe_x1", "seeds": [1, 2], "threads": 1, "commit": "c",
+               "runs": [run("random", 1, 0.70, 0.60, 10.0), run("random", 2, 0.72, 0.64, 20.0),
+                        run("darts", 1, 0.80, 0.70, 30.0), run("darts", 2, 0.80, 0.70, 30.0)]},
+              {"spec": "a.nas", "data": "synthetic", "seeds": [1], "threads": 1, "commit": "c",
+               "runs": [run("random", 1, 0.5, 0.5, 1.0)]}]
+    rows = bench.summary_rows(tables)
+    assert [(r["space"], r["data"], r["strategy"]) for r in rows] == [
+        ("a.nas", "frappe_x1", "darts"), ("a.nas", "frappe_x1", "random"),
+        ("a.nas", "synthetic", "random")]  # by validation AUC within a table
+    random = rows[1]
+    for key in ("strategy", "space", "data", "seeds", "test_auc_mean", "test_auc_std",
+                "search_seconds", "device"):
+        assert key in random, key
+    assert random["seeds"] == [1, 2] and random["search_seconds"] == 15.0
+    assert random["test_auc_mean"] == pytest.approx(0.62)
+    assert random["test_auc_std"] == pytest.approx(0.0282843, abs=1e-6)  # stdev(0.60, 0.64)
+    text = bench.markdown({"tables": tables, "rows": rows})
+    assert "## `a.nas` on `frappe_x1`" in text and "## `a.nas` on `synthetic`" in text
+    assert "| random | 15 | 0.7100 ± 0.0141 | 0.6200 ± 0.0283 |" in text
+    assert "Random: 0.6321 ± 0.0011, 2.9" in text  # the paper's row beside ours

@@ -59,6 +59,18 @@ _CONTROLLER = (
                doc="bound of the sampling logits (ENAS: 2.5)"),
 )
 
+# AMEIR App. C.4's form of the strategies that train children on a short budget
+# (nasc.runtime.strategies.finalists).
+_FINALISTS = (
+    SettingSig("seconds", "float", min=0.0, default_doc="no limit",
+               doc="start no new child once the children took this many seconds of training and "
+                   "validation (App. C.4: ten times the one-shot search's cost)"),
+    SettingSig("top", "int", default=1, min=1, max=10000,
+               doc="the best `top` children are trained again from scratch with the train "
+                   "block's own epochs and rules, and the best of them on validation is kept "
+                   "(App. C.4: top 5); 1 keeps the best child as trained"),
+)
+
 _STAGE = table(
     SettingSig("epochs", "int", min=1, max=10000),
     SettingSig("children", "int", min=1, max=10 ** 6),
@@ -112,6 +124,7 @@ ROWS: tuple[Strategy, ...] = (
             *_COMMON,
             SettingSig("children", "int", default=20, min=1, max=10 ** 6),
             SettingSig("monitor", "enum", default="logloss", choices=("logloss", "auc")),
+            *_FINALISTS,
         ),
         doc="trains `children` random architectures from scratch, each for `epochs`, and keeps "
             "the best by `monitor` (AutoPI-R).",
@@ -201,6 +214,7 @@ ROWS: tuple[Strategy, ...] = (
                            "(a member stays `population` cycles, so only a patience below "
                            "`population` can end a search early)"),
             SettingSig("monitor", "enum", default="logloss", choices=("logloss", "auc")),
+            *_FINALISTS,
         ),
         doc="regularized evolution (Real et al. 2019; AMEIR App. C.4): each cycle the best of "
             "`sample` members is mutated in one choice, trained from scratch for `epochs`, and "
@@ -217,6 +231,7 @@ ROWS: tuple[Strategy, ...] = (
                        doc="stop when the best validation AUC has not grown for this many "
                            "children (App. C.4: the performance of consecutive models no "
                            "longer grows)"),
+            *_FINALISTS,
         ),
         doc="reinforcement learning (Zoph & Le 2017; AMEIR App. C.4): an LSTM controller emits "
             "the space's choices, each child is trained from scratch for `epochs` and its "

@@ -6,7 +6,9 @@ each cycle samples ``sample`` members of the population, mutates the best of the
 from scratch for the strategy's epochs, adds it and removes the oldest member (aging: the
 "regularized" part). ``sample 1`` is a uniformly random parent, as App. C.4 words it. The search
 stops when the population's best member has not changed for ``patience`` cycles or after
-``cycles`` cycles; the answer is the best child by validation ``monitor`` of all trained.
+``cycles`` cycles, or once the children took ``seconds``; the answer is the best child by
+validation ``monitor`` of all trained, or with ``top`` > 1 the best of the top children trained
+again in full (App. C.4's form, nasc.runtime.strategies.finalists).
 
 The population is the last ``population`` children trained, and each cycle draws from a
 generator seeded by the seed and the child's number, so children.json (one row per child with its
@@ -20,6 +22,7 @@ from nasc.compiler.fix import fix_spec
 from nasc.compiler.sampling import sample_assignment
 from nasc.compiler.space import choices
 from nasc.runtime.rundir import SearchCheckpoint
+from nasc.runtime.strategies import finalists
 from nasc.runtime.strategies.common import (SearchContext, assignment_key, export_best_so_far,
                                             from_json, sort_key, train_child)
 from nasc.runtime.strategies.random_search import distinct_draws
@@ -77,7 +80,7 @@ def search(ctx: SearchContext) -> dict:
     s = ctx.settings
     size, monitor = s["population"], s["monitor"]
     key = sort_key(monitor)
-    saved = SearchCheckpoint(ctx, lambda state: {"children.json": state["history"]})
+    saved = SearchCheckpoint(ctx, finalists.views)
     state = saved.load() if ctx.resume else None
     history: list[dict] = state["history"] if state else []
     config = TrainConfig.from_settings(ctx.program.train, epochs=s["epochs"], batch=s["batch"],
@@ -86,6 +89,9 @@ def search(ctx: SearchContext) -> dict:
     stop = ""
     while not stop:
         n = len(history)
+        if finalists.out_of_time(history, s["seconds"]):
+            stop = f"{s['seconds']:g} s of child training spent"
+            continue
         if n < len(initial):
             child, parent, label = initial[n], None, None
         elif n - len(initial) >= s["cycles"]:
@@ -116,7 +122,8 @@ def search(ctx: SearchContext) -> dict:
             origin = "initial" if parent is None else f"child {parent} with {label} mutated"
             print(f"child {n} ({origin}): valid auc {row['valid']['auc']:.5f} "
                   f"logloss {row['valid']['logloss']:.5f}", flush=True)
-    best = min(history, key=lambda r: (key(r["valid"]), r["child"]))
+    best = finalists.best_child(ctx, history, monitor, state, lambda rows: saved.save(
+        {"done": len(history), "history": history, "finalists": rows}))
     ctx.record.update({"strategy": "evolution", "children": len(history),
                        "best_child": best["child"], "stopped": stop,
                        f"best_valid_{monitor}": round(best["valid"][monitor], 6)})

@@ -1,8 +1,9 @@
 """Random search (AutoPI-R, and AMEIR App. C.4's Random): children drawn uniformly from the space
 with a seeded generator, each trained from scratch for the strategy's budget of epochs, the best
-by validation logloss (or AUC) kept. Children already trained are not trained again on resume:
-after each child one atomic checkpoint holds the rows of all trained so far (children.json is its
-view).
+by validation logloss (or AUC) kept. App. C.4's form: `seconds` stops the drawing at a time
+budget and `top` trains the best few again in full (nasc.runtime.strategies.finalists).
+Children already trained are not trained again on resume: after each child one atomic checkpoint
+holds the rows of all trained so far (children.json is its view).
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import random
 from nasc.compiler.sampling import sample_assignment
 from nasc.runtime.rundir import SearchCheckpoint
 from nasc.runtime.train import TrainConfig
+from nasc.runtime.strategies import finalists
 from nasc.runtime.strategies.common import (SearchContext, assignment_key, export_best_so_far,
                                             from_json, sort_key, train_child)
 
@@ -47,7 +49,7 @@ def distinct_draws(ctx: SearchContext, count: int) -> list[dict]:
 def search(ctx: SearchContext) -> dict:
     s = ctx.settings
     monitor = s["monitor"]
-    saved = SearchCheckpoint(ctx, lambda state: {"children.json": state["history"]})
+    saved = SearchCheckpoint(ctx, finalists.views)
     state = saved.load() if ctx.resume else None
     done = state["history"] if state else []
     config = TrainConfig.from_settings(ctx.program.train, epochs=s["epochs"], batch=s["batch"],
@@ -59,6 +61,8 @@ def search(ctx: SearchContext) -> dict:
     for n, assignment in enumerate(drawn):
         if n < len(done):
             continue
+        if finalists.out_of_time(done, s["seconds"]):
+            break
         done.append({"child": n, **train_child(ctx, assignment, config, n)})
         saved.save({"done": len(done), "history": done})
         best = min(done, key=lambda r: sort_key(monitor)(r["valid"]))
@@ -67,9 +71,8 @@ def search(ctx: SearchContext) -> dict:
             valid = done[-1]["valid"]
             print(f"child {n} ({n + 1} of {len(drawn)}): valid auc {valid['auc']:.5f} "
                   f"logloss {valid['logloss']:.5f}", flush=True)
-    key = sort_key(monitor)
-    best = min(done, key=lambda r: key(r["valid"]))
+    best = finalists.best_child(ctx, done, monitor, state, lambda rows: saved.save(
+        {"done": len(done), "history": done, "finalists": rows}))
     ctx.record.update({"strategy": "random", "children": len(done), "best_child": best["child"],
                        f"best_valid_{monitor}": round(best["valid"][monitor], 6)})
     return from_json(best["choices"])
-

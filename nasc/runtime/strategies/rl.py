@@ -5,8 +5,9 @@ trained from scratch for the strategy's ``epochs`` and its validation AUC is the
 ``controller_batch`` children the controller takes its PPO steps on their rewards. A child the
 controller samples again is not retrained: training is seeded, so its earlier score is exactly
 what a retrain would give. The search stops after ``children`` samples, or when the best
-validation AUC has not grown for ``patience`` children; the answer is the best child by
-validation AUC.
+validation AUC has not grown for ``patience`` children, or once the children took ``seconds``;
+the answer is the best child by validation AUC, or with ``top`` > 1 the best of the top children
+trained again in full (App. C.4's form, nasc.runtime.strategies.finalists).
 
 Resume: after each child one atomic checkpoint holds the rows of children.json (each with its
 decisions and their log-probability when sampled) and the controller, its optimizer and its
@@ -16,6 +17,7 @@ uninterrupted one would (on CPU).
 from __future__ import annotations
 
 from nasc.runtime.rundir import SearchCheckpoint
+from nasc.runtime.strategies import finalists
 from nasc.runtime.strategies.common import (SearchContext, assignment_key, export_best_so_far,
                                             from_json, generator, train_child)
 from nasc.runtime.strategies.controller import Policy
@@ -35,7 +37,7 @@ def search(ctx: SearchContext) -> dict:
     s = ctx.settings
     names = [f.name for f in ctx.dataset.schema.fields]
     policy = Policy(decision_groups(ctx.program, names), s, ctx.seed)
-    saved = SearchCheckpoint(ctx, lambda state: {"children.json": state["history"]})
+    saved = SearchCheckpoint(ctx, finalists.views)
     state = saved.load() if ctx.resume else None
     history: list[dict] = state["history"] if state else []
     if state:
@@ -48,6 +50,9 @@ def search(ctx: SearchContext) -> dict:
     while len(history) < s["children"]:
         if history and since_best(history) >= s["patience"]:
             stop = f"the best validation AUC unchanged for {s['patience']} children"
+            break
+        if finalists.out_of_time(history, s["seconds"]):
+            stop = f"{s['seconds']:g} s of child training spent"
             break
         n = len(history)
         sample = policy.sample(generator(ctx.seed, SALT, n))
@@ -74,7 +79,9 @@ def search(ctx: SearchContext) -> dict:
             origin = "trained" if row["repeat_of"] is None else f"as child {row['repeat_of']}"
             print(f"child {n} ({origin}): valid auc {row['valid']['auc']:.5f} "
                   f"logloss {row['valid']['logloss']:.5f}", flush=True)
-    best = max(history, key=lambda r: (r["valid"]["auc"], -r["child"]))
+    best = finalists.best_child(ctx, history, "auc", state, lambda rows: saved.save(
+        {"done": len(history), "history": history, "policy": policy.state_dict(),
+         "finalists": rows}))
     ctx.record.update({"strategy": "rl", "children": len(history),
                        "trained": len(trained), "best_child": best["child"], "stopped": stop,
                        "best_valid_auc": round(best["valid"]["auc"], 6)})

@@ -2,6 +2,7 @@
 
     python benchmarks/strategies.py [--spec specs/ameir_ctr.nas] [--data synthetic]
                                     [--seeds 2021 2022 2023] [--threads 1] [--jobs 1]
+                                    [--budgets matched|c4]
                                     [--work /tmp/nasc-strategies]
 
 The spec's model is searched by each implemented CTR strategy in turn: its `search` block is
@@ -9,8 +10,11 @@ replaced by the strategy's block from BUDGETS (written into the work directory, 
 spec is untouched), each as `nasc search SPEC --retrain`, a user's two steps in one. A strategy
 that trains children from scratch gets about as many child-epochs as a differentiable or
 one-shot one gets supernet epochs times its options, so none is starved; the budgets are in the
-JSON. (AMEIR's App. C.4 gives the brute-force methods ten times the one-shot search's time in
-1-epoch children and re-evaluates their top 5: not what these blocks do.) Rows, per strategy and seed (the seed of the search and of the retraining; with
+JSON. `--budgets c4` gives random, evolution and rl AMEIR App. C.4's instead: 1-epoch children
+until their time reaches ten times that of the one-shot search (AMEIR's three steps, same seed,
+run first), at most 300, then the top 5 trained again in full and the best kept on validation
+(the `seconds` and `top` settings); the other strategies keep their blocks. Each budget rule is
+its own table. Rows, per strategy and seed (the seed of the search and of the retraining; with
 `--data synthetic` also of the data): search seconds (wall, this machine), the found
 architecture's validation and test AUC/logloss after retraining with the spec's train block, and
 its choices; the table gives each strategy's mean ± std over the seeds beside AMEIR's Table 4
@@ -56,6 +60,20 @@ BUDGETS = {
 }
 
 
+# App. C.4's blocks for the brute-force methods; SECONDS is ten times the one-shot search's.
+C4 = {
+    "random": "search random {\n  epochs 1\n  children 300\n  seconds SECONDS\n  top 5\n"
+              "  monitor auc\n}\n",
+    "evolution": "search evolution {\n  epochs 1\n  population 10\n  sample 1\n  cycles 290\n"
+                 "  patience 5\n  seconds SECONDS\n  top 5\n  monitor auc\n}\n",
+    "rl": "search rl {\n  epochs 1\n  children 300\n  seconds SECONDS\n  top 5\n}\n",
+}
+BUDGET_RULES = {"matched": "child-epochs matched to the one-shot strategies' epochs x options",
+                "c4": "AMEIR App. C.4 (1-epoch children for 10x the one-shot search's time, at "
+                      "most 300, top 5 trained again in full)"}
+ONESHOT = "oneshot_random (progressive)"
+
+
 # AMEIR Table 4 (Alimama, test AUC, search GPU days), by the benchmark's strategy names.
 PAPER = {
     "random": ("Random", "0.6321 ± 0.0011", 2.9),
@@ -74,8 +92,8 @@ def commit() -> str:
                                    text=True).strip()
 
 
-def run(name: str, block: str | None, args, work: Path, seed: int) -> dict:
-    slug = re.sub(r"\W+", "-", name).strip("-")
+def run(name: str, block: str | None, args, work: Path, seed: int, tag: str = "") -> dict:
+    slug = re.sub(r"\W+", "-", name).strip("-") + tag
     spec = work / f"{slug}.nas"
     spec.write_text(with_search((ROOT / args.spec).read_text(), block))
     out = work / f"{slug}-{seed}"
@@ -101,7 +119,7 @@ def load_tables(path: Path) -> list[dict]:
     if "tables" in old:
         return old["tables"]
     return [{**{k: old[k] for k in ("spec", "data", "seeds", "threads", "commit")},
-             "runs": old["rows"]}]
+             "budgets": "matched", "runs": old["rows"]}]
 
 
 def summary_rows(tables: list[dict]) -> list[dict]:
@@ -109,8 +127,9 @@ def summary_rows(tables: list[dict]) -> list[dict]:
     out = []
     for table in tables:
         runs = [{**r, "space": table["spec"], "data": table["data"],
+                 "budgets": table.get("budgets", "matched"),
                  "device": r.get("device", "cpu")} for r in table["runs"]]
-        rows = summarize(runs, ("strategy", "space", "data", "device"),
+        rows = summarize(runs, ("strategy", "space", "data", "budgets", "device"),
                          ("valid_auc", "test_auc", "test_logloss", "search_seconds"))
         for row in rows:
             row["search_seconds"] = row.pop("search_seconds_mean")
@@ -129,9 +148,11 @@ def markdown(result: dict) -> str:
              "the order, not the numbers. Search seconds are wall time on the device named, "
              "with the threads given."]
     for table in result["tables"]:
+        budgets = table.get("budgets", "matched")
         rows = [r for r in result["rows"]
-                if (r["space"], r["data"]) == (table["spec"], table["data"])]
-        lines += ["", f"## `{table['spec']}` on `{table['data']}`", "",
+                if (r["space"], r["data"], r["budgets"]) == (table["spec"], table["data"], budgets)]
+        lines += ["", f"## `{table['spec']}` on `{table['data']}`, {budgets} budgets", "",
+                  f"Budgets: {BUDGET_RULES[budgets]}. "
                   f"Seeds {table['seeds']}, {table['threads']} thread(s) per search, device "
                   f"{rows[0]['device'] if rows else '-'}, commit {table['commit']}.", "",
                   "| strategy | search s | valid AUC | test AUC | test logloss | "
@@ -155,28 +176,42 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="+", type=int, default=[2021, 2022, 2023])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=1, help="searches run at a time")
+    parser.add_argument("--budgets", choices=sorted(BUDGET_RULES), default="matched",
+                        help="the brute-force methods' budget rule")
     parser.add_argument("--only", nargs="*", help="strategies to run (default: all)")
     parser.add_argument("--work", default="/tmp/nasc-strategies")
     parser.add_argument("--out", default=str(RESULTS / "strategies.json"))
     args = parser.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    tasks = [(name, block, seed) for seed in args.seeds for name, block in BUDGETS.items()
-             if not args.only or name in args.only]
+    names = [n for n in BUDGETS if not args.only or n in args.only]
 
     def one(task):
-        name, block, seed = task
-        row = run(name, block, args, work, seed)
+        name, block, seed, tag = task
+        row = run(name, block, args, work, seed, tag)
         print(f"{name} seed {seed}: search {row['search_seconds']:.0f} s, test AUC "
               f"{row['test_auc']:.4f}", flush=True)
         return row
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        if args.budgets == "c4":  # the one-shot search first: it sets the others' time
+            first = list(pool.map(one, [(ONESHOT, None, seed, "") for seed in args.seeds]))
+            seconds = {r["seed"]: 10 * r["search_seconds"] for r in first}
+        tasks = []
+        for seed in args.seeds:
+            for name in names:
+                if args.budgets == "c4" and name in C4:
+                    block = C4[name].replace("SECONDS", f"{seconds[seed]:.0f}")
+                    tasks.append((name, block, seed, "-c4"))
+                else:
+                    tasks.append((name, BUDGETS[name], seed, ""))
         runs = list(pool.map(one, tasks))  # in task order whatever finishes first
     data = Path(args.data).name if Path(args.data).exists() else args.data
     out = Path(args.out)
-    tables = [t for t in load_tables(out) if (t["spec"], t["data"]) != (args.spec, data)]
-    tables.append({"spec": args.spec, "data": data, "seeds": args.seeds,
+    tables = [t for t in load_tables(out)
+              if (t["spec"], t["data"], t.get("budgets", "matched")) !=
+              (args.spec, data, args.budgets)]
+    tables.append({"spec": args.spec, "data": data, "budgets": args.budgets, "seeds": args.seeds,
                    "threads": args.threads, "commit": commit(), "runs": runs})
     result = {"tables": tables, "rows": summary_rows(tables)}
     out.write_text(json.dumps(result, indent=2) + "\n")

@@ -55,3 +55,19 @@ def test_rows_have_the_issues_keys_per_space_and_data(bench):
     assert "## `a.nas` on `frappe_x1`" in text and "## `a.nas` on `synthetic`" in text
     assert "| random | 15 | 0.7100 ± 0.0141 | 0.6200 ± 0.0283 |" in text
     assert "Random: 0.6321 ± 0.0011, 2.9" in text  # the paper's row beside ours
+
+
+def test_every_budget_block_is_a_valid_search_block_of_the_space(bench):
+    """The blocks the benchmark writes into the spec (both budget rules) compile, and the C.4
+    ones hold the paper's rule: 1-epoch children, a time budget, the top 5 again."""
+    from nasc.compiler.frontend import compile_text
+
+    text = (SCRIPT.parents[1] / "specs" / "ameir_ctr.nas").read_text()
+    blocks = {**bench.BUDGETS, **{f"{n} (c4)": b.replace("SECONDS", "650")
+                                  for n, b in bench.C4.items()}}
+    for name, block in blocks.items():
+        _, program = compile_text(bench.with_search(text, block), f"{name}.nas")
+        settings = program.strategy.settings
+        if name.endswith("(c4)"):
+            assert (settings["epochs"], settings["seconds"], settings["top"]) == (1, 650.0, 5)
+    assert set(bench.C4) == {"random", "evolution", "rl"} <= set(bench.BUDGETS)

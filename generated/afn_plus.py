@@ -19,10 +19,26 @@ class AfnPlus(nx.Supernet):
         # -- input fields
         # -- node afn_emb
         # (runs nasc.runtime.builders.embed)
-        self.afn_emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
+        self.afn_emb = nx.embed(
+            schema,
+            'categorical',
+            dim=10,
+            init_std=0.0001,
+            positions=False,
+            scale=False,
+            dropout=0.0,
+        )
         # -- node dnn_emb
         # (runs nasc.runtime.builders.embed)
-        self.dnn_emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
+        self.dnn_emb = nx.embed(
+            schema,
+            'categorical',
+            dim=10,
+            init_std=0.0001,
+            positions=False,
+            scale=False,
+            dropout=0.0,
+        )
         # -- node logs
         # (runs nasc.runtime.ops.baselines.LogTransformLayer)
         self.logs = nx.op(('log_transform', (('neurons', 1000),)), [self.afn_emb.out_shape])

@@ -34,7 +34,15 @@ class AmeirCtr(nx.Supernet):
         # -- input fields
         # -- node emb
         # (runs nasc.runtime.builders.embed)
-        self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
+        self.emb = nx.embed(
+            schema,
+            'categorical',
+            dim=10,
+            init_std=0.0001,
+            positions=False,
+            scale=False,
+            dropout=0.0,
+        )
         # -- interactions cross
         # 10 Hadamard products of order 2..4, fixed by the strategy
         self.cross = nx.interaction_choice(

@@ -77,13 +77,37 @@ class AmeirDin(nx.Supernet):
         # -- input item
         # -- node emb
         # (runs nasc.runtime.builders.embed)
-        self.emb = nx.embed(schema, 'categorical', dim=16, init_std=0.0001, positions=False)
+        self.emb = nx.embed(
+            schema,
+            'categorical',
+            dim=16,
+            init_std=0.0001,
+            positions=False,
+            scale=False,
+            dropout=0.0,
+        )
         # -- node seq
         # (runs nasc.runtime.builders.embed)
-        self.seq = nx.embed(schema, 'sequence', dim=16, init_std=0.0001, positions=False)
+        self.seq = nx.embed(
+            schema,
+            'sequence',
+            dim=16,
+            init_std=0.0001,
+            positions=False,
+            scale=False,
+            dropout=0.0,
+        )
         # -- node target
         # (runs nasc.runtime.builders.embed)
-        self.target = nx.embed(schema, 'target', dim=16, init_std=0.0001, positions=False)
+        self.target = nx.embed(
+            schema,
+            'target',
+            dim=16,
+            init_std=0.0001,
+            positions=False,
+            scale=False,
+            dropout=0.0,
+        )
         # -- blocks behavior
         # H = act(layer(norm(H))) + H  (AMEIR eq. 3)
         self.behavior_block1 = nx.residual_block(

@@ -62,7 +62,15 @@ class AmeirSeq(nx.Supernet):
         # -- input history
         # -- node seq
         # (runs nasc.runtime.builders.embed)
-        self.seq = nx.embed(schema, 'sequence', dim=64, init_std=0.0001, positions=True)
+        self.seq = nx.embed(
+            schema,
+            'sequence',
+            dim=64,
+            init_std=0.0001,
+            positions=True,
+            scale=False,
+            dropout=0.0,
+        )
         # -- blocks behavior
         # H = act(layer(norm(H))) + H  (AMEIR eq. 3)
         self.behavior_block1 = nx.residual_block(

@@ -19,7 +19,15 @@ class AutointPlus(nx.Supernet):
         # -- input fields
         # -- node emb
         # (runs nasc.runtime.builders.embed)
-        self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
+        self.emb = nx.embed(
+            schema,
+            'categorical',
+            dim=10,
+            init_std=0.0001,
+            positions=False,
+            scale=False,
+            dropout=0.0,
+        )
         # -- node attention
         # (runs nasc.runtime.ops.autopi.SelfAttention)
         self.attention_0_0 = nx.op(('self_attention', (('heads', 2),)), [self.emb.out_shape])

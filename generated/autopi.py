@@ -37,10 +37,26 @@ class Autopi(nx.Supernet):
         # -- input fields
         # -- node high
         # (runs nasc.runtime.builders.embed)
-        self.high = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
+        self.high = nx.embed(
+            schema,
+            'categorical',
+            dim=10,
+            init_std=0.0001,
+            positions=False,
+            scale=False,
+            dropout=0.0,
+        )
         # -- node low
         # (runs nasc.runtime.builders.embed)
-        self.low = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
+        self.low = nx.embed(
+            schema,
+            'categorical',
+            dim=10,
+            init_std=0.0001,
+            positions=False,
+            scale=False,
+            dropout=0.0,
+        )
         # -- cell interaction
         interaction_shape = self.high.out_shape
         interaction_norm = ('batchnorm', (('affine', False),))

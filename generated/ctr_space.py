@@ -43,7 +43,15 @@ class CtrSpace(nx.Supernet):
         # -- input fields
         # -- node emb
         # (runs nasc.runtime.builders.embed)
-        self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
+        self.emb = nx.embed(
+            schema,
+            'categorical',
+            dim=10,
+            init_std=0.0001,
+            positions=False,
+            scale=False,
+            dropout=0.0,
+        )
         # -- node view1
         self.view1 = nx.one_of(
             'view1',

@@ -19,7 +19,15 @@ class Dcn(nx.Supernet):
         # -- input fields
         # -- node emb
         # (runs nasc.runtime.builders.embed)
-        self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
+        self.emb = nx.embed(
+            schema,
+            'categorical',
+            dim=10,
+            init_std=0.0001,
+            positions=False,
+            scale=False,
+            dropout=0.0,
+        )
         # -- node flat
         # (runs nasc.runtime.ops.baselines.Flatten)
         self.flat = nx.op(('flatten', ()), [self.emb.out_shape])

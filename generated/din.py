@@ -21,13 +21,37 @@ class Din(nx.Supernet):
         # -- input item
         # -- node emb
         # (runs nasc.runtime.builders.embed)
-        self.emb = nx.embed(schema, 'categorical', dim=4, init_std=0.0001, positions=False)
+        self.emb = nx.embed(
+            schema,
+            'categorical',
+            dim=4,
+            init_std=0.0001,
+            positions=False,
+            scale=False,
+            dropout=0.0,
+        )
         # -- node seq
         # (runs nasc.runtime.builders.embed)
-        self.seq = nx.embed(schema, 'sequence', dim=4, init_std=0.0001, positions=False)
+        self.seq = nx.embed(
+            schema,
+            'sequence',
+            dim=4,
+            init_std=0.0001,
+            positions=False,
+            scale=False,
+            dropout=0.0,
+        )
         # -- node target
         # (runs nasc.runtime.builders.embed)
-        self.target = nx.embed(schema, 'target', dim=4, init_std=0.0001, positions=False)
+        self.target = nx.embed(
+            schema,
+            'target',
+            dim=4,
+            init_std=0.0001,
+            positions=False,
+            scale=False,
+            dropout=0.0,
+        )
         # -- node interest
         # (runs nasc.runtime.ops.pooling.TargetAttentionPool)
         self.interest = nx.op(

@@ -19,7 +19,15 @@ class Fm(nx.Supernet):
         # -- input fields
         # -- node emb
         # (runs nasc.runtime.builders.embed)
-        self.emb = nx.embed(schema, 'categorical', dim=10, init_std=0.0001, positions=False)
+        self.emb = nx.embed(
+            schema,
+            'categorical',
+            dim=10,
+            init_std=0.0001,
+            positions=False,
+            scale=False,
+            dropout=0.0,
+        )
         # -- node linear
         # (runs nasc.runtime.ops.baselines.LinearLogit)
         self.linear = nx.op(('lr', ()), [nx.input_shape(schema, 'categorical')])

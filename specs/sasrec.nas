@@ -8,8 +8,9 @@
 # (every position predicts the next item against one sampled negative) and evaluation against
 # 99 random unseen items (docs/language.md §5.5).
 #
-# Not expressed: SASRec scales item embeddings by sqrt(d), drops out the embedding and
-# normalises after the last block; nasc's `embed` and `transformer` do neither.
+# SASRec's input and output layers as its reference code writes them: item embeddings times
+# sqrt(d), plus positions, dropout 0.5 (`embed`'s scale and dropout); layer norm after the last
+# block (`layer_norm` as a node).
 #
 # The earlier protocol (AMEIR's, which every nasc result before issue 18 used, e.g. HR@5 0.2848
 # at 5700da7): `git show 5700da7:specs/sasrec.nas`, i.e. `dim=50`, and in `train` the defaults
@@ -18,8 +19,8 @@
 model sasrec {
   input history: sequence(max_len=50)
   # Item embeddings plus a learned embedding of each position slot; S3-Rec's N(0, 0.02) init.
-  seq = embed(history, dim=64, init_std=0.02, positions=true)
-  h = transformer(transformer(seq, heads=1, dropout=0.5), heads=1, dropout=0.5)
+  seq = embed(history, dim=64, init_std=0.02, positions=true, scale=true, dropout=0.5)
+  h = layer_norm(transformer(transformer(seq, heads=1, dropout=0.5), heads=1, dropout=0.5))
   user = last(h)
   head next_item(user) {
     items seq

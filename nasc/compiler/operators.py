@@ -177,8 +177,9 @@ _SIGNATURES: list[OpSig] = [
         doc="a SASRec transformer block (causal self-attention and feed-forward)",
         impl="baselines.TransformerBlock", build=("k",)),
     # ---- normalisations
-    _op("layer_norm", "seq_norm", [S], doc="layer normalisation", impl="sequence.SeqLayerNorm",
-        build=("k",)),
+    _op("layer_norm", "seq_norm node", [S],
+        doc="layer normalisation of each position (a node: SASRec's norm after its last block)",
+        impl="sequence.SeqLayerNorm", build=("k",)),
     _op("none", "seq_norm matrix_norm", [("matrix", "sequence")], doc="no normalisation",
         impl="sequence.NoNorm"),
     _op("batchnorm", "matrix_norm", [M], params=[_bool("affine", True)],
@@ -204,10 +205,13 @@ _SIGNATURES: list[OpSig] = [
     # ---- node operators (hand-crafted models' building blocks)
     _op("embed", "node", [("ids", "seq_ids", "target_ids")], shape="embedding",
         params=[_int("dim", 10, 1, 4096), _float("init_std", 1e-4, 0.0, 10.0),
-                _bool("positions", False)],
+                _bool("positions", False), _bool("scale", False),
+                _float("dropout", 0.0, 0.0, 0.99)],
         doc="embedding lookup: one table with per-field offsets; categorical fields give a "
-            "matrix (B, m, dim), a sequence (B, T, n dim), a target item a vector (B, n dim); "
-            "positions=true adds a learned position embedding to a sequence (SASRec)"),
+            "matrix (B, m, dim), a sequence (B, T, n dim), a target item a vector (B, n dim). "
+            "For a sequence (SASRec): positions=true adds a learned position embedding, "
+            "scale=true multiplies the item embeddings by sqrt(dim) first, dropout drops out "
+            "the sum (the item table a `head next_item` scores with is not scaled)"),
     _op("lr", "node", [("ids",)], shape="logit", doc="logistic regression over the raw fields",
         impl="baselines.LinearLogit", build=("vocab",)),
     _op("fm_logit", "node", [M], shape="logit", doc="FM's second-order term as a logit",

@@ -119,9 +119,13 @@ class NodeResolver(ValueResolver):
     def static_dims(self, choice: OpChoice, call: ir.Call, args: tuple[Expr, ...]) -> None:
         """Checks that need an embedding width known before any data is attached."""
         for op in choice.options:
-            if op.name == "embed" and op.param("positions") and args[0].kind != "seq_ids":
-                raise self.fail(call.span, "`positions=true` applies to a sequence input only",
-                                "drop it, or embed a `sequence` input")
+            if op.name == "embed" and args[0].kind != "seq_ids":
+                given = [f"`{key}={value}`" for key, value, default in (
+                    ("positions", "true", False), ("scale", "true", False),
+                    ("dropout", op.param("dropout"), 0.0)) if op.param(key) != default]
+                if given:
+                    raise self.fail(call.span, f"{given[0]} applies to a sequence input only",
+                                    "drop it, or embed a `sequence` input")
             if op.name == "self_attention" and args:
                 k = self.matrix_dim(args[0])
                 heads = op.param("heads")

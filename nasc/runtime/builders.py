@@ -28,20 +28,28 @@ def input_shape(schema, input_type: str, **params) -> Shape:
 
 class SequenceEmbedding(nn.Module):
     """(B, T, n_a) ids -> (B, T, n_a k): the concatenated field embeddings of each behavior,
-    plus a learned embedding of the position slot when ``max_len`` is given (SASRec)."""
+    plus a learned embedding of the position slot when ``max_len`` is given. SASRec's input
+    layer as its reference code writes it: the item embeddings times sqrt(k) when ``scale``,
+    then the positions added, then dropout. ``fields`` stays the unscaled table that a
+    next-item head scores items with."""
 
-    def __init__(self, vocab, dim: int, init_std: float, max_len: int = 0):
+    def __init__(self, vocab, dim: int, init_std: float, max_len: int = 0, scale: bool = False,
+                 dropout: float = 0.0):
         super().__init__()
         self.fields = ops.FieldEmbedding(vocab, dim, init_std)
         self.positions = nn.Embedding(max_len, len(vocab) * dim) if max_len else None
         if self.positions is not None:
             nn.init.normal_(self.positions.weight, std=init_std)
+        self.scale = dim ** 0.5 if scale else 1.0
+        self.dropout = nn.Dropout(dropout) if dropout else None
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         out = self.fields(ids).flatten(-2)  # (B, T, n_a k)
+        if self.scale != 1.0:
+            out = out * self.scale
         if self.positions is not None:
             out = out + self.positions.weight[: out.shape[-2]]
-        return out
+        return self.dropout(out) if self.dropout is not None else out
 
 
 class TargetEmbedding(SequenceEmbedding):
@@ -49,7 +57,7 @@ class TargetEmbedding(SequenceEmbedding):
 
 
 def embed(schema, input_type: str, dim: int = 10, init_std: float = 1e-4,
-          positions: bool = False) -> nn.Module:
+          positions: bool = False, scale: bool = False, dropout: float = 0.0) -> nn.Module:
     shape = input_shape(schema, input_type)
     if not shape.vocab:
         raise ValueError(f"the dataset has no {input_type} fields to embed")
@@ -65,7 +73,7 @@ def embed(schema, input_type: str, dim: int = 10, init_std: float = 1e-4,
         return _shaped(module, Shape("matrix", shape.fields, dim))
     if shape.kind == "seq_ids":
         module = SequenceEmbedding(shape.vocab, dim, init_std,
-                                   int(schema.max_len) if positions else 0)
+                                   int(schema.max_len) if positions else 0, scale, dropout)
         return _shaped(module, Shape("sequence", shape.fields, shape.fields * dim))
     return _shaped(TargetEmbedding(shape.vocab, dim, init_std), Shape("vector", 0, shape.fields * dim))
 

@@ -200,3 +200,38 @@ def test_attention_masks_leave_every_query_a_visible_key():
                 if real[r, t]:
                     visible = [s for s in range(6) if real[r, s] and (s <= t or not causal)]
                     assert (~blocked[r, t]).nonzero().flatten().tolist() == visible
+
+
+def test_sasrec_input_layer_scales_adds_positions_then_drops_out():
+    """SASRec's reference code: seqs = item_emb(s) * sqrt(d); seqs += pos_emb; emb_dropout.
+    The table a next-item head scores with (``fields``) stays unscaled."""
+    from nasc.runtime.builders import SequenceEmbedding
+
+    torch.manual_seed(0)
+    layer = SequenceEmbedding([7], dim=4, init_std=0.5, max_len=3, scale=True, dropout=0.5)
+    ids = torch.tensor([[[2], [0], [5]]])  # (B, T, n_a)
+    table, positions = layer.fields.table.weight.detach(), layer.positions.weight.detach()
+    expected = table[ids[0, :, 0] + layer.fields.offsets[0]] * 2.0 + positions  # sqrt(4) = 2
+    layer.eval()
+    torch.testing.assert_close(layer(ids)[0], expected)
+    layer.train()
+    dropped = layer(ids)[0]
+    kept = dropped != 0
+    assert 0 < kept.sum() < kept.numel()  # seeded: some of the 12 values dropped, not all
+    torch.testing.assert_close(dropped[kept], (expected * 2.0)[kept])  # 1 / (1 - 0.5)
+    plain = SequenceEmbedding([7], dim=4, init_std=0.5, max_len=3)
+    plain.load_state_dict(layer.state_dict())
+    assert torch.equal(plain(ids)[0], table[ids[0, :, 0]] + positions)
+
+
+@pytest.mark.parametrize("param", ["positions=true", "scale=true", "dropout=0.1"])
+def test_sequence_only_embedding_settings_are_refused_on_fields(tmp_path, param):
+    from nasc.compiler.frontend import load
+    from nasc.errors import SpecError
+
+    spec = tmp_path / "m.nas"
+    spec.write_text("model m {\n  input fields: categorical\n"
+                    f"  emb = embed(fields, dim=4, {param})\n  head ctr(flatten(emb))\n}}\n")
+    with pytest.raises(SpecError) as err:
+        load(str(spec))
+    assert f"{spec}:3:9: error: `{param}` applies to a sequence input only" in str(err.value)

@@ -81,8 +81,10 @@ def test_histories_too_long_to_hold_are_refused_at_the_sequence_input(tmp_path, 
 def test_a_build_error_points_at_the_construct_that_failed(tmp_path, tiny_log):
     text = (REPO / "specs" / "sasrec.nas").read_text()
     spec = tmp_path / "heads.nas"
-    spec.write_text(text.replace("h = transformer(transformer(seq, heads=1",
-                                 "h = transformer(transformer(seq, heads=3"))
+    broken = text.replace("transformer(transformer(seq, heads=1",
+                          "transformer(transformer(seq, heads=3")
+    assert broken != text  # the spec still has the line this test breaks
+    spec.write_text(broken)
     code, output = run("train", str(spec), "--data", str(tiny_log), "--out",
                        str(tmp_path / "run"), "--quiet", "--epochs", "1")
     assert code == 2 and "Traceback" not in output

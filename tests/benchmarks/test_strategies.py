@@ -71,3 +71,15 @@ def test_every_budget_block_is_a_valid_search_block_of_the_space(bench):
         if name.endswith("(c4)"):
             assert (settings["epochs"], settings["seconds"], settings["top"]) == (1, 650.0, 5)
     assert set(bench.C4) == {"random", "evolution", "rl"} <= set(bench.BUDGETS)
+
+
+def test_retrains_still_improving_at_the_last_epoch_are_counted(bench):
+    runs = [{**run("random", s, 0.7, 0.6, 1.0), "retrain_best_epoch": best}
+            for s, best in ((1, 30), (2, 12), (3, 30))]
+    table = {"spec": "a.nas", "data": "d", "seeds": [1, 2, 3], "threads": 1, "commit": "c",
+             "retrain_epoch_cap": 30, "runs": runs}
+    (row,) = bench.summary_rows([table])
+    assert row["retrains_at_cap"] == "2/3"
+    assert "| 2/3 |" in bench.markdown({"tables": [table], "rows": [row]})
+    old = {**table, "runs": [run("random", 1, 0.7, 0.6, 1.0)]}  # recorded before the field
+    assert bench.summary_rows([old])[0]["retrains_at_cap"] == "-"

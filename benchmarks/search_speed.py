@@ -279,10 +279,16 @@ def peak_of_step(kind: str, data: str) -> dict:
             "peak_reset": reset, "visible": reset or peak > peak_before}
 
 
-def measure_peak(kind: str, data: str, threads: int) -> dict:
+def measure_peak(kind: str, data: str, threads: int, trim: bool = False) -> dict:
+    """peak_of_step in a fresh process. ``trim``: glibc returns freed memory to the system at
+    once (MALLOC_TRIM_THRESHOLD_=0), so the peak is what the step holds at one time rather than
+    what the allocator keeps cached from its earlier temporaries (which makes steps faster)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if trim:
+        env["MALLOC_TRIM_THRESHOLD_"] = "0"
     out = subprocess.run([sys.executable, __file__, "--peak", kind, "--data", data,
                           "--threads", str(threads)], check=True, capture_output=True, text=True,
-                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+                         env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -401,13 +407,27 @@ def memory_setting(data: str, args) -> dict:
         saved = saved_for_backward_mb(lambda: darts.loss(darts.net(w_batch), w_batch["label"]))
     peaks = {kind: measure_peak(kind, data, args.threads)
              for kind in ("supernet", "recompute", "child")}
+    trimmed = {kind: measure_peak(kind, data, args.threads, trim=True)
+               for kind in ("supernet", "recompute", "child")}
     return {"memory_setting": {
         "setting": "recompute", "step_seconds": min(times["recompute"]),
         "keep_step_seconds": min(times["keep"]), "step_seconds_all": times,
         "saved_for_backward_mb": saved,
         "peak_mb": peaks["recompute"]["peak_mb"], "keep_peak_mb": peaks["supernet"]["peak_mb"],
-        "child_peak_mb": peaks["child"]["peak_mb"], "peaks": peaks},
+        "child_peak_mb": peaks["child"]["peak_mb"], "peaks": peaks,
+        "trimmed_peaks": trimmed},
         "memory_setting_peak_mb": peaks["recompute"]["peak_mb"]}
+
+
+def trimmed_rows(m: dict) -> list[str]:
+    t = m.get("trimmed_peaks")
+    if not t:
+        return []
+    mb = {k: t[k]["peak_mb"] for k in ("recompute", "supernet", "child")}
+    return [f"| the same with `MALLOC_TRIM_THRESHOLD_=0` (glibc returns freed memory at once: what "
+            f"a step holds at one time, not what the allocator keeps cached to reuse), MB | "
+            f"{mb['recompute']:.0f} / {mb['supernet']:.0f} / {mb['child']:.0f} "
+            f"({mb['recompute'] / mb['child']:.2f}x the child's) |"]
 
 
 def memory_rows(r: dict) -> list[str]:
@@ -418,6 +438,7 @@ def memory_rows(r: dict) -> list[str]:
         f"| `memory recompute`: peak RSS of a step / with `keep` / a discrete child's, MB | "
         f"{m['peak_mb']:.0f} / {m['keep_peak_mb']:.0f} / {m['child_peak_mb']:.0f} "
         f"({m['peak_mb'] / m['child_peak_mb']:.2f}x the child's) |",
+        *trimmed_rows(m),
         f"| `memory recompute`: saved for backward, MB | {m['saved_for_backward_mb']:.0f} |",
         f"| `memory recompute`: DARTS step / with `keep`, s | {m['step_seconds']:.2f} / "
         f"{m['keep_step_seconds']:.2f} ({m['step_seconds'] / m['keep_step_seconds']:.2f}x) |"]

@@ -144,3 +144,11 @@ def test_ranked_leaves_out_repeats_and_breaks_ties_to_the_earlier_child():
     assert not out_of_time([{"seconds": 1.0}], None)
     assert out_of_time([{"seconds": 1.0}, {"seconds": 1.5}], 2.5)
     assert not out_of_time([{"seconds": 1.0}, {"seconds": 1.4}], 2.5)
+    assert not out_of_time([], 0.0)  # a budget of 0 still trains one child
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_a_zero_budget_still_trains_one_child_and_answers(tmp_path, tiny_data, name):
+    ctx, found = search(tmp_path, tiny_data, name, "seconds 0")
+    trained = [r for r in rows(ctx, "children.json") if r.get("repeat_of") is None]
+    assert len(trained) == 1 and found == strategy_common.from_json(trained[0]["choices"])

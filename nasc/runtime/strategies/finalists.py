@@ -2,7 +2,7 @@
 AMEIR's App. C.4: a time budget, and the further evaluation of their best few.
 
 - ``seconds``: no new child is started once the children trained so far took this long (their
-  training and validation seconds, as each row records them). App. C.4 gives the brute-force
+  training and validation seconds, as each row records them); the first always is. App. C.4 gives the brute-force
   methods ten times the one-shot search's cost. The rows hold the seconds, so a resumed search
   stops where its own rows say; only the child cut by the interruption is timed anew.
 - ``top``: the ``top`` best distinct children by the search's short-budget score are trained
@@ -24,8 +24,9 @@ from nasc.runtime.train import TrainConfig
 
 
 def out_of_time(rows: list[dict], seconds: float | None) -> bool:
-    """Whether the children of ``rows`` have spent the budget (None: no budget)."""
-    return seconds is not None and sum(r["seconds"] for r in rows) >= seconds
+    """Whether the children of ``rows`` have spent the budget (None: no budget). The first
+    child always runs: a search needs one answer, however small the budget."""
+    return seconds is not None and bool(rows) and sum(r["seconds"] for r in rows) >= seconds
 
 
 def ranked(rows: list[dict], key) -> list[dict]:

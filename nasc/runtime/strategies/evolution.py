@@ -122,9 +122,9 @@ def search(ctx: SearchContext) -> dict:
             origin = "initial" if parent is None else f"child {parent} with {label} mutated"
             print(f"child {n} ({origin}): valid auc {row['valid']['auc']:.5f} "
                   f"logloss {row['valid']['logloss']:.5f}", flush=True)
-    best = finalists.best_child(ctx, history, monitor, state, lambda rows: saved.save(
+    best, notes = finalists.best_child(ctx, history, monitor, state, lambda rows: saved.save(
         {"done": len(history), "history": history, "finalists": rows}))
     ctx.record.update({"strategy": "evolution", "children": len(history),
                        "best_child": best["child"], "stopped": stop,
-                       f"best_valid_{monitor}": round(best["valid"][monitor], 6)})
+                       f"best_valid_{monitor}": round(best["valid"][monitor], 6), **notes})
     return from_json(best["choices"])

@@ -46,15 +46,15 @@ def views(state: dict) -> dict:
 
 
 def best_child(ctx: SearchContext, rows: list[dict], monitor: str, state: dict | None,
-               save: Callable[[list[dict]], None]) -> dict:
+               save: Callable[[list[dict]], None]) -> tuple[dict, dict]:
     """The answer's row: the best of ``rows`` by ``monitor``, or with ``top`` > 1 the best of
     the finalists trained in full (``state``: a resumed checkpoint; ``save(finalists)`` writes
-    the checkpoint after each). Records what it did in ``ctx.record``."""
+    the checkpoint after each); and what arch.nas's header should add about it."""
     key = sort_key(monitor)
     order = ranked(rows, key)
     top = ctx.settings["top"]
     if top <= 1 or len(order) <= 1:
-        return order[0]
+        return order[0], {}
     done: list[dict] = list(state.get("finalists", [])) if state else []
     config = TrainConfig.from_settings(ctx.program.train, seed=ctx.seed, device=str(ctx.device))
     chosen = order[:top]
@@ -72,5 +72,4 @@ def best_child(ctx: SearchContext, rows: list[dict], monitor: str, state: dict |
                   f"full ({result['epochs']} epochs): valid auc {result['valid']['auc']:.5f} "
                   f"logloss {result['valid']['logloss']:.5f}", flush=True)
     winner = min(done, key=lambda r: (key(r["valid"]), r["rank"]))
-    ctx.record.update({"finalists": len(done), "finalist_rank": winner["rank"]})
-    return winner
+    return winner, {"finalists": len(done), "finalist_rank": winner["rank"]}

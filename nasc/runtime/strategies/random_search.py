@@ -71,8 +71,8 @@ def search(ctx: SearchContext) -> dict:
             valid = done[-1]["valid"]
             print(f"child {n} ({n + 1} of {len(drawn)}): valid auc {valid['auc']:.5f} "
                   f"logloss {valid['logloss']:.5f}", flush=True)
-    best = finalists.best_child(ctx, done, monitor, state, lambda rows: saved.save(
+    best, notes = finalists.best_child(ctx, done, monitor, state, lambda rows: saved.save(
         {"done": len(done), "history": done, "finalists": rows}))
     ctx.record.update({"strategy": "random", "children": len(done), "best_child": best["child"],
-                       f"best_valid_{monitor}": round(best["valid"][monitor], 6)})
+                       f"best_valid_{monitor}": round(best["valid"][monitor], 6), **notes})
     return from_json(best["choices"])

@@ -79,10 +79,10 @@ def search(ctx: SearchContext) -> dict:
             origin = "trained" if row["repeat_of"] is None else f"as child {row['repeat_of']}"
             print(f"child {n} ({origin}): valid auc {row['valid']['auc']:.5f} "
                   f"logloss {row['valid']['logloss']:.5f}", flush=True)
-    best = finalists.best_child(ctx, history, "auc", state, lambda rows: saved.save(
+    best, notes = finalists.best_child(ctx, history, "auc", state, lambda rows: saved.save(
         {"done": len(history), "history": history, "policy": policy.state_dict(),
          "finalists": rows}))
     ctx.record.update({"strategy": "rl", "children": len(history),
                        "trained": len(trained), "best_child": best["child"], "stopped": stop,
-                       "best_valid_auc": round(best["valid"]["auc"], 6)})
+                       "best_valid_auc": round(best["valid"]["auc"], 6), **notes})
     return from_json(best["choices"])

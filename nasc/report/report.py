@@ -139,6 +139,29 @@ def _test_section(run: Path, data: str) -> list[str]:
     return lines + [""]
 
 
+def _finalists_section(run: Path) -> list[str]:
+    """The further evaluation of random, evolution and RL with `top` above 1: each finalist's
+    short-budget and full validation scores, the kept one in bold."""
+    rows = _read_json(run / "finalists.json")
+    if not isinstance(rows, list) or not rows:
+        return []
+    scores = [r for r in rows if isinstance(r, dict) and isinstance(r.get("valid"), dict)]
+    summary = _read_json(run / "summary.json") or {}
+    kept = summary.get("best_child") if isinstance(summary, dict) else None
+    lines = ["## Finalists\n",
+             "The best children by their short budget, each trained again with the train "
+             "block's recipe; the best of them on validation is the answer.\n",
+             "| rank | child | epochs | short-budget valid AUC | full valid AUC | "
+             "full valid logloss |", "|---|---|---|---|---|---|"]
+    for r in scores:
+        child = f"**{r.get('child')}**" if r.get("child") == kept else f"{r.get('child')}"
+        short = r.get("short_valid") if isinstance(r.get("short_valid"), dict) else {}
+        lines.append(f"| {r.get('rank')} | {child} | {r.get('epochs')} | "
+                     f"{_score(short.get('auc'))} | {_score(r['valid'].get('auc'))} | "
+                     f"{_score(r['valid'].get('logloss'))} |")
+    return lines + [""]
+
+
 def _score(v) -> str:
     return f"{v:.4f}" if isinstance(v, (int, float)) else "-"
 
@@ -180,7 +203,7 @@ def write_run_report(run: Path, out: Path | None = None) -> list[str]:
             "## Choices\n", *_choice_table(spec, chosen if isinstance(chosen, dict) else {}),
             "## Pictures\n", *_images(drawn), *_images(weights),
             "## Validation\n", *(_images(curves) or ["No validation curve recorded.\n"]),
-            *_test_section(run, data)]
+            *_finalists_section(run), *_test_section(run, data)]
     write_atomic(out / "report.md", "\n".join(text))
     return warnings
 

@@ -71,6 +71,19 @@ def test_random_search_report_has_children_curve(tmp_path):
     assert "validation per child" in report and "close to uniform" not in report
 
 
+def test_random_search_report_lists_its_finalists_and_marks_the_kept_one(tmp_path):
+    run, _ = search(tmp_path, RANDOM.replace("children 2\n", "children 3\n  top 2\n"))
+    report = (run / "report.md").read_text()
+    finalists = json.loads((run / "finalists.json").read_text())
+    kept = json.loads((run / "summary.json").read_text())["best_child"]
+    assert [r["rank"] for r in finalists] == [0, 1] and kept in [r["child"] for r in finalists]
+    section = report.split("## Finalists")[1].split("## Test score")[0]
+    for r in finalists:
+        child = f"**{r['child']}**" if r["child"] == kept else str(r["child"])
+        assert (f"| {r['rank']} | {child} | {r['epochs']} | {r['short_valid']['auc']:.4f} | "
+                f"{r['valid']['auc']:.4f} |") in section
+
+
 def test_oneshot_random_report_has_interactions_and_mlp(tmp_path):
     run, _ = search(tmp_path, ONESHOT)
     report = assert_pictures(run, "interactions-cross.png", "mlp-agg.png")

@@ -127,7 +127,8 @@ ROWS: tuple[Strategy, ...] = (
             *_FINALISTS,
         ),
         doc="trains `children` random architectures from scratch, each for `epochs`, and keeps "
-            "the best by `monitor` (AutoPI-R).",
+            "the best by `monitor` (AutoPI-R); with `seconds` and `top 5`, AMEIR App. C.4's "
+            "Random (a time budget, the top 5 trained again in full).",
         starts="children"),
     Strategy(
         "halving", "halving", EVERY_CONSTRUCT, ("ctr",), table(
@@ -218,7 +219,8 @@ ROWS: tuple[Strategy, ...] = (
         ),
         doc="regularized evolution (Real et al. 2019; AMEIR App. C.4): each cycle the best of "
             "`sample` members is mutated in one choice, trained from scratch for `epochs`, and "
-            "replaces the oldest member; the best child of all is kept.",
+            "replaces the oldest member; the best child of all is kept (`seconds`, `top`: "
+            "App. C.4's time budget and further evaluation).",
         starts="population"),
     Strategy(
         "rl", "rl", EVERY_CONSTRUCT, ("ctr",), table(
@@ -235,7 +237,8 @@ ROWS: tuple[Strategy, ...] = (
         ),
         doc="reinforcement learning (Zoph & Le 2017; AMEIR App. C.4): an LSTM controller emits "
             "the space's choices, each child is trained from scratch for `epochs` and its "
-            "validation AUC is the reward; the best child by validation AUC is kept."),
+            "validation AUC is the reward; the best child by validation AUC is kept (`seconds`, "
+            "`top`: App. C.4's time budget and further evaluation)."),
     Strategy(
         "enas", "enas", EVERY_CONSTRUCT, ("ctr",), table(
             *_COMMON,

@@ -30,7 +30,6 @@ import argparse
 import concurrent.futures
 import json
 import re
-import statistics
 import subprocess
 import sys
 from pathlib import Path

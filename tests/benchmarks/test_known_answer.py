@@ -3,24 +3,19 @@ own random stream, the markdown from a fabricated result, and one real tiny sear
 pair must be the one choices.json records."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import random
 import sys
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "known_answer.py"
+from kit.benchscripts import load_script
 
 
 @pytest.fixture(scope="module")
 def ka():
-    spec = importlib.util.spec_from_file_location("known_answer", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("known_answer")
 
 
 def test_uniform_probability_is_derived_from_the_space(ka):

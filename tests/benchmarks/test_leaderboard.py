@@ -2,21 +2,17 @@
 (model, data, split) with the issue's keys, sorted by AUC, and the markdown generated from it."""
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "leaderboard.py"
+from kit.benchscripts import load_script
 
 
 @pytest.fixture(scope="module")
 def board():
-    spec = importlib.util.spec_from_file_location("leaderboard", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("leaderboard")
 
 
 def _write(path: Path, data) -> None:

@@ -3,21 +3,16 @@ summarised from the runs, an old single-table file read as one table, and the pa
 beside each strategy it has."""
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "strategies.py"
+from kit.benchscripts import BENCHMARKS, load_script
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("strategies_bench", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("strategies")
 
 
 def run(strategy: str, seed: int, valid: float, test: float, seconds: float) -> dict:
@@ -62,7 +57,7 @@ def test_every_budget_block_is_a_valid_search_block_of_the_space(bench):
     ones hold the paper's rule: 1-epoch children, a time budget, the top 5 again."""
     from nasc.compiler.frontend import compile_text
 
-    text = (SCRIPT.parents[1] / "specs" / "ameir_ctr.nas").read_text()
+    text = (BENCHMARKS.parent / "specs" / "ameir_ctr.nas").read_text()
     blocks = {**bench.BUDGETS, **{f"{n} (c4)": b.replace("SECONDS", "650")
                                   for n, b in bench.C4.items()}}
     for name, block in blocks.items():

@@ -17,7 +17,6 @@ No torch here: this is front-end code.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from nasc.compiler.fix import assignment_of_fixed, fix_spec, from_json
 from nasc.compiler.frontend import compile_text, read_source

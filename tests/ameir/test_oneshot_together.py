@@ -3,16 +3,13 @@ row): one stage whose paths draw every label, an interaction set included, and c
 over all of them; `stage` blocks beside `steps together` are a located error."""
 from __future__ import annotations
 
-import json
-
 import pytest
 
-import nasc.runtime.commands.search as search_command
 from nasc.compiler.frontend import compile_text
 from nasc.errors import SpecError
 from nasc.runtime.strategies import oneshot
 
-from kit.searchkit import make_ctx, write_spec
+from kit.searchkit import make_ctx
 
 SPACE = """model m {
   input fields: categorical

@@ -16,7 +16,7 @@ from nasc.compiler.strategies import ROWS as STRATEGY_ROWS
 from nasc.runtime.commands.search import search_spec
 from nasc.runtime.data.synthetic import make_synthetic
 from nasc.runtime.model import build_fixed
-from nasc.runtime.strategies import evolution, halving, random_search
+from nasc.runtime.strategies import evolution, halving
 
 from kit.searchkit import REPO, TINY_CELL, counting_calls, make_ctx, write_spec
 

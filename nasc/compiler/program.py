@@ -32,14 +32,15 @@ class OpUse:
                  if sig is None or sig.param(k) is None or sig.param(k).default != v]
         if not shown:
             return self.name
-        return f"{self.name}(" + ", ".join(f"{k}={_lit(v)}" for k, v in shown) + ")"
+        return f"{self.name}(" + ", ".join(f"{k}={literal(v)}" for k, v in shown) + ")"
 
 
-def _lit(v) -> str:
+def literal(v) -> str:
+    """A parameter value as a spec writes it (true, [1, 2], 0.5)."""
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_lit(x) for x in v) + "]"
+        return "[" + ", ".join(literal(x) for x in v) + "]"
     if isinstance(v, float):
         from nasc.compiler.printer import float_text
         return float_text(v)

@@ -7,10 +7,14 @@ from nasc.compiler import ir
 from nasc.compiler.operators import KIND_WORDS, OPERATORS, OpSig, output_kind
 from nasc.compiler.program import (
     Apply, CellDef, Expr, InputDef, InteractionsDef, NameRef, NodeDef, OpChoice, OpUse,
+    literal,
 )
 from nasc.compiler.resolve_state import Abort, did_you_mean
 from nasc.compiler.resolve_values import ValueResolver
 from nasc.compiler.settings import INPUT_KINDS, INPUT_TYPES
+
+# embed's parameters that only a sequence input takes (SASRec's input layer)
+SEQUENCE_ONLY = ("positions", "scale", "dropout")
 
 
 class NodeResolver(ValueResolver):
@@ -120,11 +124,11 @@ class NodeResolver(ValueResolver):
         """Checks that need an embedding width known before any data is attached."""
         for op in choice.options:
             if op.name == "embed" and args[0].kind != "seq_ids":
-                given = [f"`{key}={value}`" for key, value, default in (
-                    ("positions", "true", False), ("scale", "true", False),
-                    ("dropout", op.param("dropout"), 0.0)) if op.param(key) != default]
+                sig = OPERATORS["embed"]
+                given = [k for k in SEQUENCE_ONLY if op.param(k) != sig.param(k).default]
                 if given:
-                    raise self.fail(call.span, f"{given[0]} applies to a sequence input only",
+                    raise self.fail(call.span, f"`{given[0]}={literal(op.param(given[0]))}` "
+                                               "applies to a sequence input only",
                                     "drop it, or embed a `sequence` input")
             if op.name == "self_attention" and args:
                 k = self.matrix_dim(args[0])

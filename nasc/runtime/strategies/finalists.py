@@ -2,9 +2,10 @@
 AMEIR's App. C.4: a time budget, and the further evaluation of their best few.
 
 - ``seconds``: no new child is started once the children trained so far took this long (their
-  training and validation seconds, as each row records them); the first always is. App. C.4 gives the brute-force
-  methods ten times the one-shot search's cost. The rows hold the seconds, so a resumed search
-  stops where its own rows say; only the child cut by the interruption is timed anew.
+  training and validation seconds, as each row records them); the first always is. App. C.4
+  gives the brute-force methods ten times the one-shot search's cost. The rows hold the
+  seconds, so a resumed search stops where its own rows say; only the child cut by the
+  interruption is timed anew.
 - ``top``: the ``top`` best distinct children by the search's short-budget score are trained
   again from scratch with the train block's own recipe (its epochs, early stopping and decay,
   as ``--retrain`` will train the answer), and the best of them on validation is the answer.
@@ -36,6 +37,11 @@ def ranked(rows: list[dict], key) -> list[dict]:
     return sorted(own, key=lambda r: (key(r["valid"]), r["child"]))
 
 
+def best_finalist(finals: list[dict], key) -> dict:
+    """The best finalist on its full training; ties to the better short-budget rank."""
+    return min(finals, key=lambda r: (key(r["valid"]), r["rank"]))
+
+
 def views(state: dict) -> dict:
     """The files of a brute-force strategy's checkpoint: children.json, and finalists.json
     once the further evaluation has begun."""
@@ -64,12 +70,11 @@ def best_child(ctx: SearchContext, rows: list[dict], monitor: str, state: dict |
         result = train_child(ctx, from_json(row["choices"]), config, row["child"])
         done.append({"child": row["child"], "rank": rank, "short_valid": row["valid"], **result})
         save(done)
-        leader = min(done, key=lambda r: (key(r["valid"]), r["rank"]))
-        export_best_so_far(ctx, from_json(leader["choices"]),
+        export_best_so_far(ctx, from_json(best_finalist(done, key)["choices"]),
                            f"finalist {len(done)} of {len(chosen)}")
         if ctx.show_progress:
             print(f"finalist {len(done)} of {len(chosen)} (child {row['child']}), trained in "
                   f"full ({result['epochs']} epochs): valid auc {result['valid']['auc']:.5f} "
                   f"logloss {result['valid']['logloss']:.5f}", flush=True)
-    winner = min(done, key=lambda r: (key(r["valid"]), r["rank"]))
+    winner = best_finalist(done, key)
     return winner, {"finalists": len(done), "finalist_rank": winner["rank"]}

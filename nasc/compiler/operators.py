@@ -272,6 +272,17 @@ _SIGNATURES: list[OpSig] = [
         doc="FinalMLP's multi-head bilinear fusion of two streams: w1.x + w2.y + b + "
             "sum over heads of x_h^T W_h y_h (both widths divisible by heads)",
         impl="finalmlp.BilinearFusion", build=("flat", "flat@1")),
+    _op("field_gate", "node", [M], params=(),
+        doc="FinalNet's field gate: e * (W e + b) with W (m x m) mixing the fields of each "
+            "embedding dimension, W = 0 and b = 1 at the start; FinalNet's input is "
+            "concat(e, field_gate(e))", impl="finalnet.FieldGate", build=("m",)),
+    _op("final_block", "node", [V], shape="vector(out_dim)",
+        params=[ParamSig("widths", "int_list", (400, 400), 1, 100000),
+                _enum("act", "relu", ("relu", "none")), _float("dropout", 0.0, 0.0, 0.99),
+                _bool("batch_norm", True), _enum("residual", "concat", ("concat", "sum"))],
+        doc="FinalNet's block: factorized interaction layers h = W x + c = [h2, h1], out "
+            "[h2, h1 * h2] (residual=concat) or h2 + h1 * h2 (sum), each with batch norm, act "
+            "and dropout", impl="finalnet.FinalBlock", build=("flat",)),
     _op("sum_pool", "node", [S], shape="vector(k)", doc="masked sum over time",
         impl="pooling.SumPool"),
     _op("mean_pool", "node", [S], shape="vector(k)", doc="masked mean over time",

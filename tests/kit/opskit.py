@@ -12,6 +12,7 @@ from nasc.runtime.ops import (CIN, MLP, Add, BiGRU, BiInteraction, BilinearInter
                               SingleLayerPerceptron, Skip, SlicedLinear, SumPool,
                               TargetAttentionLayer, TargetAttentionPool, TransformerBlock, Zero,
                               ACTIVATIONS)
+from nasc.runtime.ops.finalnet import FieldGate, FinalBlock
 
 B, M, K, T, D = 5, 5, 6, 7, 6  # B = 5: one row per mask pattern
 
@@ -85,6 +86,7 @@ MATRIX_CASES = {
     "flatten": (lambda: Flatten(), _matrix),
     "hadamard": (lambda: HadamardInteractions([(0,), (1, 2), (0, 3, 4), (2, 2)]), _matrix),
     "se_shortcut": (lambda: SEShortcut(M, K, expansion=1.5), _matrix),
+    "field_gate": (lambda: FieldGate(M), _matrix),
 }
 
 SEQUENCE_CASES = {
@@ -119,6 +121,9 @@ OTHER_CASES = {
     "sliced_linear": (lambda: _SlicedCall(), lambda: _vector(7)),
     "dice_logit": (lambda: Dice(1), lambda: (rand(B),)),
     "logit": (lambda: DenseLogit(3 * K), _vector),
+    "final_block": (lambda: FinalBlock(3 * K, widths=[6, 4], dropout=0.1), _vector),
+    "final_block_sum": (lambda: FinalBlock(3 * K, widths=[5], residual="sum", act="none"),
+                        _vector),
     "concat": (lambda: Concat(), lambda: (rand(B, M, K), rand(B, 3), rand(B, seed=3))),
     "add": (lambda: Add(), lambda: (rand(B, 3), rand(B, 3, seed=4))),
     "embed": (lambda: FieldEmbedding([3, 5, 4], K), _ids),
@@ -137,6 +142,7 @@ EXPECTED_SHAPES = {
     "target_attention_pool": (B, D), "crossnet": (B, 3 * K), "mlp": (B, 4), "mlp_dice": (B, 5),
     "sliced_linear": (B, 3), "dice_logit": (B,), "concat": (B, M * K + 3 + 1), "add": (B, 3),
     "embed": (B, 3, K), "lr": (B,), "logit": (B,), "fm_one_field": (B, 1, K),
+    "final_block": (B, 4), "final_block_sum": (B, 5),
 }
 
 

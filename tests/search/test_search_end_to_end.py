@@ -164,7 +164,9 @@ def darts_runs(tmp_path_factory):
     base = tmp_path_factory.mktemp("darts_resume")
     spec = write_spec(base, DARTS40, "space.nas")
     ref = base / "reference"
-    proc = start_search(base, str(spec), "--seed", "5", "--out", str(ref))
+    # one thread in every run: the default policy counts the cores other processes leave idle,
+    # so two searches started side by side could differ in thread count and so in float sums
+    proc = start_search(base, str(spec), "--seed", "5", "--threads", "1", "--out", str(ref))
     state = {}
 
     def reference() -> Path:
@@ -182,7 +184,7 @@ def darts_runs(tmp_path_factory):
 def test_resume_after_sigkill_ends_as_an_uninterrupted_run(darts_runs):
     base, spec, reference = darts_runs
     run = base / "killed"
-    proc = start_search(base, str(spec), "--seed", "5", "--out", str(run))
+    proc = start_search(base, str(spec), "--seed", "5", "--threads", "1", "--out", str(run))
     wait_for_epochs(proc, run, 2)
     proc.send_signal(signal.SIGKILL)
     rc, _, _ = finish(proc)
@@ -201,7 +203,7 @@ def test_resume_after_sigkill_ends_as_an_uninterrupted_run(darts_runs):
 def test_sigint_exits_130_with_a_resume_hint_and_resuming_completes(darts_runs, monkeypatch):
     base, spec, reference = darts_runs
     run = base / "interrupted"
-    proc = start_search(base, str(spec), "--seed", "5", "--out", str(run))
+    proc = start_search(base, str(spec), "--seed", "5", "--threads", "1", "--out", str(run))
     wait_for_epochs(proc, run, 1)
     proc.send_signal(signal.SIGINT)
     rc, _, err = finish(proc)
@@ -213,7 +215,8 @@ def test_sigint_exits_130_with_a_resume_hint_and_resuming_completes(darts_runs, 
     assert not arch.exists() or "# Best so far after epoch" in arch.read_text()
 
     monkeypatch.chdir(base)  # resume in this process, through the CLI
-    result = CliRunner().invoke(main, ["search", "--resume", str(run), "--device", "cpu", "--quiet"])
+    result = CliRunner().invoke(main, ["search", "--resume", str(run), "--threads", "1",
+                                       "--device", "cpu", "--quiet"])
     assert result.exit_code == 0, result.output
     assert_same_result(run, reference())
 

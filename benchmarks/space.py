@@ -80,17 +80,22 @@ def retrain(args, run: Path, out: Path) -> dict:
             for seed in args.seeds}
 
 
+def variant_name(strategy: str, start: str | None) -> str:
+    """What tells searches of one space apart: "random", "halving, start ctr_space_finalmlp"."""
+    return strategy + ("" if start is None else f", start {Path(start).stem}")
+
+
 def method_name(space: str, strategy: str, start: str | None) -> str:
     """A search's name in the leaderboard: "ctr_towers (random)",
     "ctr_space (halving, start ctr_space_finalmlp)"."""
-    return f"{space} ({strategy}" + ("" if start is None else f", start {Path(start).stem}") + ")"
+    return f"{space} ({variant_name(strategy, start)})"
 
 
 def search_key(space: str, data: str, split: str, strategy: str, start: str | None) -> str:
     """space.json's key of a search: ctr_space's keys stay as they were (data/split, plus
     /variant unless random without a start); another space's name leads ("ctr_towers:...")."""
     plain = strategy == "random" and start is None
-    variant = "" if plain else "/" + method_name(space, strategy, start)[len(space) + 2:-1]
+    variant = "" if plain else "/" + variant_name(strategy, start)
     return ("" if space == "ctr_space" else f"{space}:") + f"{data}/{split}{variant}"
 
 

@@ -20,8 +20,10 @@ time would count other jobs' load; CPU time counts this process's own work, all 
 - FLOPs of a step (torch.utils.flop_counter) and GFLOP/s against a large matmul in the same run;
 - peak memory of a supernet step and of a discrete child's step, each in a fresh process (peak
   RSS over the RSS before the step), and the bytes autograd saves for backward;
-- seconds to rank 200 one-shot children (specs/ameir_ctr.nas, synthetic default) with today's
-  batched on-device scores and with the per-child evaluate + sklearn path they replaced.
+- seconds to rank 200 one-shot children (specs/ameir_ctr.nas, synthetic default) as nasc does it
+  (every child scored on the device with one sync; the modules the stage's choices do not reach,
+  the embeddings, interactions and SE shortcut, computed once: nasc.runtime.fixed_outputs) and
+  with the per-child evaluate + sklearn path from before issue 17, each a whole forward.
 
 Without ../shared/data/frappe_x1 the synthetic default is used, and the JSON says so. Results:
 results/search_speed.json and results/search_speed.md.
@@ -307,22 +309,25 @@ def per_child_ranking(search: oneshot.OneShot, si: int, stage) -> list:
     return sorted(ranked, key=lambda r: (r[0], r[1]))
 
 
-def ranking_seconds(children: int, work: Path) -> dict:
+def ranking_seconds(children: int, work: Path, repeats: int = 3) -> dict:
     """Ranking ``children`` children of specs/ameir_ctr.nas' MLP stage on the synthetic default,
-    both ways; the two rankings must agree."""
+    both ways, alternating, the least CPU time of ``repeats`` each; the two rankings must agree."""
     search = oneshot.OneShot(context("specs/ameir_ctr.nas", "synthetic", work))
     si = next(i for i, st in enumerate(search.stages) if st.construct != "interactions")
     stage = dataclasses.replace(search.stages[si], children=children)
     swaps = search.hold(si)
+    new_times, old_times = [], []
     try:
-        start = time.process_time()
-        new = search.ranked_children(si, stage)
-        new_seconds = time.process_time() - start
-        start = time.process_time()
-        old = per_child_ranking(search, si, stage)
-        old_seconds = time.process_time() - start
+        for _ in range(repeats):
+            start = time.process_time()
+            new = search.ranked_children(si, stage)
+            new_times.append(time.process_time() - start)
+            start = time.process_time()
+            old = per_child_ranking(search, si, stage)
+            old_times.append(time.process_time() - start)
     finally:
         swaps.restore()
+    new_seconds, old_seconds = min(new_times), min(old_times)
     old_scores = {n: scores for _, n, _, scores in old}
     diff = max(abs(scores[k] - old_scores[n][k]) for _, n, _, scores in new for k in scores)
     # children with the same AUC are ordered by child number now, by sklearn's rounding before
@@ -334,6 +339,7 @@ def ranking_seconds(children: int, work: Path) -> dict:
             "seconds": new_seconds, "per_child_sklearn_seconds": old_seconds,
             "seconds_per_child": new_seconds / len(new),
             "per_child_sklearn_seconds_per_child": old_seconds / len(old),
+            "seconds_all": new_times, "per_child_sklearn_seconds_all": old_times,
             "speedup": old_seconds / new_seconds, "max_abs_score_diff": diff,
             "order_swaps_within_exact_ties": moved}
 
@@ -472,6 +478,19 @@ def record_autopi(out: Path, run: Path, load: str) -> None:
     out.with_suffix(".md").write_text(render(result))
 
 
+def provenance(args) -> dict:
+    """When, where and at which commit a part of the JSON measured separately was measured."""
+    return {"date": time.strftime("%Y-%m-%d"), "threads": args.threads,
+            "load_average_before": round(os.getloadavg()[0], 2),
+            "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                                     capture_output=True, text=True).stdout.strip()}
+
+
+def ranking_when(rank: dict) -> str:
+    m = rank.get("measured")
+    return f" (measured {m['date']} at {m['commit']})" if m else ""
+
+
 def render(r: dict) -> str:
     rank = r["ranking"]
     children = rank["children"]
@@ -497,7 +516,8 @@ def render(r: dict) -> str:
         f"{r['child_peak_mb']:.0f} |",
         f"| saved for backward: supernet / child, MB | "
         f"{r['supernet_saved_for_backward_mb']:.0f} / {r['child_saved_for_backward_mb']:.0f} |",
-        f"| rank {children} one-shot children (ameir_ctr, synthetic), batched scores, s | "
+        f"| rank {children} one-shot children (ameir_ctr, synthetic), batched scores, unchosen "
+        f"modules run once{ranking_when(rank)}, s | "
         f"{rank['seconds']:.2f} ({1e3 * rank['seconds_per_child']:.1f} ms a child) |",
         f"| the same, per-child evaluate + sklearn as before, s | "
         f"{rank['per_child_sklearn_seconds']:.2f} "
@@ -529,6 +549,9 @@ def main() -> None:
     parser.add_argument("--memory-setting", action="store_true",
                         help="measure only `memory recompute` against `keep` and add it to the "
                              "JSON (the rest of it is kept)")
+    parser.add_argument("--ranking", action="store_true",
+                        help="measure only the one-shot ranking against the per-child path and "
+                             "put it in the JSON (the rest of it is kept)")
     parser.add_argument("--peak", choices=("supernet", "recompute", "child"),
                         help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
@@ -547,14 +570,21 @@ def main() -> None:
     if args.memory_setting:
         data = str(FRAPPE) if FRAPPE.exists() else "synthetic"
         result = {**json.loads(out.read_text()), **memory_setting(data, args),
-                  "memory_setting_measured": {
-                      "date": time.strftime("%Y-%m-%d"), "threads": args.threads,
-                      "load_average_before": round(os.getloadavg()[0], 2),
-                      "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                                               capture_output=True, text=True).stdout.strip()}}
+                  "memory_setting_measured": provenance(args)}
         out.write_text(json.dumps(result, indent=2) + "\n")
         out.with_suffix(".md").write_text(render(result))
         print("\n".join(memory_rows(result)))
+        return
+    if args.ranking:
+        with tempfile.TemporaryDirectory() as tmp:
+            rank = {**ranking_seconds(args.children, Path(tmp)), "measured": provenance(args)}
+        result = {**json.loads(out.read_text()), "ranking": rank,
+                  f"rank_{args.children}_children_seconds": rank["seconds"],
+                  f"rank_{args.children}_children_seconds_per_child_sklearn":
+                      rank["per_child_sklearn_seconds"]}
+        out.write_text(json.dumps(result, indent=2) + "\n")
+        out.with_suffix(".md").write_text(render(result))
+        print(json.dumps({k: v for k, v in rank.items() if "all" not in k}))
         return
     result = measure(args)
     out.write_text(json.dumps(result, indent=2) + "\n")

@@ -141,31 +141,54 @@ def regularization(model: nn.Module, emb_l2: float, net_l2: float) -> torch.Tens
     return reg
 
 
-@torch.no_grad()
-def predict(model: nn.Module, table, batch_size: int = 65536,
-            bn_batch_stats: bool = False) -> torch.Tensor:
-    """Probabilities for a whole split, in order.
+SCORING_BATCH = 65536  # rows per forward when scoring a split
 
-    ``bn_batch_stats`` normalises with each evaluation batch's own statistics instead of the
-    running averages (which are left untouched). Supernets need it: after a few hundred weight
-    updates under a moving architecture, running averages of batch-norm without affine lag far
-    behind (on the synthetic default, validation logloss 0.683 with them against 0.591 without).
-    """
-    was_training = model.training
-    model.eval()
-    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    saved = [(m.running_mean.clone(), m.running_var.clone(), m.num_batches_tracked.clone())
-             for m in norms] if bn_batch_stats else []
-    for m in norms if bn_batch_stats else ():
-        m.train()
-    try:
-        out = [torch.sigmoid(model(b)).float() for b in table.batches(batch_size, shuffle=False)]
-    finally:
-        for m, (mean, var, count) in zip(norms, saved):
+
+class ScoringMode:
+    """Eval mode for scoring; with ``bn_batch_stats`` batch-norm normalises with each evaluation
+    batch's own statistics instead of the running averages, which ``restore`` (and leaving the
+    block) puts back as they were. Supernets need it: after a few hundred weight updates under a
+    moving architecture, running averages of batch-norm without affine lag far behind (on the
+    synthetic default, validation logloss 0.683 with them against 0.591 without)."""
+
+    def __init__(self, model: nn.Module, bn_batch_stats: bool = False):
+        self.model, self.bn_batch_stats = model, bn_batch_stats
+        self.norms = [m for m in model.modules()
+                      if isinstance(m, nn.modules.batchnorm._BatchNorm)] if bn_batch_stats else []
+
+    def __enter__(self) -> ScoringMode:
+        self.was_training = self.model.training
+        self.saved = [(m.running_mean.clone(), m.running_var.clone(),
+                       m.num_batches_tracked.clone()) for m in self.norms]
+        self.model.eval()
+        for m in self.norms:
+            m.train()
+        return self
+
+    def restore(self) -> None:
+        """Put the running averages back (a batch-statistics forward has moved them)."""
+        for m, (mean, var, count) in zip(self.norms, self.saved):
             m.running_mean.copy_(mean)
             m.running_var.copy_(var)
             m.num_batches_tracked.copy_(count)
-        model.train(was_training)
+
+    def __exit__(self, *exc) -> None:
+        self.restore()
+        self.model.train(self.was_training)
+
+
+@torch.no_grad()
+def predict(model: nn.Module, table, batch_size: int = SCORING_BATCH,
+            bn_batch_stats: bool = False) -> torch.Tensor:
+    """Probabilities for a whole split, in order (``ScoringMode`` says what ``bn_batch_stats``
+    does)."""
+    with ScoringMode(model, bn_batch_stats):
+        return predict_batches(model, table.batches(batch_size, shuffle=False))
+
+
+def predict_batches(model: nn.Module, batches) -> torch.Tensor:
+    """Probabilities of ``batches`` concatenated, with the model in the mode it is in."""
+    out = [torch.sigmoid(model(b)).float() for b in batches]
     return torch.cat(out) if out else torch.zeros(0)
 
 
@@ -205,7 +228,7 @@ def refresh_running_stats(model: nn.Module, forward, batches) -> None:
         model.train(was_training)
 
 
-def evaluate(model: nn.Module, table, batch_size: int = 65536,
+def evaluate(model: nn.Module, table, batch_size: int = SCORING_BATCH,
              bn_batch_stats: bool = False) -> dict[str, float]:
     prob = predict(model, table, batch_size, bn_batch_stats).cpu()
     label = table.columns["label"].cpu()

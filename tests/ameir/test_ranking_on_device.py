@@ -17,7 +17,8 @@ from kit.ameirkit import MINI_AMEIR, make_context
 
 
 def per_child_ranking(search: oneshot.OneShot, si: int, stage) -> list[tuple]:
-    """The ranking as it was: one evaluate() (a host copy and two sklearn calls) per child."""
+    """The ranking as it was: one evaluate() (a host copy and two sklearn calls) per child, each
+    a whole forward."""
     gen = generator(search.ctx.seed, 200 + si)
     seen, ranked = set(), []
     for n in range(stage.children):
@@ -57,18 +58,22 @@ def assert_same_ranking(new: list[tuple], old: list[tuple]) -> None:
 
 
 @pytest.mark.parametrize("monitor", ["logloss", "auc"])
-def test_children_rank_as_with_one_sklearn_call_each(tmp_path, one_thread, monitor):
+@pytest.mark.parametrize("stage_name", ["behavior", "aggregate"])
+def test_children_rank_as_with_one_sklearn_call_each(tmp_path, one_thread, monitor, stage_name):
+    """The behaviour blocks' stage and the MLP's (where the embeddings, the interactions, the
+    interest pooling and the SE shortcut are computed once for all children: FixedOutputs)."""
     dataset = make_synthetic(seed=3, n=2000, with_sequence=True, max_len=20)
     text = MINI_AMEIR.replace("children 12", "children 30").replace(
         "valid_subset 300", f"valid_subset 300\n  monitor {monitor}")
     ctx = make_context(text, dataset, tmp_path)
     search = oneshot.OneShot(ctx)
-    stage = search.stages[0]
-    swaps = search.hold(0)
+    si = next(i for i, st in enumerate(search.stages) if st.name == stage_name)
+    stage = search.stages[si]
+    swaps = search.hold(si)
     try:
-        search.train_supernet(0, stage)
-        new = search.ranked_children(0, stage)
-        old = per_child_ranking(search, 0, stage)
+        search.train_supernet(si, stage)
+        new = search.ranked_children(si, stage)
+        old = per_child_ranking(search, si, stage)
     finally:
         swaps.restore()
     assert len(new) > 10

@@ -14,7 +14,8 @@ A stage over the supernet (behavior ``blocks``, ``mlp`` widths/activations, node
 2. ``children`` child paths drawn with a seeded generator (duplicates ranked once) are ranked on
    a seeded validation subset of ``valid_subset`` rows with the inherited weights (batch-norm
    with batch statistics, as ``evaluate(..., bn_batch_stats=True)``; every child's AUC and
-   logloss computed together on the device, nasc.runtime.device_metrics); the ``top`` best are
+   logloss computed together on the device, nasc.runtime.device_metrics; what the stage's choices
+   do not reach is computed once for all children, nasc.runtime.fixed_outputs); the ``top`` best are
    evaluated on the full validation split and the best by ``monitor`` is kept.
 
 While a stage runs, the labels of *later* stages are held at a fixed default (option 0 of an
@@ -64,6 +65,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from contextlib import contextmanager
 
 import torch
 from torch import nn
@@ -71,6 +73,7 @@ from torch import nn
 from nasc.compiler.program import InteractionsDef
 from nasc.runtime.choices import TupleChoice
 from nasc.runtime.device_metrics import ctr_score_list
+from nasc.runtime.fixed_outputs import FixedOutputs
 from nasc.runtime.progress import Progress
 from nasc.runtime.rundir import SearchCheckpoint
 from nasc.runtime.strategies.common import (SearchContext, assignment_key, build_supernet,
@@ -81,7 +84,8 @@ from nasc.runtime.strategies.stages import (
     AbsentInteractions, FixedMLP, Stage, Swaps, Passthrough, default_value, mlp_layers,
     plan_stages,
 )
-from nasc.runtime.train import cosine_factor, evaluate, make_optimizer, predict
+from nasc.runtime.train import (SCORING_BATCH, ScoringMode, cosine_factor, evaluate,
+                                 make_optimizer, predict_batches)
 
 DEFAULT_FIXED_MLP = (200, 80)  # AMEIR §3: the pre-defined MLP of Steps 1 and 2
 
@@ -134,12 +138,24 @@ class OneShot:
         return evaluate(model, self.subset if split == "subset" else self.valid,
                         bn_batch_stats=True)
 
-    def subset_output(self, model: nn.Module):
-        """What ranking keeps of one child: CTR probabilities of the subset, left on the device
-        (scored with the other children's by ``subset_scores``); next-item scores as they are."""
+    @contextmanager
+    def child_outputs(self, labels):
+        """A function returning what ranking keeps of the child now fixed: CTR probabilities of
+        the subset, left on the device (scored with the other children's by ``subset_scores``);
+        next-item scores as they are. For CTR the subset's batches and the scoring mode are set
+        up once for all children, and the modules no choice in ``labels`` reaches compute their
+        output once (FixedOutputs): the same numbers as ``predict(..., bn_batch_stats=True)``."""
         if self.retrieval is not None:
-            return self.retrieval.evaluate(model, "subset")
-        return predict(model, self.subset, bn_batch_stats=True)
+            yield lambda: self.retrieval.evaluate(self.net, "subset")
+            return
+        batches = list(self.subset.batches(SCORING_BATCH))
+        with torch.no_grad(), ScoringMode(self.net, bn_batch_stats=True) as mode, \
+                FixedOutputs(self.net, labels):
+            def output() -> torch.Tensor:
+                probs = predict_batches(self.net, batches)
+                mode.restore()
+                return probs
+            yield output
 
     def subset_scores(self, outputs: list) -> list[dict[str, float]]:
         """The scores of every child's ``subset_output``: CTR AUC and logloss of all children in
@@ -228,14 +244,15 @@ class OneShot:
         inherited weights, best first: (key, child number, path, scores) each."""
         gen = generator(self.ctx.seed, 200 + si)
         seen, drawn, outputs = set(), [], []
-        for n in range(stage.children):
-            path = self.net.sample(gen, stage.labels)
-            key = assignment_key(path)
-            if key in seen:
-                continue
-            seen.add(key)
-            drawn.append((n, path))
-            outputs.append(self.subset_output(self.net))
+        with self.child_outputs(stage.labels) as child_output:
+            for n in range(stage.children):
+                path = self.net.sample(gen, stage.labels)
+                key = assignment_key(path)
+                if key in seen:
+                    continue
+                seen.add(key)
+                drawn.append((n, path))
+                outputs.append(child_output())
         ranked = [(self.key(scores), n, path, scores)
                   for (n, path), scores in zip(drawn, self.subset_scores(outputs))]
         ranked.sort(key=lambda r: (r[0], r[1]))

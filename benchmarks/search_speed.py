@@ -2,7 +2,7 @@
 
     python benchmarks/search_speed.py [--threads 1] [--repeats 3] [--children 200]
     python benchmarks/search_speed.py --render   # rewrite the table from the JSON
-    python benchmarks/search_speed.py --memory-setting   # only `memory recompute` vs `keep`
+    python benchmarks/search_speed.py --memory-setting   # only the `memory` settings vs `keep`
     python benchmarks/search_speed.py --record-autopi RUN [--load "..."]
                                      # record a finished `nasc search specs/autopi.nas
                                      # --data ../shared/data/frappe_x1` run's wall time
@@ -61,7 +61,7 @@ from nasc.runtime.rundir import RunDir  # noqa: E402
 from nasc.runtime.commands.dataset import open_dataset  # noqa: E402
 from nasc.runtime.strategies import oneshot  # noqa: E402
 from nasc.runtime.strategies.common import SearchContext, generator, jsonable  # noqa: E402
-from nasc.runtime.strategies.darts import Darts, temperature  # noqa: E402
+from nasc.runtime.strategies.darts import Darts, temperature, use_memory_setting  # noqa: E402
 from nasc.runtime.train import evaluate  # noqa: E402
 
 BATCH, DIM = 4096, 10
@@ -268,17 +268,19 @@ def peak_of_step(kind: str, data: str) -> dict:
         if kind == "child":
             darts.net.sample(generator(2021, 9))  # a seeded discrete child (2 edges a node)
             step = lambda: darts.weight_step(w_batch)  # noqa: E731
-        else:
-            darts.net.set_recompute(kind == "recompute")  # the `memory recompute` setting
+        else:  # the search block's `memory` setting, applied as `nasc search` applies it
+            use_memory_setting(darts.net, {"supernet": "keep"}.get(kind, kind))
             step = lambda: darts_step(darts, w_batch, a_batch)  # noqa: E731
         gc.collect()
         reset = reset_peak()
         before, peak_before = status_mb("VmRSS"), status_mb("VmHWM")
         step()
         peak = status_mb("VmHWM")
+        seconds = min(timed(step) for _ in range(3))
     # without the reset, a loading peak above the step's would hide it: then say so
     return {"peak_mb": peak - before, "rss_before_mb": before, "peak_before_mb": peak_before,
-            "peak_reset": reset, "visible": reset or peak > peak_before}
+            "peak_reset": reset, "visible": reset or peak > peak_before,
+            "step_seconds": seconds}
 
 
 def measure_peak(kind: str, data: str, threads: int, trim: bool = False) -> dict:
@@ -398,9 +400,12 @@ def measure(args) -> dict:
 
 
 def memory_setting(data: str, args) -> dict:
-    """`memory recompute` against `keep`, same run: CPU seconds of a DARTS step (interleaved on
-    the same batches), bytes saved for backward, and peak RSS of a step (fresh processes, with
-    a discrete child's beside them for the ratio the issue sets)."""
+    """The `memory` settings against `keep`, same run: CPU seconds of a DARTS step with
+    `recompute` (interleaved with `keep` on the same batches: the recomputation's cost), bytes
+    saved for backward, and peak RSS and CPU seconds of a step in fresh processes with each
+    setting as `nasc search` applies it (`lowest` returns freed memory to the system at once), a
+    discrete child's beside them for the ratio the issue sets; the same peaks again with
+    MALLOC_TRIM_THRESHOLD_=0 for the whole process."""
     with tempfile.TemporaryDirectory() as tmp:
         darts, w_batch, a_batch = darts_setup(data, Path(tmp))
         step = lambda: darts_step(darts, w_batch, a_batch)  # noqa: E731
@@ -412,7 +417,7 @@ def memory_setting(data: str, args) -> dict:
         darts.net.set_recompute(True)
         saved = saved_for_backward_mb(lambda: darts.loss(darts.net(w_batch), w_batch["label"]))
     peaks = {kind: measure_peak(kind, data, args.threads)
-             for kind in ("supernet", "recompute", "child")}
+             for kind in ("supernet", "recompute", "lowest", "child")}
     trimmed = {kind: measure_peak(kind, data, args.threads, trim=True)
                for kind in ("supernet", "recompute", "child")}
     return {"memory_setting": {
@@ -420,9 +425,12 @@ def memory_setting(data: str, args) -> dict:
         "keep_step_seconds": min(times["keep"]), "step_seconds_all": times,
         "saved_for_backward_mb": saved,
         "peak_mb": peaks["recompute"]["peak_mb"], "keep_peak_mb": peaks["supernet"]["peak_mb"],
+        "lowest_peak_mb": peaks["lowest"]["peak_mb"],
         "child_peak_mb": peaks["child"]["peak_mb"], "peaks": peaks,
         "trimmed_peaks": trimmed},
-        "memory_setting_peak_mb": peaks["recompute"]["peak_mb"]}
+        "memory_setting_peak_mb": {"keep": peaks["supernet"]["peak_mb"],
+                                   "recompute": peaks["recompute"]["peak_mb"],
+                                   "lowest": peaks["lowest"]["peak_mb"]}}
 
 
 def trimmed_rows(m: dict) -> list[str]:
@@ -436,6 +444,22 @@ def trimmed_rows(m: dict) -> list[str]:
             f"({mb['recompute'] / mb['child']:.2f}x the child's) |"]
 
 
+def lowest_rows(m: dict) -> list[str]:
+    p = m["peaks"]
+    if "lowest" not in p:
+        return []
+    child, trimmed_child = p["child"]["peak_mb"], m["trimmed_peaks"]["child"]["peak_mb"]
+    return [f"| `memory lowest` (recompute, and freed memory returned at once): peak RSS of a "
+            f"step / a discrete child's, MB | {p['lowest']['peak_mb']:.0f} / {child:.0f} "
+            f"({p['lowest']['peak_mb'] / child:.2f}x the child's; "
+            f"{p['lowest']['peak_mb'] / trimmed_child:.2f}x its peak with "
+            f"`MALLOC_TRIM_THRESHOLD_=0`) |",
+            f"| a step in the peak runs' fresh processes, `keep` / `recompute` / `lowest` / a "
+            f"child's weight step, s | {p['supernet']['step_seconds']:.2f} / "
+            f"{p['recompute']['step_seconds']:.2f} / {p['lowest']['step_seconds']:.2f} / "
+            f"{p['child']['step_seconds']:.2f} |"]
+
+
 def memory_rows(r: dict) -> list[str]:
     m = r.get("memory_setting")
     if not m:
@@ -445,6 +469,7 @@ def memory_rows(r: dict) -> list[str]:
         f"{m['peak_mb']:.0f} / {m['keep_peak_mb']:.0f} / {m['child_peak_mb']:.0f} "
         f"({m['peak_mb'] / m['child_peak_mb']:.2f}x the child's) |",
         *trimmed_rows(m),
+        *lowest_rows(m),
         f"| `memory recompute`: saved for backward, MB | {m['saved_for_backward_mb']:.0f} |",
         f"| `memory recompute`: DARTS step / with `keep`, s | {m['step_seconds']:.2f} / "
         f"{m['keep_step_seconds']:.2f} ({m['step_seconds'] / m['keep_step_seconds']:.2f}x) |"]
@@ -547,12 +572,12 @@ def main() -> None:
                         help="with --record-autopi: what else ran meanwhile")
     parser.add_argument("--out", default=str(RESULTS / "search_speed.json"))
     parser.add_argument("--memory-setting", action="store_true",
-                        help="measure only `memory recompute` against `keep` and add it to the "
+                        help="measure only the `memory` settings against `keep` and add them to the "
                              "JSON (the rest of it is kept)")
     parser.add_argument("--ranking", action="store_true",
                         help="measure only the one-shot ranking against the per-child path and "
                              "put it in the JSON (the rest of it is kept)")
-    parser.add_argument("--peak", choices=("supernet", "recompute", "child"),
+    parser.add_argument("--peak", choices=("supernet", "recompute", "lowest", "child"),
                         help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args()

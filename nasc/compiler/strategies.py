@@ -28,12 +28,14 @@ _WEIGHTS = SettingSig("weights", "optimizer",
                       doc="optimizer of the operator weights (PC-DARTS: momentum SGD; cosine "
                           "schedule)")
 
-# Which epoch's alpha/beta a differentiable strategy keeps.
 # What a relaxed supernet keeps for backward (nasc.runtime.recompute).
-_MEMORY = SettingSig("memory", "enum", default="keep", choices=("keep", "recompute"),
+_MEMORY = SettingSig("memory", "enum", default="keep", choices=("keep", "recompute", "lowest"),
                      doc="keep: every candidate's activations stay for backward; recompute: "
-                         "each relaxed one-of keeps its inputs and runs again in backward "
-                         "(same gradients, less memory, more time)")
+                         "each relaxed one-of keeps its inputs and runs again in backward (same "
+                         "gradients, less memory, more time); lowest: recompute, and on the CPU "
+                         "(glibc) every freed block goes back to the system at once, so the "
+                         "resident peak is what a step holds (slower still)")
+# Which epoch's alpha/beta a differentiable strategy keeps.
 _KEPT_EPOCH = SettingSig("monitor", "enum", default="logloss", choices=("logloss", "auc"),
                          doc="the epoch whose alpha and beta are kept: best validation logloss "
                              "(AutoPI) or AUC")

@@ -5,6 +5,8 @@ or the free memory of a CUDA device. Data readers call ``require`` before a larg
 """
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 from pathlib import Path
 
@@ -71,3 +73,26 @@ def require(nbytes: int, what: str, device: torch.device | str = "cpu") -> None:
     available = available_bytes(device)
     if nbytes > available:
         raise TooLarge(what, nbytes, available)
+
+
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters (malloc.h)
+MMAP_THRESHOLD = 128 * 1024  # glibc's initial value, before it adapts upward
+
+
+def return_freed_memory() -> bool:
+    """Make glibc give freed memory back to the system at once, as ``MALLOC_TRIM_THRESHOLD_=0``
+    does from the start: blocks of 128 KB and more (every activation of a batch) get their own
+    mapping, unmapped when freed, and the heap's free top is trimmed, so that resident memory
+    follows what the process holds rather than the most its temporaries ever took; allocations
+    get slower. (glibc raises its mapping threshold as large blocks are freed, e.g. while torch
+    loads; setting it back matters as much as the trim.) True where it took effect (glibc)."""
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name)
+        mallopt, malloc_trim = libc.mallopt, libc.malloc_trim
+    except (OSError, AttributeError, TypeError):  # no libc found, or not glibc (musl, macOS)
+        return False
+    if not (mallopt(M_TRIM_THRESHOLD, 0) and mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)):
+        return False
+    malloc_trim(0)
+    return True

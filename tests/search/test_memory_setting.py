@@ -1,12 +1,17 @@
-"""``memory recompute`` (DARTS, SNAS): the same step as ``keep`` -- the same gradients, the
-same noisy-skip draws and batch-norm running statistics after it -- while far fewer bytes are
-saved for backward."""
+"""``memory recompute`` and ``lowest`` (DARTS, SNAS): the same step as ``keep`` -- the same
+gradients, the same noisy-skip draws and batch-norm running statistics after it -- while far
+fewer bytes are saved for backward; ``lowest`` also returns freed memory to the system at once."""
 from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
 
 import pytest
 import torch
 
 from nasc.runtime.progress import Progress
+from nasc.runtime.strategies import darts
 from nasc.runtime.strategies.darts import Darts
 from nasc.runtime.strategies.snas import Snas
 
@@ -43,11 +48,22 @@ def one_epoch(tmp_path, tiny_data, strategy: str, memory: str, noise: float):
     return search.net, row
 
 
-@pytest.mark.parametrize("strategy", ["darts", "snas"])
-def test_recompute_trains_exactly_as_keep_does(tmp_path, tiny_data, strategy):
+@pytest.fixture
+def released(monkeypatch) -> list:
+    """Calls of return_freed_memory, which is not let run: it would slow this test process."""
+    calls = []
+    monkeypatch.setattr(darts, "return_freed_memory", lambda: calls.append(1) or True)
+    return calls
+
+
+@pytest.mark.parametrize("strategy,memory", [("darts", "recompute"), ("snas", "recompute"),
+                                             ("darts", "lowest")])
+def test_recompute_trains_exactly_as_keep_does(tmp_path, tiny_data, released, strategy, memory):
     noise = "  noisy_skip 0.5\n" if strategy == "darts" else ""
     kept, kept_row = one_epoch(tmp_path, tiny_data, strategy, "keep", noise)
-    redone, redone_row = one_epoch(tmp_path, tiny_data, strategy, "recompute", noise)
+    assert not released
+    redone, redone_row = one_epoch(tmp_path, tiny_data, strategy, memory, noise)
+    assert len(released) == (memory == "lowest")
     assert any(m.recompute for m in redone.modules() if hasattr(m, "recompute"))
     assert not any(getattr(m, "recompute", False) for m in kept.modules())
     a, b = kept.state_dict(), redone.state_dict()
@@ -79,6 +95,42 @@ def test_recompute_saves_a_fraction_of_the_activations(tmp_path, tiny_data):
     net.set_recompute(True)
     recompute = saved_bytes(net, batch)
     assert recompute < keep / 3, (keep, recompute)
+
+
+RELEASE = textwrap.dedent("""
+    import sys, torch
+    from nasc.runtime.memory import return_freed_memory
+
+    def rss_mb():
+        for line in open("/proc/self/status"):
+            if line.startswith("VmRSS"):
+                return int(line.split()[1]) / 1024
+
+    if sys.argv[1] == "lowest":
+        assert return_freed_memory()
+    big = torch.ones(4 * 2 ** 20)  # 16 MB, mapped; freeing it raises glibc's thresholds
+    del big
+    base = rss_mb()
+    blocks = [torch.ones(2 ** 17) for _ in range(100)]  # 100 blocks of 512 KB
+    held = rss_mb() - base
+    del blocks
+    print(held, rss_mb() - base)
+""")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc; glibc's allocator")
+def test_lowest_gives_freed_memory_back_to_the_system():
+    """glibc keeps freed blocks below its (adaptive) thresholds for reuse; after
+    return_freed_memory the resident size falls back when tensors are freed."""
+    def held_and_kept(memory: str) -> tuple[float, float]:
+        out = subprocess.run([sys.executable, "-c", RELEASE, memory], check=True,
+                             capture_output=True, text=True).stdout.split()
+        return float(out[0]), float(out[1])
+
+    held, kept = held_and_kept("keep")
+    assert held > 40 and kept > held / 4, (held, kept)  # what the default allocator keeps
+    held, kept = held_and_kept("lowest")
+    assert held > 40 and kept < held / 10, (held, kept)
 
 
 @pytest.mark.cuda

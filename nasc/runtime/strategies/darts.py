@@ -25,6 +25,7 @@ from torch.func import functional_call
 from nasc.runtime.choices import (ChoiceModule, monotone_groups, softmax_weights,
                                   strongest_monotone)
 from nasc.errors import Diagnostic, UsageError
+from nasc.runtime.memory import return_freed_memory
 from nasc.runtime.progress import Progress
 from nasc.runtime.rundir import SearchCheckpoint
 from nasc.runtime.strategies.common import (
@@ -40,6 +41,16 @@ def temperature(total: int, epoch: int, schedule: str) -> float:
     if schedule == "none":
         return 1.0
     return (1 + math.log(total)) / (1 + math.log(epoch))
+
+
+def use_memory_setting(net: nn.Module, setting: str) -> None:
+    """The search block's ``memory``: with ``recompute`` each relaxed one-of keeps only its inputs
+    for backward (nasc.runtime.recompute); ``lowest`` also has freed host memory go back to the
+    system at once, for the rest of the process (nasc.runtime.memory.return_freed_memory), so a
+    step's resident peak is what it holds rather than what the allocator kept."""
+    net.set_recompute(setting in ("recompute", "lowest"))
+    if setting == "lowest":
+        return_freed_memory()
 
 
 def arch_state(net: nn.Module) -> dict[str, torch.Tensor]:
@@ -108,7 +119,7 @@ class Darts:
             where = ctx.program.strategy.span
             raise UsageError([Diagnostic(ctx.spec_path, where.line, where.column, str(err),
                                          f"`search {self.name}` relaxes every choice")]) from None
-        self.net.set_recompute(s["memory"] == "recompute")
+        use_memory_setting(self.net, s["memory"])
         self.arch_params = self.net.arch_parameters()
         self.weight_params = self.net.weight_parameters()
         self.w_opt = make_optimizer(s["weights"], self.weight_params)

@@ -15,10 +15,15 @@ table beside the paper's Tables 2 and 4 (AutoPI-D on Frappe: AUC 0.9827, logloss
 8:1:1 with the seed, the paper's protocol.
 
 DARTS never reads the train block (weights and alpha/beta train with the search block's
-settings), so a finished DARTS search in /tmp/nasc-autopi whose spec differs from today's only
-in its train block is reused: its arch.nas is retrained with today's train block (written beside
-it as retrain.nas) and its recorded search time is kept. AutoPI-R trains its children with the
-train block, so it is reused only when the whole spec is unchanged.
+settings), so a finished DARTS search in the work folder (`--work`, default /tmp/nasc-autopi)
+whose spec differs from today's only in its train block is reused: its arch.nas is retrained
+with today's train block (written beside it as retrain.nas) and its recorded search time is
+kept. AutoPI-R trains its children with the train block, so it is reused only when the whole
+spec is unchanged. An interrupted search found there (a checkpoint, no summary) is resumed with
+`nasc search --resume`, which ends as the uninterrupted search would; its search seconds count
+each earlier stretch up to its last checkpoint, and the row says `search_resumed`. (A 50-epoch
+search is over an hour a seed on a 2-core CPU: copy the run folders with `cp -a`, which keeps
+the times these seconds are read from, to a place that outlives the machine's /tmp.)
 """
 from __future__ import annotations
 
@@ -33,6 +38,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from nasc.runtime.commands.search import search_spec  # noqa: E402
 from nasc.runtime.commands.train import train_spec  # noqa: E402
@@ -88,6 +94,44 @@ def finished_search(run: Path, spec: Path, strategy: str, data: str,
     return json.loads((run / "summary.json").read_text())["search_seconds"]
 
 
+def resumable_search(run: Path, spec: Path, strategy: str, data: str,
+                     epochs: int | None) -> bool:
+    """Whether ``run`` holds an interrupted search (a checkpoint, no summary) of what today's
+    spec would search, so that `nasc search --resume` finishes it exactly as an uninterrupted
+    search would have ended."""
+    if (run / "summary.json").exists() or not (run / "checkpoint.pt").exists():
+        return False
+    saved = json.loads((run / "run.json").read_text())
+    return (saved.get("epochs") == epochs
+            and Path(saved["data"]).resolve() == Path(data).resolve()
+            and search_inputs((run / "spec.nas").read_text(), strategy)
+            == search_inputs(spec.read_text(), strategy))
+
+
+SEGMENTS = "benchmark_segments.json"  # when each stretch of a resumed search started
+
+
+def stretches(run: Path) -> list[dict]:
+    """The interrupted stretches of the search in ``run``: when each started (the first one:
+    run.json, written as the search starts) and when it wrote its last checkpoint."""
+    found = json.loads((run / SEGMENTS).read_text()) if (run / SEGMENTS).exists() else \
+        [{"started": (run / "run.json").stat().st_mtime}]
+    found[-1]["checkpoint"] = (run / "checkpoint.pt").stat().st_mtime
+    return found
+
+
+def resume_search(run: Path, device: str) -> float:
+    """Finish the interrupted search in ``run`` and return its wall seconds in all: each earlier
+    stretch from its start to its last checkpoint (work after that was lost and is done again,
+    so it is not counted), then this one."""
+    done = stretches(run)
+    (run / SEGMENTS).write_text(json.dumps(done + [{"started": time.time()}], indent=1) + "\n")
+    start = time.perf_counter()
+    search_spec(None, resume=str(run), device=device, quiet=True)
+    return sum(max(0.0, s["checkpoint"] - s["started"]) for s in done) + \
+        time.perf_counter() - start
+
+
 def retrain_spec(run: Path, spec: Path) -> Path:
     """arch.nas with today's train block (the search may have exported an older one)."""
     arch = (run / "arch.nas").read_text()
@@ -109,13 +153,17 @@ def main() -> None:
     parser.add_argument("--children", type=int, default=10)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--out", default=str(RESULTS / "autopi.json"))
+    parser.add_argument("--work", default="/tmp/nasc-autopi",
+                        help="run directories; an interrupted search found there is resumed "
+                             "(its search seconds count its earlier stretches up to their last "
+                             "checkpoint)")
     args = parser.parse_args()
     out = Path(args.out)
     rows = json.loads(out.read_text())["runs"] if out.exists() else []
     if args.render:
         write(out, rows)
         return
-    work = Path("/tmp/nasc-autopi")
+    work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     for strategy in args.strategies:
         spec = ROOT / "specs" / "autopi.nas" if strategy == "darts" else \
@@ -133,7 +181,11 @@ def main() -> None:
                               if strategy == "darts" else f"{strategy}-{split}-{seed}")
                 epochs = args.search_epochs if strategy == "darts" else None
                 search_s = finished_search(run, spec, strategy, args.data, epochs)
-                if search_s is None:
+                resumed = search_s is None and resumable_search(run, spec, strategy, args.data,
+                                                                epochs)
+                if resumed:
+                    search_s = resume_search(run, args.device)
+                elif search_s is None:
                     start = time.perf_counter()
                     search_spec(str(spec), data=args.data, split=split, split_seed=seed, out=str(run), seed=seed,
                                 epochs=epochs, device=args.device, quiet=True, overwrite=True)
@@ -147,6 +199,7 @@ def main() -> None:
                 rows.append({"method": name, "split": split, "seed": seed,
                              **({"split_seed": seed} if split == "random811" else {}),
                              "search_seconds": search_s,
+                             **({"search_resumed": True} if resumed else {}),
                              **search_budget(strategy, args),
                              "device": args.device, "threads": torch.get_num_threads(),
                              "test_auc": summary["test"]["auc"],

@@ -59,6 +59,16 @@ BUDGETS = {
                                   "  children 500\n  top 5\n  steps together\n}\n"),
     "oneshot_random (progressive)": None,  # the spec's own block (AMEIR's three steps)
 }
+# AMEIR's progressive one-shot search for a spec whose own block is another strategy's (AutoPI's
+# DARTS): one stage per construct with choices, in source order, with these settings.
+PROGRESSIVE = "search oneshot_random {\n  epochs 3\n  batch 1024\n  children 500\n  top 5\n}\n"
+
+
+def budgets_for(program) -> dict[str, str | None]:
+    """BUDGETS for a spec: its own block is the progressive one-shot row only when it is one."""
+    if program.strategy is not None and program.strategy.name == "oneshot_random":
+        return dict(BUDGETS)
+    return {**BUDGETS, ONESHOT: PROGRESSIVE}
 
 
 # App. C.4's blocks for the brute-force methods; SECONDS is ten times the one-shot search's.
@@ -203,7 +213,9 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    names = [n for n in BUDGETS if not args.only or n in args.only]
+    _, _, program = load(ROOT / args.spec)
+    budgets = budgets_for(program)
+    names = [n for n in budgets if not args.only or n in args.only]
 
     def one(task):
         name, block, seed, tag = task
@@ -214,7 +226,8 @@ def main() -> None:
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
         if args.budgets == "c4":  # the one-shot search first: it sets the others' time
-            first = list(pool.map(one, [(ONESHOT, None, seed, "") for seed in args.seeds]))
+            first = list(pool.map(one, [(ONESHOT, budgets[ONESHOT], seed, "")
+                                        for seed in args.seeds]))
             seconds = {r["seed"]: 10 * r["search_seconds"] for r in first}
         tasks = []
         for seed in args.seeds:
@@ -223,14 +236,13 @@ def main() -> None:
                     block = C4[name].replace("SECONDS", f"{seconds[seed]:.0f}")
                     tasks.append((name, block, seed, "-c4"))
                 else:
-                    tasks.append((name, BUDGETS[name], seed, ""))
+                    tasks.append((name, budgets[name], seed, ""))
         runs = list(pool.map(one, tasks))  # in task order whatever finishes first
     data = Path(args.data).name if Path(args.data).exists() else args.data
     out = Path(args.out)
     tables = [t for t in load_tables(out)
               if (t["spec"], t["data"], t.get("budgets", "matched")) !=
               (args.spec, data, args.budgets)]
-    _, _, program = load(ROOT / args.spec)
     tables.append({"spec": args.spec, "data": data, "budgets": args.budgets, "seeds": args.seeds,
                    "threads": args.threads, "retrain_epoch_cap": program.train["epochs"],
                    "commit": commit(), "runs": runs})

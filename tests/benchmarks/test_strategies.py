@@ -68,6 +68,22 @@ def test_every_budget_block_is_a_valid_search_block_of_the_space(bench):
     assert set(bench.C4) == {"random", "evolution", "rl"} <= set(bench.BUDGETS)
 
 
+@pytest.mark.parametrize("spec, own", [("ameir_ctr", True), ("ameir", True), ("autopi", False)])
+def test_the_progressive_one_shot_row_is_a_one_shot_search_on_every_space(bench, spec, own):
+    """A spec whose own block is AMEIR's keeps it for that row; AutoPI's (DARTS) gets a
+    progressive one-shot block, not its own DARTS under the one-shot row's name; every block
+    compiles with the space."""
+    from nasc.compiler.frontend import compile_text, load
+
+    path = BENCHMARKS.parent / "specs" / f"{spec}.nas"
+    budgets = bench.budgets_for(load(path)[2])
+    assert (budgets[bench.ONESHOT] is None) == own
+    for name, block in budgets.items():
+        _, program = compile_text(bench.with_search(path.read_text(), block), f"{name}.nas")
+        if name == bench.ONESHOT:
+            assert program.strategy.name == "oneshot_random"
+
+
 def test_retrains_still_improving_at_the_last_epoch_are_counted(bench):
     runs = [{**run("random", s, 0.7, 0.6, 1.0), "retrain_best_epoch": best}
             for s, best in ((1, 30), (2, 12), (3, 30))]

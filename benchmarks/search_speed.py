@@ -3,6 +3,7 @@
     python benchmarks/search_speed.py [--threads 1] [--repeats 3] [--children 200]
     python benchmarks/search_speed.py --render   # rewrite the table from the JSON
     python benchmarks/search_speed.py --memory-setting   # only the `memory` settings vs `keep`
+    python benchmarks/search_speed.py --compile   # only torch.compile of the supernet vs eager
     python benchmarks/search_speed.py --record-autopi RUN [--load "..."]
                                      # record a finished `nasc search specs/autopi.nas
                                      # --data ../shared/data/frappe_x1` run's wall time
@@ -503,6 +504,55 @@ def record_autopi(out: Path, run: Path, load: str) -> None:
     out.with_suffix(".md").write_text(render(result))
 
 
+def compile_measure(data: str, args) -> dict:
+    """`torch.compile` of the AutoPI supernet in a DARTS step, against eager, each in a fresh
+    process: the first compiled step's wall and CPU seconds (compilation runs in worker
+    processes, so CPU time misses part of it) and the CPU seconds of the next steps; with
+    AutoPI's noisy skip (a graph break at each Skip's seeded draw) and without noise."""
+    out = {}
+    for noise in (True, False):
+        for compiled in (False, True):
+            env = {**os.environ, "PYTHONPATH": str(ROOT)}
+            cmd = [sys.executable, __file__, "--compile-step", "--data", data,
+                   "--threads", str(args.threads)] + (["--compiled"] if compiled else []) + \
+                ([] if noise else ["--no-noise"])
+            run = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
+            out[f"{'noisy' if noise else 'no_noise'}_{'compiled' if compiled else 'eager'}"] = \
+                json.loads(run.stdout.strip().splitlines()[-1])
+    return out
+
+
+def compile_step(data: str, compiled: bool, noise: bool) -> dict:
+    """In this (fresh) process: seconds of DARTS steps, the supernet compiled or not."""
+    with tempfile.TemporaryDirectory() as tmp:
+        darts, w_batch, a_batch = darts_setup(data, Path(tmp))
+        if not noise:
+            darts.net.set_skip_noise(0.0)
+        if compiled:
+            darts.net.compile()
+        wall, cpu = time.perf_counter(), time.process_time()
+        darts_step(darts, w_batch, a_batch)
+        first = {"first_step_wall_seconds": time.perf_counter() - wall,
+                 "first_step_cpu_seconds": time.process_time() - cpu}
+        steps = [timed(lambda: darts_step(darts, w_batch, a_batch)) for _ in range(4)]
+    return {**first, "step_seconds": min(steps), "step_seconds_all": steps}
+
+
+def compile_rows(r: dict) -> list[str]:
+    c = r.get("compile")
+    if not c:
+        return []
+    rows = []
+    for noise, what in (("noisy", "noisy skip on"), ("no_noise", "no skip noise")):
+        eager, comp = c[f"{noise}_eager"], c[f"{noise}_compiled"]
+        ratio = eager["step_seconds"] / comp["step_seconds"]
+        rows.append(f"| `torch.compile` of the supernet, {what}: step eager / compiled, s; first "
+                    f"compiled step wall s | {eager['step_seconds']:.2f} / "
+                    f"{comp['step_seconds']:.2f} ({ratio:.2f}x); "
+                    f"{comp['first_step_wall_seconds']:.0f} |")
+    return rows
+
+
 def provenance(args) -> dict:
     """When, where and at which commit a part of the JSON measured separately was measured."""
     return {"date": time.strftime("%Y-%m-%d"), "threads": args.threads,
@@ -548,6 +598,7 @@ def render(r: dict) -> str:
         f"{rank['per_child_sklearn_seconds']:.2f} "
         f"({1e3 * rank['per_child_sklearn_seconds_per_child']:.1f} ms a child) |",
         *memory_rows(r),
+        *compile_rows(r),
         autopi_row(r),
         "", "Forward + backward of one operator at batch 4096, k = 10 (ms):", "",
         "| operator | m = 10 | m = 39 |", "|---|---|---|"]
@@ -577,6 +628,12 @@ def main() -> None:
     parser.add_argument("--ranking", action="store_true",
                         help="measure only the one-shot ranking against the per-child path and "
                              "put it in the JSON (the rest of it is kept)")
+    parser.add_argument("--compile", action="store_true",
+                        help="measure only torch.compile of the supernet against eager and put "
+                             "it in the JSON (the rest of it is kept)")
+    parser.add_argument("--compile-step", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--compiled", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--no-noise", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--peak", choices=("supernet", "recompute", "lowest", "child"),
                         help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
@@ -599,6 +656,17 @@ def main() -> None:
         out.write_text(json.dumps(result, indent=2) + "\n")
         out.with_suffix(".md").write_text(render(result))
         print("\n".join(memory_rows(result)))
+        return
+    if args.compile_step:
+        print(json.dumps(compile_step(args.data, args.compiled, not args.no_noise)))
+        return
+    if args.compile:
+        data = str(FRAPPE) if FRAPPE.exists() else "synthetic"
+        result = {**json.loads(out.read_text()), "compile": compile_measure(data, args),
+                  "compile_measured": provenance(args)}
+        out.write_text(json.dumps(result, indent=2) + "\n")
+        out.with_suffix(".md").write_text(render(result))
+        print("\n".join(compile_rows(result)))
         return
     if args.ranking:
         with tempfile.TemporaryDirectory() as tmp:

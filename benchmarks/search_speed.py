@@ -37,6 +37,7 @@ import dataclasses
 import gc
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -507,16 +508,22 @@ def record_autopi(out: Path, run: Path, load: str) -> None:
 def compile_measure(data: str, args) -> dict:
     """`torch.compile` of the AutoPI supernet in a DARTS step, against eager, each in a fresh
     process: the first compiled step's wall and CPU seconds (compilation runs in worker
-    processes, so CPU time misses part of it) and the CPU seconds of the next steps; with
-    AutoPI's noisy skip (a graph break at each Skip's seeded draw) and without noise."""
+    processes, so CPU time misses part of it; each with an empty compile cache) and the CPU
+    seconds of the next steps; with AutoPI's noisy skip (a graph break at each Skip's seeded
+    draw) and without noise."""
     out = {}
     for noise in (True, False):
         for compiled in (False, True):
-            env = {**os.environ, "PYTHONPATH": str(ROOT)}
+            # a cold compile cache: a warm one (an earlier run's kernels) hides most of the cost
+            cache = tempfile.mkdtemp(prefix="nasc-inductor-")
+            env = {**os.environ, "PYTHONPATH": str(ROOT), "TORCHINDUCTOR_CACHE_DIR": cache}
             cmd = [sys.executable, __file__, "--compile-step", "--data", data,
                    "--threads", str(args.threads)] + (["--compiled"] if compiled else []) + \
                 ([] if noise else ["--no-noise"])
-            run = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
+            try:
+                run = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
+            finally:
+                shutil.rmtree(cache, ignore_errors=True)
             out[f"{'noisy' if noise else 'no_noise'}_{'compiled' if compiled else 'eager'}"] = \
                 json.loads(run.stdout.strip().splitlines()[-1])
     return out

@@ -45,11 +45,17 @@ class SearchTrainResolver(ValueResolver):
             self.error(written["monitor"].span,
                        f"`monitor {train.get('monitor')}` is not reported by a `head {head.task}` "
                        f"model", "use one of " + ", ".join(monitors))
-        for key in ("objective", "eval_negatives"):
+        for key in ("objective", "eval_negatives", "mask_prob"):
             if key in written and head.task != "next_item":
                 self.error(written[key].span, f"`{key}` is a setting of `head next_item` models; "
                                               f"this one has `head {head.task}`",
                            f"remove `{key}`")
+        objective = train.get("objective")
+        if "mask_prob" in written and head.task == "next_item" and objective != "cloze":
+            self.error(written["mask_prob"].span, "`mask_prob` only applies to `objective "
+                                                  f"cloze`, but this train block trains "
+                                                  f"`objective {objective}`",
+                       "remove `mask_prob`, or write `objective cloze`")
         schedule = train.get("schedule")
         for key, belongs in (("lr_decay", "plateau"), ("warmup", "cosine")):
             if key in written and schedule != belongs:
@@ -59,16 +65,18 @@ class SearchTrainResolver(ValueResolver):
 
     def objective_fits(self, train: dict, head: HeadDef, bindings: list) -> None:
         """`objective seq2seq` needs a fixed next-item model whose head reads `last` of a causal
-        sequence (nasc.compiler.seq2seq_fit); the error sits at the setting."""
-        if train.get("objective") != "seq2seq" or head.task != "next_item":
+        sequence, `objective cloze` one whose head reads `last` of any sequence
+        (nasc.compiler.seq2seq_fit); the error sits at the setting."""
+        objective = train.get("objective")
+        if objective not in ("seq2seq", "cloze") or head.task != "next_item":
             return  # a CTR head's `objective` is reported by train_fits
         setting = next(item for item in self.spec.train.body.items
                        if isinstance(item, ir.Setting) and item.key == "objective")
-        problem = seq2seq_problem(head, {b.name: b for b in bindings})
+        problem = seq2seq_problem(head, {b.name: b for b in bindings}, objective)
         if problem is None and self.spec.search is not None:
-            problem = ("`objective seq2seq` trains fixed models; a search's supernet trains with "
-                       "`objective last_state`",
-                       "train the searched arch.nas with seq2seq, or remove the setting here")
+            problem = (f"`objective {objective}` trains fixed models; a search's supernet trains "
+                       "with `objective last_state`",
+                       f"train the searched arch.nas with {objective}, or remove the setting here")
         if problem is not None:
             self.error(setting.span, *problem)
 

@@ -1,4 +1,5 @@
-"""Whether a model can train sequence-to-sequence (``train { objective seq2seq }``).
+"""Whether a model can train sequence-to-sequence (``train { objective seq2seq }``) or with
+BERT4Rec's cloze objective (``objective cloze``: only the first condition below).
 
 Seq2seq training scores the item at t+1 with the model's output at position t of the sequence
 that its head pools with ``last`` (nasc.runtime.seq2seq). That needs (1) a `head next_item`
@@ -29,14 +30,20 @@ def sees_later_positions(op: OpUse) -> bool:
     return op.name not in POSITIONWISE  # LOOKAHEAD, and anything not classified
 
 
-def seq2seq_problem(head: HeadDef, bindings: dict) -> tuple[str, str] | None:
-    """(message, hint) saying why the model cannot train seq2seq, or None when it can."""
+def seq2seq_problem(head: HeadDef, bindings: dict,
+                    objective: str = "seq2seq") -> tuple[str, str] | None:
+    """(message, hint) saying why the model cannot train with ``objective`` (seq2seq, or cloze:
+    BERT4Rec's masked items, predicted at their own positions, so the sequence may look both
+    ways), or None when it can."""
     pooled = _defining_expr(head.inputs[0], bindings) if head.inputs else None
     if not (isinstance(pooled, Apply) and pooled.op.fixed and pooled.op.options[0].name == "last"):
-        return ("`objective seq2seq` scores the next item at every position of the sequence the "
+        what = "the next item" if objective == "seq2seq" else "the masked items"
+        return (f"`objective {objective}` scores {what} at every position of the sequence the "
                 "head pools, but this head's input is not `last(S)` of a sequence S",
                 "end the model with `user = last(h)` and `head next_item(user)`, or train with "
                 "`objective last_state`")
+    if objective == "cloze":
+        return None
     found = _lookahead(pooled.args[0], bindings, "the pooled sequence")
     if found is not None:
         op, where = found

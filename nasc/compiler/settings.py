@@ -121,7 +121,7 @@ NEXT_ITEM_CUTOFFS = (1, 5, 10, 20)
 NEXT_ITEM_MONITORS = ("ndcg5", "hr5", "hr1", "ndcg10", "hr10", "ndcg20", "hr20")
 
 # How a next-item model trains (nasc.runtime.retrieval / nasc.runtime.seq2seq).
-NEXT_ITEM_OBJECTIVES = ("last_state", "seq2seq")
+NEXT_ITEM_OBJECTIVES = ("last_state", "seq2seq", "cloze")
 
 TRAIN: dict[str, SettingSig] = table(
     SettingSig("optimizer", "optimizer", default=("adam", {"lr": 1e-3}),
@@ -153,7 +153,13 @@ TRAIN: dict[str, SettingSig] = table(
                    "item at each of a user's last `--train-positions` positions, one row each "
                    "(AMEIR); `seq2seq`: the causal sequence before `last` scores the next item at "
                    "every position, one sampled negative each (SASRec; needs "
-                   "`head next_item(last(S))` with S causal)"),
+                   "`head next_item(last(S))` with S causal); `cloze`: a share `mask_prob` of "
+                   "each training sequence is replaced by a mask item and predicted over the "
+                   "whole catalogue, and evaluation appends the mask to the history (BERT4Rec; "
+                   "needs `head next_item(last(S))`, S may look both ways)"),
+    SettingSig("mask_prob", "float", default=0.2, min=0.01, max=1.0,
+               doc="`objective cloze` only: the chance that each training item is masked "
+                   "(BERT4Rec's rho; at least one item of every sequence is)"),
     SettingSig("eval_negatives", "int", default=100, min=1, max=10 ** 6, choices=("full",),
                value_doc="int 1..10^6 \\| `full`",
                doc="`head next_item` only: rank each held-out item against N sampled unseen "

@@ -20,7 +20,8 @@ item of the catalogue the user never interacted with. Ties count against the pos
 Metrics: HR@k for k in 1, 5, 10, 20 and NDCG@k for k in 5, 10, 20 (metrics.NEXT_ITEM_METRICS);
 the monitor is validation NDCG@5 unless the train block names another (``monitor ndcg10``).
 
-``objective seq2seq`` trains differently (``nasc.runtime.seq2seq``) and evaluates the same way.
+``objective seq2seq`` trains differently (``nasc.runtime.seq2seq``) and evaluates the same way;
+``objective cloze`` (``nasc.runtime.cloze``) also appends a mask item to each evaluated history.
 """
 from __future__ import annotations
 
@@ -87,6 +88,10 @@ def train_protocol(config) -> str:
         from nasc.runtime.seq2seq import seq2seq_protocol
 
         return seq2seq_protocol(config.seed)
+    if config.objective == "cloze":
+        from nasc.runtime.cloze import cloze_protocol
+
+        return cloze_protocol(config)
     positions = "every training position" if config.train_positions == "all" else \
         f"the last {config.train_positions} training positions"
     return (f"sampled BCE (AMEIR eq. 7): positives = the next items at {positions} of each user, "
@@ -206,9 +211,14 @@ class NextItemObjective:
 
 
 def next_item_objective(dataset, config, device: torch.device):
-    """The objective the train block's `objective` names (seq2seq: nasc.runtime.seq2seq)."""
+    """The objective the train block's `objective` names (seq2seq: nasc.runtime.seq2seq; cloze:
+    nasc.runtime.cloze)."""
     if config.objective == "seq2seq":
         from nasc.runtime.seq2seq import Seq2SeqObjective
 
         return Seq2SeqObjective(dataset, config, device)
+    if config.objective == "cloze":
+        from nasc.runtime.cloze import ClozeObjective
+
+        return ClozeObjective(dataset, config, device)
     return NextItemObjective(dataset, config, device)

@@ -54,7 +54,8 @@ class TrainConfig:
     embedding_l2: float = _setting("embedding_l2")
     net_l2: float = _setting("net_l2")
     clip_grad: float = _setting("clip_grad")
-    objective: str = _setting("objective")              # next-item: last_state or seq2seq
+    objective: str = _setting("objective")              # next-item: last_state, seq2seq, cloze
+    mask_prob: float = _setting("mask_prob")            # next-item, objective cloze
     eval_negatives: int | str = _setting("eval_negatives")  # next-item: a count, or "full"
     seed: int = _setting("seed")
     threads: int | None = _setting("threads")  # applied by the command (nasc.runtime.threads)

@@ -66,3 +66,39 @@ def test_every_operator_that_makes_a_sequence_is_classified():
     classified = POSITIONWISE | WINDOWED | LOOKAHEAD | {"transformer"}
     assert makes_sequences <= classified, makes_sequences - classified
     assert not POSITIONWISE & WINDOWED and not POSITIONWISE & LOOKAHEAD
+
+
+# `objective cloze` (BERT4Rec) predicts masked items at their own positions: the sequence may
+# look both ways, but the head must still read `last(S)`.
+CLOZE = SASREC_LIKE.replace("objective seq2seq", "objective cloze").replace(
+    "transformer(seq, heads=1), heads=1)", "transformer(seq, heads=1, causal=false), heads=1)")
+
+
+def test_cloze_accepts_a_bidirectional_sequence_and_its_mask_prob(tmp_path):
+    spec = tmp_path / "ok.nas"
+    spec.write_text(CLOZE.replace("  objective cloze\n", "  objective cloze\n  mask_prob 0.6\n"))
+    train = load(str(spec))[2].train
+    assert (train["objective"], train["mask_prob"]) == ("cloze", 0.6)
+
+
+@pytest.mark.parametrize("text, words", [
+    (CLOZE.replace("last(h)", "mean_pool(h)"),
+     "`objective cloze` scores the masked items at every position of the sequence the head pools"),
+    (CLOZE + "\nsearch random {\n  children 2\n}\n",
+     "`objective cloze` trains fixed models"),
+])
+def test_cloze_is_refused_at_the_setting_without_last_or_in_a_search(tmp_path, text, words):
+    if "search random" in text:  # a search needs a choice
+        text = text.replace("heads=1, causal=false)", "heads={1, 2}, causal=false)")
+    errors = _errors(tmp_path, text)
+    assert f"spec.nas:{OBJECTIVE_LINE}:3: error:" in errors and words in errors
+
+
+def test_mask_prob_belongs_to_the_cloze_objective(tmp_path):
+    text = SASREC_LIKE.replace("  objective seq2seq\n", "  objective seq2seq\n  mask_prob 0.5\n")
+    errors = _errors(tmp_path, text)
+    assert f"spec.nas:{OBJECTIVE_LINE + 1}:3: error: `mask_prob` only applies to `objective " \
+           "cloze`" in errors and "write `objective cloze`" in errors
+    errors = _errors(tmp_path, CLOZE.replace("  objective cloze\n", "  objective cloze\n"
+                                                                     "  mask_prob 0\n"))
+    assert "mask_prob" in errors

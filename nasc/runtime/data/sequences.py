@@ -123,6 +123,19 @@ def shifted_sequences(train_items: Sequence[np.ndarray], max_len: int):
     return users, inputs, next_items, mask
 
 
+def training_sequences(train_items: Sequence[np.ndarray], max_len: int):
+    """BERT4Rec's training rows: per user with a training item, the items x_1..x_n (the last
+    ``max_len``, left-padded) -> users (R,) kept, items (R, T) and mask (R, T), True at items."""
+    lengths = np.array([len(s) for s in train_items], dtype=np.int64)
+    users = np.flatnonzero(lengths >= 1)
+    flat = np.concatenate([np.asarray(train_items[u], dtype=np.int64) for u in users]) \
+        if len(users) else np.zeros(0, dtype=np.int64)
+    kept = lengths[users]
+    starts = np.cumsum(kept) - kept
+    items, mask = _histories(flat, starts, starts + kept, max_len)
+    return users, items, mask
+
+
 def _require_room(splits, max_len: int, copies: int = 1) -> None:
     """Refuse histories that cannot fit before building them (sizing.TooLarge, located at the
     spec's sequence input by the caller): each of the R x max_len cells keeps an int64 id and a

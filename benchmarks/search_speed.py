@@ -4,6 +4,7 @@
     python benchmarks/search_speed.py --render   # rewrite the table from the JSON
     python benchmarks/search_speed.py --memory-setting   # only the `memory` settings vs `keep`
     python benchmarks/search_speed.py --compile   # only torch.compile of the supernet vs eager
+    python benchmarks/search_speed.py --scaling   # only fields/batch scaling, one-shot vs child
     python benchmarks/search_speed.py --record-autopi RUN [--load "..."]
                                      # record a finished `nasc search specs/autopi.nas
                                      # --data ../shared/data/frappe_x1` run's wall time
@@ -57,10 +58,14 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import reference_autopi as ref_autopi  # noqa: E402
-from nasc.compiler.frontend import load  # noqa: E402
+from nasc.compiler.fix import fix_spec  # noqa: E402
+from nasc.compiler.frontend import compile_text, load  # noqa: E402
+from nasc.compiler.printer import print_spec  # noqa: E402
 from nasc.runtime import ops  # noqa: E402
 from nasc.runtime.rundir import RunDir  # noqa: E402
 from nasc.runtime.commands.dataset import open_dataset  # noqa: E402
+from nasc.runtime.data.synthetic import make_synthetic  # noqa: E402
+from nasc.runtime.model import build_fixed  # noqa: E402
 from nasc.runtime.strategies import oneshot  # noqa: E402
 from nasc.runtime.strategies.common import SearchContext, generator, jsonable  # noqa: E402
 from nasc.runtime.strategies.darts import Darts, temperature, use_memory_setting  # noqa: E402
@@ -83,25 +88,26 @@ def cpu_seconds(fn, repeats: int) -> list[float]:
 
 
 # ----------------------------------------------------------------------------------- the setup
-def context(spec: str, data: str, work: Path) -> SearchContext:
-    """What `nasc search` hands a strategy (without the CLI), in the scratch folder ``work``."""
+def context(spec: str, data: str, work: Path, dataset=None) -> SearchContext:
+    """What `nasc search` hands a strategy (without the CLI), in the scratch folder ``work``
+    (``dataset``: already loaded rows instead of ``data``'s)."""
     text, parsed, program = load(ROOT / spec)
     settings = dict(program.strategy.settings)
     settings["stages"] = program.strategy.stages
-    dataset = open_dataset(program, data)
+    dataset = dataset if dataset is not None else open_dataset(program, data)
     return SearchContext(program, parsed, text, spec, dataset, data, RunDir(work / "run"),
                          torch.device("cpu"), 2021, settings, show_progress=False)
 
 
-def darts_setup(data: str, work: Path):
+def darts_setup(data: str, work: Path, batch: int = BATCH, dataset=None):
     """nasc's Darts on specs/autopi.nas as at epoch 2 (tau < 1, noisy skip on), one weight batch
-    and one architecture batch."""
-    darts = Darts(context("specs/autopi.nas", data, work))
+    and one architecture batch of ``batch`` rows."""
+    darts = Darts(context("specs/autopi.nas", data, work, dataset))
     darts.net.train()
     darts.net.set_temperature(temperature(darts.epochs, 2, darts.ctx.settings["temperature"]))
     darts.net.set_skip_noise(darts.ctx.settings["noisy_skip"], generator(2021, 2, 2))
-    w_batch = next(iter(darts.train_w.batches(BATCH, True, generator(2021, 3, 2))))
-    a_batch = next(iter(darts.train_a.batches(BATCH, True, generator(2021, 4, 2))))
+    w_batch = next(iter(darts.train_w.batches(batch, True, generator(2021, 3, 2))))
+    a_batch = next(iter(darts.train_a.batches(batch, True, generator(2021, 4, 2))))
     return darts, w_batch, a_batch
 
 
@@ -560,6 +566,98 @@ def compile_rows(r: dict) -> list[str]:
     return rows
 
 
+def scaling(args) -> dict:
+    """nasc's DARTS step and the plain reference's, alternating (min CPU seconds of
+    ``args.repeats``), on synthetic rows with 10, 24 and 39 fields at batch 4096, and at batch
+    1024, 4096 and 16384 with 10 fields (Frappe has 10; Criteo 39)."""
+    shapes = [(m, BATCH) for m in (10, 24, 39)] + [(10, b) for b in (1024, 16384)]
+    rows = []
+    for fields, batch in shapes:
+        dataset = make_synthetic(seed=2021, n=max(20000, 5 * batch), num_fields=fields)
+        with tempfile.TemporaryDirectory() as tmp:
+            darts, w_batch, a_batch = darts_setup("synthetic", Path(tmp), batch, dataset)
+            reference = Reference(darts)
+            ours = lambda: darts_step(darts, w_batch, a_batch)  # noqa: E731
+            theirs = lambda: reference.step(w_batch, a_batch)  # noqa: E731
+            ours(), theirs()  # warm-up
+            times = {"nasc": [], "reference": []}
+            for _ in range(args.repeats):
+                times["nasc"].append(timed(ours))
+                times["reference"].append(timed(theirs))
+        row = {"fields": fields, "batch": batch, "step_seconds": min(times["nasc"]),
+               "reference_step_seconds": min(times["reference"])}
+        row["speedup_vs_reference"] = row["reference_step_seconds"] / row["step_seconds"]
+        rows.append(row)
+        print(row, flush=True)
+    return {"scaling": rows}
+
+
+def oneshot_vs_child(args) -> dict:
+    """AMEIR's one-shot training step (a path drawn, the shared weights trained) against a step
+    of the fixed child of the same path built as `nasc train` builds it, on specs/ameir_ctr.nas'
+    MLP stage over the synthetic default at its search batch (min CPU seconds, alternating)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        search = oneshot.OneShot(context("specs/ameir_ctr.nas", "synthetic", Path(tmp)))
+        si = next(i for i, st in enumerate(search.stages) if st.construct != "interactions")
+        stage, net = search.stages[si], search.net
+        swaps = search.hold(si)
+        try:
+            batch = next(iter(search.train.batches(search.batch, True, generator(2021, 1))))
+            gen = generator(2021, 2)
+            shared = torch.optim.Adam([p for p in net.parameters() if p.requires_grad])
+            net.train()
+
+            def oneshot_step():
+                net.sample(gen, stage.labels)
+                shared.zero_grad(set_to_none=True)
+                search.batch_loss(net, batch).backward()
+                shared.step()
+
+            oneshot_step()
+            assignment = {label: m.value for label, m in net.choice_modules().items()}
+        finally:
+            swaps.restore()
+        ctx = search.ctx
+        fixed = fix_spec(ctx.spec, ctx.program, assignment, drop_search=True)
+        _, program = compile_text(print_spec(fixed), "child.nas")
+        child = build_fixed(program, ctx.dataset.schema).train()
+        own = torch.optim.Adam(child.parameters())
+        loss = nn.BCEWithLogitsLoss()
+
+        def child_step():
+            own.zero_grad(set_to_none=True)
+            loss(child(batch), batch["label"]).backward()
+            own.step()
+
+        swaps = search.hold(si)
+        try:
+            child_step()
+            times = {"oneshot": [], "child": []}
+            for _ in range(5 * args.repeats):
+                times["oneshot"].append(timed(oneshot_step))
+                times["child"].append(timed(child_step))
+        finally:
+            swaps.restore()
+    return {"oneshot_step": {"batch": search.batch, "oneshot_step_seconds": min(times["oneshot"]),
+                             "child_step_seconds": min(times["child"]),
+                             "ratio": min(times["oneshot"]) / min(times["child"])}}
+
+
+def scaling_rows(r: dict) -> list[str]:
+    rows = []
+    for row in r.get("scaling", []):
+        rows.append(f"| DARTS step at {row['fields']} fields, batch {row['batch']}: nasc / "
+                    f"reference, s | {row['step_seconds']:.2f} / "
+                    f"{row['reference_step_seconds']:.2f} ({row['speedup_vs_reference']:.2f}x) |")
+    o = r.get("oneshot_step")
+    if o:
+        rows.append(f"| AMEIR one-shot step (path drawn, shared weights) / the fixed child's "
+                    f"step, batch {o['batch']} (ameir_ctr, synthetic), ms | "
+                    f"{1e3 * o['oneshot_step_seconds']:.1f} / {1e3 * o['child_step_seconds']:.1f} "
+                    f"({o['ratio']:.2f}x) |")
+    return rows
+
+
 def provenance(args) -> dict:
     """When, where and at which commit a part of the JSON measured separately was measured."""
     return {"date": time.strftime("%Y-%m-%d"), "threads": args.threads,
@@ -606,6 +704,7 @@ def render(r: dict) -> str:
         f"({1e3 * rank['per_child_sklearn_seconds_per_child']:.1f} ms a child) |",
         *memory_rows(r),
         *compile_rows(r),
+        *scaling_rows(r),
         autopi_row(r),
         "", "Forward + backward of one operator at batch 4096, k = 10 (ms):", "",
         "| operator | m = 10 | m = 39 |", "|---|---|---|"]
@@ -638,6 +737,10 @@ def main() -> None:
     parser.add_argument("--compile", action="store_true",
                         help="measure only torch.compile of the supernet against eager and put "
                              "it in the JSON (the rest of it is kept)")
+    parser.add_argument("--scaling", action="store_true",
+                        help="measure only the step's scaling with fields and batch (against "
+                             "the reference) and a one-shot step against its fixed child, and "
+                             "put them in the JSON (the rest of it is kept)")
     parser.add_argument("--compile-step", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--compiled", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--no-noise", action="store_true", help=argparse.SUPPRESS)
@@ -674,6 +777,13 @@ def main() -> None:
         out.write_text(json.dumps(result, indent=2) + "\n")
         out.with_suffix(".md").write_text(render(result))
         print("\n".join(compile_rows(result)))
+        return
+    if args.scaling:
+        result = {**json.loads(out.read_text()), **scaling(args), **oneshot_vs_child(args),
+                  "scaling_measured": provenance(args)}
+        out.write_text(json.dumps(result, indent=2) + "\n")
+        out.with_suffix(".md").write_text(render(result))
+        print("\n".join(scaling_rows(result)))
         return
     if args.ranking:
         with tempfile.TemporaryDirectory() as tmp:

@@ -759,48 +759,46 @@ def main() -> None:
     if args.record_autopi:
         record_autopi(out, Path(args.record_autopi), args.load)
         return
+    data = str(FRAPPE) if FRAPPE.exists() else "synthetic"
     if args.memory_setting:
-        data = str(FRAPPE) if FRAPPE.exists() else "synthetic"
-        result = {**json.loads(out.read_text()), **memory_setting(data, args),
-                  "memory_setting_measured": provenance(args)}
-        out.write_text(json.dumps(result, indent=2) + "\n")
-        out.with_suffix(".md").write_text(render(result))
-        print("\n".join(memory_rows(result)))
+        print("\n".join(memory_rows(add_part(out, memory_setting(data, args), "memory_setting",
+                                              args))))
         return
     if args.compile_step:
         print(json.dumps(compile_step(args.data, args.compiled, not args.no_noise)))
         return
     if args.compile:
-        data = str(FRAPPE) if FRAPPE.exists() else "synthetic"
-        result = {**json.loads(out.read_text()), "compile": compile_measure(data, args),
-                  "compile_measured": provenance(args)}
-        out.write_text(json.dumps(result, indent=2) + "\n")
-        out.with_suffix(".md").write_text(render(result))
-        print("\n".join(compile_rows(result)))
+        part = {"compile": compile_measure(data, args)}
+        print("\n".join(compile_rows(add_part(out, part, "compile", args))))
         return
     if args.scaling:
-        result = {**json.loads(out.read_text()), **scaling(args), **oneshot_vs_child(args),
-                  "scaling_measured": provenance(args)}
-        out.write_text(json.dumps(result, indent=2) + "\n")
-        out.with_suffix(".md").write_text(render(result))
-        print("\n".join(scaling_rows(result)))
+        part = {**scaling(args), **oneshot_vs_child(args)}
+        print("\n".join(scaling_rows(add_part(out, part, "scaling", args))))
         return
     if args.ranking:
         with tempfile.TemporaryDirectory() as tmp:
             rank = {**ranking_seconds(args.children, Path(tmp)), "measured": provenance(args)}
-        result = {**json.loads(out.read_text()), "ranking": rank,
-                  f"rank_{args.children}_children_seconds": rank["seconds"],
-                  f"rank_{args.children}_children_seconds_per_child_sklearn":
-                      rank["per_child_sklearn_seconds"]}
-        out.write_text(json.dumps(result, indent=2) + "\n")
-        out.with_suffix(".md").write_text(render(result))
+        write_result(out, {**json.loads(out.read_text()), "ranking": rank,
+                           f"rank_{args.children}_children_seconds": rank["seconds"],
+                           f"rank_{args.children}_children_seconds_per_child_sklearn":
+                               rank["per_child_sklearn_seconds"]})
         print(json.dumps({k: v for k, v in rank.items() if "all" not in k}))
         return
     result = measure(args)
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    out.with_suffix(".md").write_text(render(result))
+    write_result(out, result)
     print(render(result))
 
+
+def write_result(out: Path, result: dict) -> None:
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    out.with_suffix(".md").write_text(render(result))
+
+
+def add_part(out: Path, part: dict, name: str, args) -> dict:
+    """A part measured on its own, put into the JSON beside the rest (which is kept)."""
+    result = {**json.loads(out.read_text()), **part, f"{name}_measured": provenance(args)}
+    write_result(out, result)
+    return result
 
 if __name__ == "__main__":
     main()

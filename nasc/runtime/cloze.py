@@ -5,8 +5,8 @@ Each user with a training item (one before the validation target) is one row: th
 x_1..x_n (the last ``max_len``, left-padded). Every epoch each item is replaced by the mask item
 with probability ``mask_prob`` (BERT4Rec's rho), from a generator seeded with ``seed + 1``; a row
 that drew no mask gets one on its last item, so every row trains. The model's output at every
-position (its sequence before ``last``, through the head: ``nasc.runtime.per_position``) scores
-the whole catalogue, and the loss is the softmax cross-entropy of the original item at each masked
+position (its sequence before ``last``, through the head: nasc.runtime.per_position) scores the
+whole catalogue, and the loss is the softmax cross-entropy of the original item at each masked
 position, averaged over them; unmasked and padded positions count nowhere.
 
 The mask item is the item table's last row, the out-of-vocabulary id: a leave-one-out log's
@@ -27,7 +27,7 @@ from torch.nn import functional as F
 
 from nasc.runtime.data.sequences import training_sequences
 from nasc.runtime.data.table import TensorTable
-from nasc.runtime.per_position import per_position_model
+from nasc.runtime.per_position import PerPositionTwins
 from nasc.runtime.retrieval import NextItemObjective, item_table
 
 
@@ -77,7 +77,7 @@ class ClozeObjective(NextItemObjective):
             columns["sequence"], columns["seq_mask"] = append_mask(
                 columns["sequence"], columns["seq_mask"], self.mask_id)
             self.splits[split] = TensorTable(columns)
-        self._per_position: dict[int, nn.Module] = {}
+        self.per_position = PerPositionTwins()
 
     def steps_per_epoch(self) -> int:
         return math.ceil(len(self.rows) / self.config.batch)
@@ -92,13 +92,6 @@ class ClozeObjective(NextItemObjective):
         table = TensorTable({**self.rows.columns, "sequence": inputs[:, :, None],
                              "labels": torch.where(masked, items, torch.zeros_like(items))})
         return table.batches(self.config.batch, shuffle=True, generator=shuffle)
-
-    def per_position(self, model: nn.Module) -> nn.Module:
-        """The model's per-position twin, built once per model (it shares the weights)."""
-        key = id(model)
-        if key not in self._per_position:
-            self._per_position[key] = per_position_model(model)
-        return self._per_position[key]
 
     def loss(self, model: nn.Module, batch: dict) -> tuple[Tensor, int]:
         """(mean cross-entropy over the batch's masked positions, their number)."""

@@ -40,3 +40,17 @@ def per_position_model(model: nn.Module) -> torch.fx.GraphModule:
     graph.erase_node(pool)
     graph.lint()
     return torch.fx.GraphModule(model, graph, class_name=type(model).__name__ + "PerPosition")
+
+
+class PerPositionTwins:
+    """Each model's per-position twin, built once (it shares the model's weights): what the
+    objectives that train every position (seq2seq, cloze) call."""
+
+    def __init__(self):
+        self._twins: dict[int, torch.fx.GraphModule] = {}
+
+    def __call__(self, model: nn.Module) -> torch.fx.GraphModule:
+        key = id(model)
+        if key not in self._twins:
+            self._twins[key] = per_position_model(model)
+        return self._twins[key]

@@ -22,7 +22,7 @@ from torch.nn import functional as F
 
 from nasc.runtime.data.sequences import sample_negatives, shifted_sequences
 from nasc.runtime.data.table import TensorTable
-from nasc.runtime.per_position import per_position_model
+from nasc.runtime.per_position import PerPositionTwins
 from nasc.runtime.retrieval import NextItemObjective, item_table
 
 
@@ -58,7 +58,7 @@ class Seq2SeqObjective(NextItemObjective):
             "next_items": torch.from_numpy(next_items),
             "user": torch.from_numpy(users),
         }).to(device)
-        self._per_position: dict[int, nn.Module] = {}
+        self.per_position = PerPositionTwins()
 
     def steps_per_epoch(self) -> int:
         return math.ceil(len(self.rows) / self.config.batch)
@@ -70,13 +70,6 @@ class Seq2SeqObjective(NextItemObjective):
                                      users=self.rows.columns["user"].cpu())
         table = TensorTable({**self.rows.columns, "negatives": negatives.to(self.device)})
         return table.batches(self.config.batch, shuffle=True, generator=shuffle)
-
-    def per_position(self, model: nn.Module) -> nn.Module:
-        """The model's per-position twin, built once per model (it shares the weights)."""
-        key = id(model)
-        if key not in self._per_position:
-            self._per_position[key] = per_position_model(model)
-        return self._per_position[key]
 
     def loss(self, model: nn.Module, batch: dict) -> tuple[Tensor, int]:
         """(mean loss over the batch's real positions, their number)."""

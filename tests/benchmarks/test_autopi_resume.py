@@ -10,28 +10,12 @@ from nasc.runtime.commands import search as search_command
 from nasc.runtime.strategies.darts import Darts
 
 from kit.benchscripts import load_script
-from kit.searchkit import write_spec
+from kit.searchkit import TINY_CELL, write_spec
 
 autopi = load_script("autopi")
 
-SPEC = """model m {
-  input fields: categorical
-  emb = embed(fields, dim=4)
-  opset ops = { skip, fm, slp }
-  cell c(emb) {
-    nodes 2
-    edges ops
-    keep 1
-    merge sum
-  }
-  head ctr(flatten(c))
-}
-
-search darts {
-  epochs 3
-  batch 512
-}
-"""
+# The smallest searched cell, searched by DARTS for three epochs.
+SPEC = TINY_CELL + "\nsearch darts {\n  epochs 3\n  batch 512\n}\n"
 
 
 def interrupted_in_epoch(n: int, monkeypatch):

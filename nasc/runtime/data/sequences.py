@@ -112,12 +112,7 @@ def shifted_sequences(train_items: Sequence[np.ndarray], max_len: int):
 
     -> users (R,) kept, inputs (R, T), next_items (R, T) and mask (R, T), True where both are real
     (the two windows have the same length, so they are real at the same positions)."""
-    lengths = np.array([len(s) for s in train_items], dtype=np.int64)
-    users = np.flatnonzero(lengths >= 2)
-    flat = np.concatenate([np.asarray(train_items[u], dtype=np.int64) for u in users]) \
-        if len(users) else np.zeros(0, dtype=np.int64)
-    kept = lengths[users]
-    starts = np.cumsum(kept) - kept
+    users, flat, starts, kept = _concatenated(train_items, minimum=2)
     inputs, mask = _histories(flat, starts, starts + kept - 1, max_len)
     next_items, _ = _histories(flat, starts + 1, starts + kept, max_len)
     return users, inputs, next_items, mask
@@ -126,14 +121,20 @@ def shifted_sequences(train_items: Sequence[np.ndarray], max_len: int):
 def training_sequences(train_items: Sequence[np.ndarray], max_len: int):
     """BERT4Rec's training rows: per user with a training item, the items x_1..x_n (the last
     ``max_len``, left-padded) -> users (R,) kept, items (R, T) and mask (R, T), True at items."""
+    users, flat, starts, kept = _concatenated(train_items, minimum=1)
+    items, mask = _histories(flat, starts, starts + kept, max_len)
+    return users, items, mask
+
+
+def _concatenated(train_items: Sequence[np.ndarray], minimum: int):
+    """The users with at least ``minimum`` items, their items end to end, where each user's
+    start and how many: users (R,), flat, starts (R,), lengths (R,)."""
     lengths = np.array([len(s) for s in train_items], dtype=np.int64)
-    users = np.flatnonzero(lengths >= 1)
+    users = np.flatnonzero(lengths >= minimum)
     flat = np.concatenate([np.asarray(train_items[u], dtype=np.int64) for u in users]) \
         if len(users) else np.zeros(0, dtype=np.int64)
     kept = lengths[users]
-    starts = np.cumsum(kept) - kept
-    items, mask = _histories(flat, starts, starts + kept, max_len)
-    return users, items, mask
+    return users, flat, np.cumsum(kept) - kept, kept
 
 
 def _require_room(splits, max_len: int, copies: int = 1) -> None:

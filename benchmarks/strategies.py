@@ -19,8 +19,9 @@ its own table. Rows, per strategy and seed (the seed of the search and of the re
 architecture's validation and test AUC/logloss after retraining with the spec's train block, and
 its choices; the table gives each strategy's mean ± std over the seeds beside AMEIR's Table 4
 (Alimama, GPU days: the order is what compares, not the numbers).
-benchmarks/results/strategies.json holds one table per (space, data): a run replaces its own
-table's runs and keeps the others; `rows` summarises every table (strategy, space, data, seeds,
+benchmarks/results/strategies.json holds one table per (space, data, budget rule): a run
+replaces the runs of its own table that it repeats (strategy and seed) and keeps the rest, so
+seeds can be added a few at a time; `rows` summarises every table (strategy, space, data, seeds,
 test AUC mean/std, search seconds, device), and strategies.md is generated from it.
 `--jobs N` runs N searches at a time (each with --threads threads).
 """
@@ -144,6 +145,28 @@ def load_tables(path: Path) -> list[dict]:
              "budgets": "matched", "runs": old["rows"]}]
 
 
+def table_key(table: dict) -> tuple:
+    return table["spec"], table["data"], table.get("budgets", "matched")
+
+
+def merge_table(tables: list[dict], table: dict) -> list[dict]:
+    """``tables`` with ``table`` in its place: the runs it has replace the same (strategy, seed)
+    runs of the recorded table, whose other runs stay (so seeds can be run a few at a time);
+    each run keeps the commit it was measured at."""
+    old = next((t for t in tables if table_key(t) == table_key(table)), None)
+    if old is not None:
+        redone = {(r["strategy"], r["seed"]) for r in table["runs"]}
+        kept = [{**r, "commit": r.get("commit", old["commit"])} for r in old["runs"]
+                if (r["strategy"], r["seed"]) not in redone]
+        table = {**table, "runs": kept + table["runs"],
+                 "seeds": sorted(set(old["seeds"]) | set(table["seeds"]))}
+    return [t for t in tables if table_key(t) != table_key(table)] + [table]
+
+
+def commits(table: dict) -> str:
+    return ", ".join(sorted({r.get("commit", table["commit"]) for r in table["runs"]}))
+
+
 def summary_rows(tables: list[dict]) -> list[dict]:
     """One row per (space, data, strategy), sorted within a table by validation AUC."""
     out = []
@@ -181,7 +204,7 @@ def markdown(result: dict) -> str:
                   "block's epochs ran out (scratch-trained answers need more than a fine-tune "
                   "from one-shot weights). "
                   f"Seeds {table['seeds']}, {table['threads']} thread(s) per search, device "
-                  f"{rows[0]['device'] if rows else '-'}, commit {table['commit']}.", "",
+                  f"{rows[0]['device'] if rows else '-'}, commit {commits(table)}.", "",
                   "| strategy | search s | valid AUC | test AUC | test logloss | best epoch = "
                   f"last ({table.get('retrain_epoch_cap', '-')}) | "
                   "AMEIR Table 4 (AUC, GPU days) |", "|---|---|---|---|---|---|---|"]
@@ -240,12 +263,11 @@ def main() -> None:
         runs = list(pool.map(one, tasks))  # in task order whatever finishes first
     data = Path(args.data).name if Path(args.data).exists() else args.data
     out = Path(args.out)
-    tables = [t for t in load_tables(out)
-              if (t["spec"], t["data"], t.get("budgets", "matched")) !=
-              (args.spec, data, args.budgets)]
-    tables.append({"spec": args.spec, "data": data, "budgets": args.budgets, "seeds": args.seeds,
-                   "threads": args.threads, "retrain_epoch_cap": program.train["epochs"],
-                   "commit": commit(), "runs": runs})
+    now = commit()
+    tables = merge_table(load_tables(out), {
+        "spec": args.spec, "data": data, "budgets": args.budgets, "seeds": args.seeds,
+        "threads": args.threads, "retrain_epoch_cap": program.train["epochs"], "commit": now,
+        "runs": [{**r, "commit": now} for r in runs]})
     result = {"tables": tables, "rows": summary_rows(tables)}
     out.write_text(json.dumps(result, indent=2) + "\n")
     out.with_suffix(".md").write_text(markdown(result))

@@ -29,6 +29,26 @@ def test_an_old_single_table_file_is_one_table(bench, tmp_path):
     assert bench.load_tables(tmp_path / "missing.json") == []
 
 
+def test_a_run_of_some_seeds_keeps_the_table_s_other_seeds(bench):
+    old = {"spec": "s.nas", "data": "frappe_x1", "budgets": "c4", "seeds": [2021],
+           "threads": 1, "commit": "aaa", "runs": [run("random", 2021, 0.70, 0.6, 5.0),
+                                                  run("rl", 2021, 0.71, 0.6, 5.0)]}
+    other = {**old, "budgets": "matched"}
+    new = {**old, "seeds": [2021, 2022], "commit": "bbb",
+           "runs": [{**run("random", 2022, 0.72, 0.6, 5.0), "commit": "bbb"},
+                    {**run("rl", 2021, 0.73, 0.6, 5.0), "commit": "bbb"}]}
+    tables = bench.merge_table([old, other], new)
+    assert tables[0] is other and len(tables) == 2
+    merged = tables[1]
+    assert merged["seeds"] == [2021, 2022]
+    runs = {(r["strategy"], r["seed"]): (r["valid_auc"], r["commit"]) for r in merged["runs"]}
+    assert runs == {("random", 2021): (0.70, "aaa"), ("random", 2022): (0.72, "bbb"),
+                    ("rl", 2021): (0.73, "bbb")}  # the repeated run replaced, the others kept
+    assert bench.commits(merged) == "aaa, bbb"
+    (random,) = [r for r in bench.summary_rows([merged]) if r["strategy"] == "random"]
+    assert random["valid_auc_mean"] == pytest.approx(0.71)  # both seeds
+
+
 def test_rows_have_the_issues_keys_per_space_and_data(bench):
     tables = [{"spec": "a.nas", "data": "frappe_x1", "seeds": [1, 2], "threads": 1, "commit": "c",
                "runs": [run("random", 1, 0.70, 0.60, 10.0), run("random", 2, 0.72, 0.64, 20.0),

@@ -47,8 +47,10 @@ ANCHORS = [
 ]
 
 
-def protocol_name(eval_negatives) -> str:
-    return "full ranking" if eval_negatives == "full" else f"{eval_negatives} random negatives"
+def protocol_name(eval_negatives, sampling: str = "uniform") -> str:
+    if eval_negatives == "full":
+        return "full ranking"
+    return f"{eval_negatives} {'random' if sampling == 'uniform' else 'popularity-sampled'} negatives"
 
 
 def commit() -> str:
@@ -72,7 +74,8 @@ def train_seeds(args) -> list[dict]:
 def row_of(args, program, summaries: list[dict]) -> dict:
     eval_negatives = args.eval_negatives or program.train["eval_negatives"]
     row = {"model": program.name, "kind": args.kind, "data": Path(args.data).name,
-           "protocol": protocol_name(eval_negatives), "objective": program.train["objective"],
+           "protocol": protocol_name(eval_negatives, program.train["eval_sampling"]),
+           "objective": program.train["objective"],
            "seeds": args.seeds}
     for key, metric in METRICS.items():
         row[key], row[f"{key}_std"] = mean_std([s["test"][metric] for s in summaries])

@@ -45,7 +45,7 @@ class SearchTrainResolver(ValueResolver):
             self.error(written["monitor"].span,
                        f"`monitor {train.get('monitor')}` is not reported by a `head {head.task}` "
                        f"model", "use one of " + ", ".join(monitors))
-        for key in ("objective", "eval_negatives", "mask_prob"):
+        for key in ("objective", "eval_negatives", "mask_prob", "eval_sampling"):
             if key in written and head.task != "next_item":
                 self.error(written[key].span, f"`{key}` is a setting of `head next_item` models; "
                                               f"this one has `head {head.task}`",
@@ -56,6 +56,12 @@ class SearchTrainResolver(ValueResolver):
                                                   f"cloze`, but this train block trains "
                                                   f"`objective {objective}`",
                        "remove `mask_prob`, or write `objective cloze`")
+        if (train.get("eval_sampling") == "popularity" and train.get("eval_negatives") == "full"
+                and head.task == "next_item"):
+            self.error(written["eval_sampling"].span, "`eval_sampling popularity` draws the "
+                                                      "`eval_negatives`, but `eval_negatives full` "
+                                                      "ranks every item",
+                       "write a number of negatives, or remove `eval_sampling`")
         schedule = train.get("schedule")
         for key, belongs in (("lr_decay", "plateau"), ("warmup", "cosine")):
             if key in written and schedule != belongs:

@@ -164,6 +164,10 @@ TRAIN: dict[str, SettingSig] = table(
                value_doc="int 1..10^6 \\| `full`",
                doc="`head next_item` only: rank each held-out item against N sampled unseen "
                    "items, or `full` (every unseen item); `--eval-negatives` wins"),
+    SettingSig("eval_sampling", "enum", default="uniform", choices=("uniform", "popularity"),
+               doc="`head next_item` only: the `eval_negatives` are drawn uniformly (SASRec, "
+                   "S3-Rec) or in proportion to each item's interactions in the log "
+                   "(BERT4Rec's protocol); either way never an item of the user's"),
     SettingSig("seed", "int", default=2021, min=0),
     SettingSig("threads", "int", min=1, max=1024, default_doc="the thread policy",
                doc="CPU threads while training; `--threads` wins (README, \"Threads\")"),

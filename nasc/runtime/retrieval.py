@@ -52,7 +52,8 @@ TIES = ("pessimistic: the rank is the number of candidates scoring >= the held-o
         "negative tied with it ranks above it")
 
 
-def evaluation_protocol(eval_negatives: int | str, seed: int, num_items: int) -> dict[str, str]:
+def evaluation_protocol(eval_negatives: int | str, seed: int, num_items: int,
+                        sampling: str = "uniform") -> dict[str, str]:
     """What a run's HR@k and NDCG@k mean, exactly: written into its config and summary."""
     excluded = ("every item the user interacted with in any split (training items, the "
                 "validation item and the test item), and the padding and out-of-vocabulary rows")
@@ -62,7 +63,9 @@ def evaluation_protocol(eval_negatives: int | str, seed: int, num_items: int) ->
         sampled = "nothing (full ranking)"
     else:
         candidates = f"the held-out item and {eval_negatives} sampled negatives"
-        sampled = (f"{eval_negatives} negatives per user and split, each drawn uniformly from the "
+        how = "uniformly" if sampling == "uniform" else \
+            "in proportion to each item's number of interactions in the log (popularity)"
+        sampled = (f"{eval_negatives} negatives per user and split, each drawn {how} from the "
                    f"{num_items} catalogue items minus those excluded, independently (with "
                    f"replacement: a row may repeat one), once per run from a generator seeded "
                    f"with {seed}: the same for every epoch and every run of that seed")
@@ -73,12 +76,14 @@ def evaluation_protocol(eval_negatives: int | str, seed: int, num_items: int) ->
                        "1 / log2(rank + 2) over targets with rank < k (0 otherwise); rank 0-based"}
 
 
-def eval_protocol(eval_negatives: int | str, seed: int, num_items: int) -> str:
+def eval_protocol(eval_negatives: int | str, seed: int, num_items: int,
+                  sampling: str = "uniform") -> str:
     """The evaluation protocol in one line, for run directories and reports."""
     if eval_negatives == "full":
         return ("leave-one-out, 1 positive vs all items the user has not interacted with "
                 f"(full ranking over {num_items} items), ties pessimistic")
-    return (f"leave-one-out, 1 positive vs {eval_negatives} sampled unseen negatives, seed {seed}, "
+    drawn = "sampled" if sampling == "uniform" else "popularity-sampled"
+    return (f"leave-one-out, 1 positive vs {eval_negatives} {drawn} unseen negatives, seed {seed}, "
             "ties pessimistic")
 
 
@@ -97,6 +102,13 @@ def train_protocol(config) -> str:
     return (f"sampled BCE (AMEIR eq. 7): positives = the next items at {positions} of each user, "
             f"{config.negatives} uniformly sampled unseen negative(s) per positive, redrawn every "
             f"epoch (seed {config.seed + 1})")
+
+
+def popularity(user_items: list[np.ndarray], num_items: int) -> Tensor:
+    """(num_items,) each item's number of interactions in the whole log (BERT4Rec's popularity
+    for sampling its evaluation negatives)."""
+    flat = np.concatenate(user_items) if user_items else np.zeros(0, dtype=np.int64)
+    return torch.from_numpy(np.bincount(flat, minlength=num_items + 1)[1: num_items + 1])
 
 
 def item_table(model: nn.Module) -> Tensor:
@@ -152,9 +164,12 @@ class NextItemObjective:
             self.candidates = {}
         else:
             gen = torch.Generator().manual_seed(config.seed)
+            weights = popularity(user_items, self.num_items) \
+                if config.eval_sampling == "popularity" else None
             self.candidates = {
                 split: sample_negatives(user_items, int(config.eval_negatives), self.num_items,
-                                        gen, users=self.splits[split].columns["user"].cpu())
+                                        gen, users=self.splits[split].columns["user"].cpu(),
+                                        weights=weights)
                 .to(device) for split in ("valid", "test")}
 
     def add_subset(self, name: str, split: str, rows: Tensor) -> None:

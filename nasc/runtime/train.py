@@ -57,6 +57,7 @@ class TrainConfig:
     objective: str = _setting("objective")              # next-item: last_state, seq2seq, cloze
     mask_prob: float = _setting("mask_prob")            # next-item, objective cloze
     eval_negatives: int | str = _setting("eval_negatives")  # next-item: a count, or "full"
+    eval_sampling: str = _setting("eval_sampling")      # next-item: uniform or popularity
     seed: int = _setting("seed")
     threads: int | None = _setting("threads")  # applied by the command (nasc.runtime.threads)
     device: str = "cpu"

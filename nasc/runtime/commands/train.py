@@ -71,9 +71,10 @@ def train_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
             )
 
             num_items = dataset.meta["num_items"]
-            protocol = {"protocol": eval_protocol(config.eval_negatives, config.seed, num_items),
+            protocol = {"protocol": eval_protocol(config.eval_negatives, config.seed, num_items,
+                                                  config.eval_sampling),
                         "evaluation": evaluation_protocol(config.eval_negatives, config.seed,
-                                                          num_items),
+                                                          num_items, config.eval_sampling),
                         "train_protocol": train_protocol(config),
                         "monitor": f"valid {MONITOR_NAMES[config.monitor]}"}
         run.write_text("spec.nas", text)

@@ -264,12 +264,14 @@ def _meta(path, users, vocab, flat, lengths, starts, skipped, seed, tables) -> d
 # ---------------------------------------------------------------- evaluation negatives
 def sample_negatives(user_items: Sequence[Sequence[int] | Tensor | np.ndarray], n: int | None,
                      num_items: int, generator: torch.Generator | None = None,
-                     users: Tensor | None = None) -> Tensor:
+                     users: Tensor | None = None, weights: Tensor | None = None) -> Tensor:
     """Negatives for ranking evaluation (item ids are local indices 1..num_items).
 
     Protocol (SASRec/BERT4Rec, ANCHORS.md §6): for each row, ``n`` items drawn uniformly from the
     items the user never interacted with (``user_items`` holds all of them, the positive
-    included); draws are independent, so an item may repeat within a row, as in SASRec's code.
+    included), or, with ``weights`` (num_items,), in proportion to them among those items
+    (BERT4Rec: popularity); draws are independent, so an item may repeat within a row, as in
+    SASRec's code.
     ``n=None`` means full ranking (ICLRec): every item, with the user's own items replaced by
     0 (padding) -- give those -inf scores; that matrix is (R, num_items), so pass ``users`` in
     chunks. Rows are users, or ``users[i]`` when ``users`` is given.
@@ -297,10 +299,24 @@ def sample_negatives(user_items: Sequence[Sequence[int] | Tensor | np.ndarray], 
     distinct = torch.bincount(torch.div(seen, stride, rounding_mode="floor"), minlength=len(user_items))
     if (distinct[users] >= num_items).any():
         raise ValueError("a user has interacted with every item: no negative can be sampled")
-    out = torch.randint(1, num_items + 1, (len(users), n), generator=generator)
+    def draw(count: int) -> Tensor:
+        if weights is None:
+            return torch.randint(1, num_items + 1, (count,), generator=generator)
+        return torch.multinomial(weights, count, replacement=True, generator=generator) + 1
+
+    if weights is not None:
+        weights = weights.double().cpu()
+        item, owners = seen % stride, torch.div(seen, stride, rounding_mode="floor")
+        real = (item >= 1) & (item <= num_items)
+        taken = torch.zeros(len(user_items), dtype=torch.float64).index_add_(
+            0, owners[real], weights[item[real] - 1])
+        if (weights.sum() - taken[users] <= 0).any():
+            raise ValueError("a user has interacted with every item of nonzero weight: no "
+                             "negative can be sampled")
+    out = draw(len(users) * n).view(len(users), n)
     rows = users[:, None].expand(-1, n)
     bad = is_seen(rows, out)
     while bad.any():  # redraw only the rejected entries, all at once
-        out[bad] = torch.randint(1, num_items + 1, (int(bad.sum()),), generator=generator)
+        out[bad] = draw(int(bad.sum()))
         bad = is_seen(rows, out)
     return out

@@ -8,7 +8,9 @@
 # dropout 0.1, mask proportion 0.6, Adam 1e-4 (betas 0.9, 0.999), batch 256, embeddings and
 # weights drawn from N(0, 0.02); early stopping on validation NDCG@10 and evaluation against 99
 # random unseen items, as nasc reports SASRec (specs/sasrec.nas), so the two compare on the same
-# candidates. (The paper samples its 100 negatives by popularity.)
+# candidates. The paper's own protocol is its Beauty log with 100 negatives sampled by
+# popularity: `--data ../shared/data/beauty_bert4rec` with `eval_negatives 100` and
+# `eval_sampling popularity` (ANCHORS.md section 3).
 #
 # Not as the paper: nasc's `transformer` is SASRec's block (layer norm before attention and
 # before the feed-forward, ReLU) where BERT4Rec normalises after each sub-layer and uses GELU;

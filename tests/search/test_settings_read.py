@@ -17,7 +17,8 @@ from nasc.runtime.train import TrainConfig, train_model
 from kit.searchkit import cell3_spec, make_ctx
 
 READ_BY_THE_COMMAND = {"seed", "threads"}
-NEXT_ITEM_ONLY = {"objective", "eval_negatives"}  # read by next-item objectives only (below)
+# read by next-item objectives only (below); mask_prob by the cloze objective only
+NEXT_ITEM_ONLY = {"objective", "eval_negatives", "eval_sampling", "mask_prob"}
 
 SPACE = """model space {
   input fields: categorical
@@ -109,7 +110,7 @@ def test_training_reads_every_train_setting(tmp_path, tiny_data, schedule):
     assert unread == ({"warmup"} if schedule == "plateau" else {"lr_decay"})
 
 
-@pytest.mark.parametrize("objective", ["last_state", "seq2seq"])
+@pytest.mark.parametrize("objective", ["last_state", "seq2seq", "cloze"])
 def test_next_item_training_reads_its_settings(tmp_path, objective):
     from nasc.compiler.frontend import compile_text
     from nasc.runtime.data.sequences import load_next_item
@@ -122,4 +123,5 @@ def test_next_item_training_reads_its_settings(tmp_path, objective):
     config = ReadConfig.from_settings(program.train, epochs=1)
     object.__setattr__(config, "read", set())
     train_model(build_fixed(program, dataset.schema), dataset, config, show_progress=False)
-    assert NEXT_ITEM_ONLY <= config.read
+    assert NEXT_ITEM_ONLY - {"mask_prob"} <= config.read
+    assert ("mask_prob" in config.read) == (objective == "cloze")

@@ -11,6 +11,20 @@ from nasc.runtime import factory
 
 REPO = Path(__file__).resolve().parents[2]
 
+# A next-item model whose per-position output is the item's own embedding once its head is set
+# to I: losses of the per-position objectives by hand (add a train block naming one).
+IDENTITY_MODEL = """\
+model identity_rec {
+  input history: sequence(max_len=4)
+  seq = embed(history, dim=2)
+  h = identity(seq)
+  user = last(h)
+  head next_item(user) {
+    items seq
+  }
+}
+"""
+
 # A small causal next-item model with the default (last-state) objective.
 TINY_REC = """\
 model tiny_rec {

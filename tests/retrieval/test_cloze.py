@@ -15,26 +15,11 @@ from nasc.runtime.commands.train import train_spec
 from nasc.runtime.data.sequences import load_next_item, training_sequences
 from nasc.runtime.model import build_fixed
 from nasc.runtime.train import TrainConfig
-from kit.retrievalkit import REPO, successor_log
+from kit.retrievalkit import IDENTITY_MODEL, REPO, successor_log
 
 CPU = torch.device("cpu")
 
-# The per-position output is the input item's own embedding (the head is set to I).
-IDENTITY_CLOZE = """\
-model identity_cloze {
-  input history: sequence(max_len=4)
-  seq = embed(history, dim=2)
-  h = identity(seq)
-  user = last(h)
-  head next_item(user) {
-    items seq
-  }
-}
-
-train {
-  objective cloze
-}
-"""
+IDENTITY_CLOZE = IDENTITY_MODEL + "\ntrain {\n  objective cloze\n}\n"
 
 # A small BERT4Rec: bidirectional blocks, which seq2seq refuses and cloze trains.
 TINY_BERT4REC = """\

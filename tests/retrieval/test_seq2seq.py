@@ -16,26 +16,11 @@ from nasc.runtime.model import build_fixed
 from nasc.runtime.per_position import NoPerPositionOutput, per_position_model
 from nasc.runtime.seq2seq import Seq2SeqObjective
 from nasc.runtime.train import TrainConfig
-from kit.retrievalkit import SASREC_LIKE, ToyModel, successor_log
+from kit.retrievalkit import IDENTITY_MODEL, SASREC_LIKE, ToyModel, successor_log
 
 CPU = torch.device("cpu")
 
-# The per-position output of this model is the item's own embedding (the head is set to I).
-IDENTITY_REC = """\
-model identity_rec {
-  input history: sequence(max_len=4)
-  seq = embed(history, dim=2)
-  h = identity(seq)
-  user = last(h)
-  head next_item(user) {
-    items seq
-  }
-}
-
-train {
-  objective seq2seq
-}
-"""
+IDENTITY_REC = IDENTITY_MODEL + "\ntrain {\n  objective seq2seq\n}\n"
 
 
 def softplus(x: float) -> float:

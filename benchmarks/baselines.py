@@ -251,8 +251,10 @@ def main() -> None:
                         help="only rewrite the markdown table from the JSON")
     args = parser.parse_args()
     out = Path(args.out) if args.out else RESULTS / SPLIT_FILES[args.split]
-    if args.render:
+    if args.render:  # the summary again from the runs (runs merged from several files count)
         result = json.loads(out.read_text())
+        result["summary"] = summarise(result["runs"])
+        out.write_text(json.dumps(result, indent=2) + "\n")
         out.with_suffix(".md").write_text(markdown(result["summary"], result["throughput"],
                                                    result["environment"], result["runs"],
                                                    result["dataset"]))

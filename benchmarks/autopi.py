@@ -126,8 +126,10 @@ def resume_search(run: Path, device: str) -> float:
     so it is not counted), then this one."""
     done = stretches(run)
     (run / SEGMENTS).write_text(json.dumps(done + [{"started": time.time()}], indent=1) + "\n")
+    # the thread count the search started with: float sums, and so the search, depend on it
+    threads = json.loads((run / "run.json").read_text()).get("cpu", {}).get("threads")
     start = time.perf_counter()
-    search_spec(None, resume=str(run), device=device, quiet=True)
+    search_spec(None, resume=str(run), device=device, quiet=True, threads=threads)
     return sum(max(0.0, s["checkpoint"] - s["started"]) for s in done) + \
         time.perf_counter() - start
 

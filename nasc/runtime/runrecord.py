@@ -36,6 +36,7 @@ class SearchRecord(BaseModel):
     spec_sha256: Optional[StrictStr] = None  # absent in runs written before it was recorded
     split_seed: Optional[StrictInt] = None  # absent before: those runs split with `seed`
     starts: Optional[list[dict]] = None  # the --start architectures, checked when it began
+    cpu: Optional[dict] = None  # the thread choice it began with (nasc.runtime.threads)
 
 
 def spec_digest(text: str) -> str:

@@ -105,7 +105,7 @@ def default_threads(cores: int, jobs: int = 1, idle: float | None = None) -> int
 class ThreadChoice:
     threads: int
     cores: int
-    source: str  # "--threads", "the spec's threads setting", "the default policy"
+    source: str  # "--threads", the resumed run's, "the spec's threads setting", the policy
     idle: float | None = None
 
     def describe(self) -> str:
@@ -125,11 +125,14 @@ def _cores(n: int) -> str:
 
 
 def choose_threads(flag: int | None = None, setting: int | None = None,
-                   jobs: int = 1) -> ThreadChoice:
-    """``--threads`` wins, then the spec's setting, then the default policy."""
+                   jobs: int = 1, resumed: int | None = None) -> ThreadChoice:
+    """``--threads`` wins, then the count the resumed run started with (float sums, and so the
+    run, depend on it), then the spec's setting, then the default policy."""
     cores = usable_cores()
     if flag is not None:
         return ThreadChoice(flag, cores, "--threads")
+    if resumed is not None:
+        return ThreadChoice(resumed, cores, "the count the resumed run started with")
     if setting is not None:
         return ThreadChoice(setting, cores, "the spec's threads setting")
     idle = idle_cores()

@@ -120,3 +120,34 @@ def test_search_then_retrain_says_the_choice_once(tmp_path):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "run" / "retrain" / "summary.json").is_file()
     assert result.stderr.count("using 1 CPU thread") == 1
+
+
+def test_a_resumed_search_continues_with_the_thread_count_it_began_with(tmp_path, monkeypatch,
+                                                                        capsys):
+    """The policy would pick 2 threads on the now idle machine; float sums, and so the search,
+    depend on the count, so --resume keeps the run's 1 unless --threads says otherwise."""
+    from nasc.runtime.strategies.darts import Darts
+
+    text = (REPO / "specs" / "autopi.nas").read_text()
+    spec = tmp_path / "spec.nas"
+    spec.write_text(text)
+    real = Darts.run_epoch
+
+    def interrupted(self, epoch, progress):
+        if epoch == 2:
+            raise KeyboardInterrupt
+        return real(self, epoch, progress)
+
+    monkeypatch.setattr(Darts, "run_epoch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        search_command.search_spec(str(spec), out=str(tmp_path / "run"), epochs=2,
+                                   synthetic_rows=2000, threads=1, quiet=True)
+    monkeypatch.setattr(Darts, "run_epoch", real)
+    monkeypatch.setattr(threads, "usable_cores", lambda: 2)
+    monkeypatch.setattr(threads, "idle_cores", lambda: 2.0)
+    capsys.readouterr()
+    search_command.search_spec(None, resume=str(tmp_path / "run"))
+    assert torch.get_num_threads() == 1
+    assert "using 1 CPU thread (the count the resumed run started with" in capsys.readouterr().err
+    assert choose_threads(None, None, resumed=1).threads == 1
+    assert choose_threads(2, None, resumed=1).threads == 2  # --threads still wins

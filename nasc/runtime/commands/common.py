@@ -7,15 +7,17 @@ from nasc.compiler.space import choices
 from nasc.errors import Diagnostic, UsageError
 
 
-def use_threads(threads: int | None, quiet: bool, setting: int | None = None):
+def use_threads(threads: int | None, quiet: bool, setting: int | None = None,
+                resumed: int | None = None):
     """Apply the CPU thread policy (nasc.runtime.threads) and say once what it chose:
-    ``threads`` is --threads, ``setting`` the spec's threads setting."""
+    ``threads`` is --threads, ``setting`` the spec's threads setting, ``resumed`` the count a
+    resumed run started with."""
     import sys
 
     from nasc.runtime.threads import apply_threads, choose_threads
 
     global _SAID
-    choice = choose_threads(threads, setting)
+    choice = choose_threads(threads, setting, resumed=resumed)
     apply_threads(choice)
     if not quiet and choice != _SAID:  # `search --retrain` chooses twice: say it once
         print(choice.describe(), file=sys.stderr)

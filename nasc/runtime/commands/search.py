@@ -89,9 +89,12 @@ def search_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
     run_path = Path(resume if resume is not None
                     else out or Path("runs") / f"search-{Path(spec_path).stem}-{seed}")
     try:
-        # The search block's threads, else the train block's (which a --retrain also runs under).
+        # The search block's threads, else the train block's (which a --retrain also runs under);
+        # a resumed run continues with the count it began with, so it ends as it would have.
+        began = (record.cpu or {}).get("threads") if resume is not None else None
         cpu = use_threads(threads, quiet, program.strategy.settings.get("threads")
-                          or program.train.get("threads"))
+                          or program.train.get("threads"),
+                          resumed=began if isinstance(began, int) and began >= 1 else None)
         plan = prepare_search(spec_path, text, spec, program, data=data, split=split, seed=seed,
                               split_seed=split_seed, synthetic_rows=synthetic_rows,
                               overrides={k: v for k, v in (("epochs", epochs),

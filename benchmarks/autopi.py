@@ -80,16 +80,21 @@ def search_inputs(text: str, strategy: str) -> list[str]:
     return [line for line in lines if line]
 
 
+def repeats_search(run: Path, spec: Path, strategy: str, data: str, epochs: int | None) -> bool:
+    """Whether the search in ``run`` is the one today's spec, data and epochs would run."""
+    saved = json.loads((run / "run.json").read_text())
+    return (saved.get("epochs") == epochs
+            and Path(saved["data"]).resolve() == Path(data).resolve()
+            and search_inputs((run / "spec.nas").read_text(), strategy)
+            == search_inputs(spec.read_text(), strategy))
+
+
 def finished_search(run: Path, spec: Path, strategy: str, data: str,
                     epochs: int | None) -> float | None:
     """The search time of a finished search in ``run`` that today's spec would repeat, or None."""
     if not (run / "summary.json").exists() or not (run / "arch.nas").exists():
         return None
-    saved = json.loads((run / "run.json").read_text())
-    if saved.get("epochs") != epochs or Path(saved["data"]).resolve() != Path(data).resolve():
-        return None
-    if search_inputs((run / "spec.nas").read_text(), strategy) != \
-            search_inputs(spec.read_text(), strategy):
+    if not repeats_search(run, spec, strategy, data, epochs):
         return None
     return json.loads((run / "summary.json").read_text())["search_seconds"]
 
@@ -98,14 +103,10 @@ def resumable_search(run: Path, spec: Path, strategy: str, data: str,
                      epochs: int | None) -> bool:
     """Whether ``run`` holds an interrupted search (a checkpoint, no summary) of what today's
     spec would search, so that `nasc search --resume` finishes it exactly as an uninterrupted
-    search would have ended."""
+    search would have ended (at the thread count it began with)."""
     if (run / "summary.json").exists() or not (run / "checkpoint.pt").exists():
         return False
-    saved = json.loads((run / "run.json").read_text())
-    return (saved.get("epochs") == epochs
-            and Path(saved["data"]).resolve() == Path(data).resolve()
-            and search_inputs((run / "spec.nas").read_text(), strategy)
-            == search_inputs(spec.read_text(), strategy))
+    return repeats_search(run, spec, strategy, data, epochs)
 
 
 SEGMENTS = "benchmark_segments.json"  # when each stretch of a resumed search started
@@ -126,10 +127,8 @@ def resume_search(run: Path, device: str) -> float:
     so it is not counted), then this one."""
     done = stretches(run)
     (run / SEGMENTS).write_text(json.dumps(done + [{"started": time.time()}], indent=1) + "\n")
-    # the thread count the search started with: float sums, and so the search, depend on it
-    threads = json.loads((run / "run.json").read_text()).get("cpu", {}).get("threads")
     start = time.perf_counter()
-    search_spec(None, resume=str(run), device=device, quiet=True, threads=threads)
+    search_spec(None, resume=str(run), device=device, quiet=True)
     return sum(max(0.0, s["checkpoint"] - s["started"]) for s in done) + \
         time.perf_counter() - start
 

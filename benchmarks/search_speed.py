@@ -38,7 +38,6 @@ import dataclasses
 import gc
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -295,12 +294,15 @@ def measure_peak(kind: str, data: str, threads: int, trim: bool = False) -> dict
     """peak_of_step in a fresh process. ``trim``: glibc returns freed memory to the system at
     once (MALLOC_TRIM_THRESHOLD_=0), so the peak is what the step holds at one time rather than
     what the allocator keeps cached from its earlier temporaries (which makes steps faster)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    if trim:
-        env["MALLOC_TRIM_THRESHOLD_"] = "0"
-    out = subprocess.run([sys.executable, __file__, "--peak", kind, "--data", data,
-                          "--threads", str(threads)], check=True, capture_output=True, text=True,
-                         env=env)
+    return in_fresh_process(["--peak", kind, "--data", data, "--threads", str(threads)],
+                            {"MALLOC_TRIM_THRESHOLD_": "0"} if trim else {})
+
+
+def in_fresh_process(flags: list[str], env: dict[str, str]) -> dict:
+    """This script run with ``flags`` in a new process (``env`` added to this one's): the JSON
+    of its last line."""
+    out = subprocess.run([sys.executable, __file__, *flags], check=True, capture_output=True,
+                         text=True, env={**os.environ, "PYTHONPATH": str(ROOT), **env})
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -521,17 +523,11 @@ def compile_measure(data: str, args) -> dict:
     for noise in (True, False):
         for compiled in (False, True):
             # a cold compile cache: a warm one (an earlier run's kernels) hides most of the cost
-            cache = tempfile.mkdtemp(prefix="nasc-inductor-")
-            env = {**os.environ, "PYTHONPATH": str(ROOT), "TORCHINDUCTOR_CACHE_DIR": cache}
-            cmd = [sys.executable, __file__, "--compile-step", "--data", data,
-                   "--threads", str(args.threads)] + (["--compiled"] if compiled else []) + \
-                ([] if noise else ["--no-noise"])
-            try:
-                run = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
-            finally:
-                shutil.rmtree(cache, ignore_errors=True)
-            out[f"{'noisy' if noise else 'no_noise'}_{'compiled' if compiled else 'eager'}"] = \
-                json.loads(run.stdout.strip().splitlines()[-1])
+            flags = ["--compile-step", "--data", data, "--threads", str(args.threads)] + \
+                (["--compiled"] if compiled else []) + ([] if noise else ["--no-noise"])
+            with tempfile.TemporaryDirectory(prefix="nasc-inductor-") as cache:
+                out[f"{'noisy' if noise else 'no_noise'}_{'compiled' if compiled else 'eager'}"] \
+                    = in_fresh_process(flags, {"TORCHINDUCTOR_CACHE_DIR": cache})
     return out
 
 

@@ -19,16 +19,14 @@ the item after a sequence.
 """
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
 from nasc.runtime.data.sequences import training_sequences
 from nasc.runtime.data.table import TensorTable
-from nasc.runtime.per_position import PerPositionTwins
-from nasc.runtime.retrieval import NextItemObjective, item_table
+from nasc.runtime.per_position import PerPositionObjective
+from nasc.runtime.retrieval import item_table
 
 
 def cloze_protocol(config) -> str:
@@ -56,7 +54,7 @@ def append_mask(sequence: Tensor, seq_mask: Tensor, mask_id: int) -> tuple[Tenso
             torch.cat([seq_mask[:, 1:], real], dim=1))
 
 
-class ClozeObjective(NextItemObjective):
+class ClozeObjective(PerPositionObjective):
     """What ``nasc.runtime.train.fit`` trains a next-item model on (module docstring)."""
 
     loss_name = "cloze_softmax"
@@ -64,23 +62,13 @@ class ClozeObjective(NextItemObjective):
     def __init__(self, dataset, config, device: torch.device):
         super().__init__(dataset, config, device)
         self.mask_id = self.num_items + 1  # the out-of-vocabulary row (module docstring)
-        users, items, real = training_sequences(self.train_items, int(dataset.meta["max_len"]))
-        self.rows = TensorTable({
-            "fields": torch.zeros((len(users), 0), dtype=torch.long),
-            "sequence": torch.from_numpy(items[:, :, None]),
-            "seq_mask": torch.from_numpy(real),
-            "user": torch.from_numpy(users),
-        }).to(device)
+        self.set_rows(*training_sequences(self.train_items, int(dataset.meta["max_len"])))
         self.mask_gen = torch.Generator().manual_seed(config.seed + 1)
         for split in ("valid", "test"):
             columns = dict(self.splits[split].columns)
             columns["sequence"], columns["seq_mask"] = append_mask(
                 columns["sequence"], columns["seq_mask"], self.mask_id)
             self.splits[split] = TensorTable(columns)
-        self.per_position = PerPositionTwins()
-
-    def steps_per_epoch(self) -> int:
-        return math.ceil(len(self.rows) / self.config.batch)
 
     def batches(self, shuffle: torch.Generator):
         """Every row once, shuffled, with this epoch's masks: ``sequence`` holds the mask item at

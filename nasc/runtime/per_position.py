@@ -1,5 +1,5 @@
-"""A next-item model's output at every position of its sequence, for sequence-to-sequence
-training (``objective seq2seq``).
+"""A next-item model's output at every position of its sequence, for the objectives that train
+every position (``objective seq2seq`` and ``cloze``).
 
 A next-item model ends ``user = last(h); head next_item(user)``: its forward returns
 head(last(h)), one vector per row. The per-position model is the same fx graph with the
@@ -13,11 +13,16 @@ The front end (``nasc.compiler.seq2seq_fit``) has already refused specs whose he
 from __future__ import annotations
 
 import copy
+import math
 
+import numpy as np
+import torch
 import torch.fx
 from torch import nn
 
+from nasc.runtime.data.table import TensorTable
 from nasc.runtime.ops.pooling import LastPool
+from nasc.runtime.retrieval import NextItemObjective
 
 
 class NoPerPositionOutput(ValueError):
@@ -42,14 +47,30 @@ def per_position_model(model: nn.Module) -> torch.fx.GraphModule:
     return torch.fx.GraphModule(model, graph, class_name=type(model).__name__ + "PerPosition")
 
 
-class PerPositionTwins:
-    """Each model's per-position twin, built once (it shares the model's weights): what the
-    objectives that train every position (seq2seq, cloze) call."""
+class PerPositionObjective(NextItemObjective):
+    """A next-item objective that trains the model's per-position twin (built once per model, it
+    shares the model's weights) on rows of its own, one per user: seq2seq and cloze."""
 
-    def __init__(self):
+    def __init__(self, dataset, config, device: torch.device):
+        super().__init__(dataset, config, device)
         self._twins: dict[int, torch.fx.GraphModule] = {}
 
-    def __call__(self, model: nn.Module) -> torch.fx.GraphModule:
+    def set_rows(self, users: np.ndarray, sequences: np.ndarray, mask: np.ndarray,
+                 **columns: np.ndarray) -> None:
+        """The training rows: users (R,), item sequences (R, T), their mask (R, T), and the
+        objective's own (R, T) columns."""
+        self.rows = TensorTable({
+            "fields": torch.zeros((len(users), 0), dtype=torch.long),
+            "sequence": torch.from_numpy(sequences[:, :, None]),
+            "seq_mask": torch.from_numpy(mask),
+            **{name: torch.from_numpy(values) for name, values in columns.items()},
+            "user": torch.from_numpy(users),
+        }).to(self.device)
+
+    def steps_per_epoch(self) -> int:
+        return math.ceil(len(self.rows) / self.config.batch)
+
+    def per_position(self, model: nn.Module) -> torch.fx.GraphModule:
         key = id(model)
         if key not in self._twins:
             self._twins[key] = per_position_model(model)

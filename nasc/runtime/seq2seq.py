@@ -14,16 +14,14 @@ objectives' numbers compare directly.
 """
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
 from nasc.runtime.data.sequences import sample_negatives, shifted_sequences
 from nasc.runtime.data.table import TensorTable
-from nasc.runtime.per_position import PerPositionTwins
-from nasc.runtime.retrieval import NextItemObjective, item_table
+from nasc.runtime.per_position import PerPositionObjective
+from nasc.runtime.retrieval import item_table
 
 
 def seq2seq_protocol(seed: int) -> str:
@@ -42,7 +40,7 @@ def masked_sampled_bce(pos: Tensor, neg: Tensor, mask: Tensor) -> Tensor:
     return (loss * weight).sum() / weight.sum().clamp(min=1.0)
 
 
-class Seq2SeqObjective(NextItemObjective):
+class Seq2SeqObjective(PerPositionObjective):
     """What ``nasc.runtime.train.fit`` trains a causal next-item model on (module docstring)."""
 
     loss_name = "seq2seq_bce"
@@ -51,17 +49,7 @@ class Seq2SeqObjective(NextItemObjective):
         super().__init__(dataset, config, device)
         users, inputs, next_items, mask = shifted_sequences(self.train_items,
                                                             int(dataset.meta["max_len"]))
-        self.rows = TensorTable({
-            "fields": torch.zeros((len(users), 0), dtype=torch.long),
-            "sequence": torch.from_numpy(inputs[:, :, None]),
-            "seq_mask": torch.from_numpy(mask),
-            "next_items": torch.from_numpy(next_items),
-            "user": torch.from_numpy(users),
-        }).to(device)
-        self.per_position = PerPositionTwins()
-
-    def steps_per_epoch(self) -> int:
-        return math.ceil(len(self.rows) / self.config.batch)
+        self.set_rows(users, inputs, mask, next_items=next_items)
 
     def batches(self, shuffle: torch.Generator):
         """Every row once, shuffled; one fresh negative per position (padding's are ignored)."""

@@ -154,7 +154,7 @@ class ScoringMode:
     synthetic default, validation logloss 0.683 with them against 0.591 without)."""
 
     def __init__(self, model: nn.Module, bn_batch_stats: bool = False):
-        self.model, self.bn_batch_stats = model, bn_batch_stats
+        self.model = model
         self.norms = [m for m in model.modules()
                       if isinstance(m, nn.modules.batchnorm._BatchNorm)] if bn_batch_stats else []
 

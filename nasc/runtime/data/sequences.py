@@ -299,11 +299,6 @@ def sample_negatives(user_items: Sequence[Sequence[int] | Tensor | np.ndarray], 
     distinct = torch.bincount(torch.div(seen, stride, rounding_mode="floor"), minlength=len(user_items))
     if (distinct[users] >= num_items).any():
         raise ValueError("a user has interacted with every item: no negative can be sampled")
-    def draw(count: int) -> Tensor:
-        if weights is None:
-            return torch.randint(1, num_items + 1, (count,), generator=generator)
-        return torch.multinomial(weights, count, replacement=True, generator=generator) + 1
-
     if weights is not None:
         weights = weights.double().cpu()
         item, owners = seen % stride, torch.div(seen, stride, rounding_mode="floor")
@@ -313,6 +308,12 @@ def sample_negatives(user_items: Sequence[Sequence[int] | Tensor | np.ndarray], 
         if (weights.sum() - taken[users] <= 0).any():
             raise ValueError("a user has interacted with every item of nonzero weight: no "
                              "negative can be sampled")
+
+    def draw(count: int) -> Tensor:
+        if weights is None:
+            return torch.randint(1, num_items + 1, (count,), generator=generator)
+        return torch.multinomial(weights, count, replacement=True, generator=generator) + 1
+
     out = draw(len(users) * n).view(len(users), n)
     rows = users[:, None].expand(-1, n)
     bad = is_seen(rows, out)

@@ -120,7 +120,9 @@ ROWS: tuple[Strategy, ...] = (
         doc="differentiable search over cell edges, node-level choices (AutoPI), interaction "
             "sets (each kept product a slot mixing every candidate, as AutoFIS gates pairs) and "
             "MLP widths and activations (widths as a mixture of masks of the widest layer, "
-            "FBNetV2) and behaviour blocks (each block's norm, layer and activation a mixed op)."),
+            "FBNetV2) and behaviour blocks (each block's norm, layer and activation a mixed op). "
+            "Each epoch scores validation with batch-norm on the whole split's statistics, in "
+            "chunks when the split is longer than one scoring batch (the same scores as one batch)."),
     Strategy(
         "random", "random_search", EVERY_CONSTRUCT, ("ctr",), table(
             *_COMMON,

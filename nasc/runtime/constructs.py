@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from nasc.runtime import ops
@@ -162,6 +161,13 @@ class InteractionChoice(TupleChoice):
             index = [c for c in self.candidates if len(c) == o]
             self.register_buffer(f"order{o}", torch.tensor(index, dtype=torch.long).view(-1, o),
                                  persistent=False)
+        # Each product normalised with its batch statistics, no affine (AutoFIS §3.2's BN, as
+        # AutoPI's cells): products of freshly initialised embeddings are ~init_std^2, and the
+        # logits would otherwise get no usable gradient, nor compare the candidates on one scale.
+        # A module (no state: always the batch's statistics), so that scoring in chunks can give
+        # it the whole split's (nasc.runtime.split_norms).
+        self.product_norm = nn.BatchNorm1d(len(self.candidates), affine=False,
+                                           track_running_stats=False)
 
     def forward(self, x):  # (B, m, k) -> (B, M, k)
         if self.tuples is None:
@@ -172,10 +178,7 @@ class InteractionChoice(TupleChoice):
     def relaxed(self, x):
         products = torch.cat([x[:, getattr(self, f"order{o}")].prod(dim=2)
                               for o in range(2, self.order + 1)], dim=1)  # (B, C, k)
-        # Each product normalised with its batch statistics, no affine (AutoFIS §3.2's BN, as
-        # AutoPI's cells): products of freshly initialised embeddings are ~init_std^2, and the
-        # logits would otherwise get no usable gradient, nor compare the candidates on one scale.
-        products = F.batch_norm(products, None, None, training=True)
+        products = self.product_norm(products)
         weights = self.weighting(self.alpha, self.tau)  # (M, C), each row sums to 1
         return torch.einsum("rc,bck->brk", weights, products)
 

@@ -23,6 +23,7 @@ from nasc.compiler.settings import TRAIN
 from nasc.runtime import metrics
 from nasc.runtime.progress import Progress
 from nasc.runtime.rundir import RunDir
+from nasc.runtime.split_norms import predict_with_split_norms
 
 # Training batches whose statistics refresh the batch-norm averages after each epoch.
 PRECISE_BN_BATCHES = 16
@@ -156,7 +157,8 @@ class ScoringMode:
     def __init__(self, model: nn.Module, bn_batch_stats: bool = False):
         self.model = model
         self.norms = [m for m in model.modules()
-                      if isinstance(m, nn.modules.batchnorm._BatchNorm)] if bn_batch_stats else []
+                      if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats
+                      ] if bn_batch_stats else []  # (one without running statistics always has)
 
     def __enter__(self) -> ScoringMode:
         self.was_training = self.model.training
@@ -183,8 +185,13 @@ class ScoringMode:
 def predict(model: nn.Module, table, batch_size: int = SCORING_BATCH,
             bn_batch_stats: bool = False) -> torch.Tensor:
     """Probabilities for a whole split, in order (``ScoringMode`` says what ``bn_batch_stats``
-    does)."""
+    does). A split longer than ``batch_size`` is scored in chunks; with ``bn_batch_stats`` its
+    batch-norms still normalise with the whole split's statistics (``split_norms``), so the scores
+    do not depend on ``batch_size``."""
     with ScoringMode(model, bn_batch_stats):
+        if bn_batch_stats and len(table) > batch_size:
+            return predict_with_split_norms(model, table, batch_size,
+                                            lambda chunks: predict_batches(model, chunks))
         return predict_batches(model, table.batches(batch_size, shuffle=False))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 
 from nasc.runtime import metrics
 from nasc.runtime.data.synthetic import make_synthetic
@@ -99,3 +100,29 @@ def test_interaction_candidates_rank_as_with_one_sklearn_call_each(tmp_path):
     for (_, got), (_, want) in zip(new, old):
         for name in want:
             assert got[name] == pytest.approx(want[name], abs=1e-9)
+
+
+def test_a_subset_longer_than_a_scoring_batch_ranks_with_its_whole_statistics(tmp_path, one_thread,
+                                                                            monkeypatch):
+    """Scored in chunks, each child's batch-norms still take the whole subset's statistics
+    (nasc.runtime.split_norms): the scores of one whole-subset batch, to float32 rounding."""
+    dataset = make_synthetic(seed=3, n=2000, with_sequence=True, max_len=20)
+    text = MINI_AMEIR.replace("    monotone\n", "    monotone\n    batch_norm\n").replace(
+        "width { 0.25, 0.5, 1.0 }", "width 0.5")  # a fixed width: its batch-norm module runs
+    search = oneshot.OneShot(make_context(text, dataset, tmp_path))
+    assert any(isinstance(m, torch.nn.BatchNorm1d) for m in search.net.modules())
+    si = next(i for i, st in enumerate(search.stages) if st.name == "aggregate")
+    stage = search.stages[si]
+    swaps = search.hold(si)
+    try:
+        search.train_supernet(si, stage)
+        old = per_child_ranking(search, si, stage)  # one batch of the 300 subset rows
+        monkeypatch.setattr(oneshot, "SCORING_BATCH", 128)
+        new = search.ranked_children(si, stage)
+    finally:
+        swaps.restore()
+    by_child = {n: scores for _, n, _, scores in old}
+    assert sorted(by_child) == sorted(n for _, n, _, _ in new)
+    for _, n, _, got in new:
+        for name, want in by_child[n].items():
+            assert got[name] == pytest.approx(want, abs=1e-5)

@@ -85,7 +85,7 @@ from nasc.runtime.strategies.stages import (
     plan_stages,
 )
 from nasc.runtime.train import (SCORING_BATCH, ScoringMode, cosine_factor, evaluate,
-                                 make_optimizer, predict_batches)
+                                 make_optimizer, predict, predict_batches)
 
 DEFAULT_FIXED_MLP = (200, 80)  # AMEIR §3: the pre-defined MLP of Steps 1 and 2
 
@@ -147,6 +147,9 @@ class OneShot:
         output once (FixedOutputs): the same numbers as ``predict(..., bn_batch_stats=True)``."""
         if self.retrieval is not None:
             yield lambda: self.retrieval.evaluate(self.net, "subset")
+            return
+        if len(self.subset) > SCORING_BATCH:  # chunks with the subset's batch-norm statistics
+            yield lambda: predict(self.net, self.subset, SCORING_BATCH, bn_batch_stats=True)
             return
         batches = list(self.subset.batches(SCORING_BATCH))
         with torch.no_grad(), ScoringMode(self.net, bn_batch_stats=True) as mode, \

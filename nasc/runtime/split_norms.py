@@ -36,9 +36,10 @@ def _reduce_dims(x: Tensor) -> list[int]:
     return [0, *range(2, x.dim())]
 
 
-def levels(model: nn.Module, norms: list[nn.Module], probe: dict) -> list[int] | None:
-    """Each batch-norm's level (see the module's doc), from one forward of ``probe`` with grad;
-    None when a batch-norm runs other than exactly once per forward (levels are then undefined)."""
+def levels(model: nn.Module, norms: list[nn.Module], probe: dict) -> list[int | None] | None:
+    """Each batch-norm's level (see the module's doc), from one forward of ``probe`` with grad,
+    None for one the forward does not run (a supernet's module off the sampled path); None for
+    all when a batch-norm runs more than once per forward (levels are then undefined)."""
     markers = [torch.zeros((), requires_grad=True) for _ in norms]
     inputs: dict[int, Tensor] = {}
     calls = [0] * len(norms)
@@ -57,7 +58,7 @@ def levels(model: nn.Module, norms: list[nn.Module], probe: dict) -> list[int] |
     finally:
         for h in handles:
             h.remove()
-    if any(c != 1 for c in calls):
+    if any(c > 1 for c in calls):
         return None
     owner = {id(m): i for i, m in enumerate(markers)}
     reach: dict = {}  # grad_fn node -> the batch-norms whose outputs flow into it
@@ -80,14 +81,15 @@ def levels(model: nn.Module, norms: list[nn.Module], probe: dict) -> list[int] |
             reach[n] = frozenset(found)
         return reach.get(node, frozenset())
 
-    feeds = [upstream(inputs[i].grad_fn) for i in range(len(norms))]
+    feeds = [upstream(inputs[i].grad_fn) if calls[i] else frozenset()
+             for i in range(len(norms))]
     level: dict[int, int] = {}
 
     def level_of(i: int) -> int:
         if i not in level:
             level[i] = 1 + max((level_of(j) for j in feeds[i]), default=-1)
         return level[i]
-    return [level_of(i) for i in range(len(norms))]
+    return [level_of(i) if calls[i] else None for i in range(len(norms))]
 
 
 def _fixed(norm: nn.Module, mean: Tensor, var: Tensor):
@@ -158,6 +160,10 @@ def predict_with_split_norms(model: nn.Module, table, batch_size: int, run) -> T
         level = levels(model, norms, next(iter(table.batches(PROBE_ROWS)))) if norms else None
     if level is None:  # no batch-norm, or one called more than once: chunks as they are
         return run(chunks())
+    running = [i for i, lv in enumerate(level) if lv is not None]  # off the path: never called
+    if not running:
+        return run(chunks())
+    norms, level = [norms[i] for i in running], [level[i] for i in running]
     with torch.no_grad():
         stats = whole_split_statistics(model, chunks, norms, level)
     for norm, (mean, var) in zip(norms, stats):

@@ -108,6 +108,25 @@ def test_a_batch_norm_run_twice_falls_back_to_plain_chunks():
     torch.testing.assert_close(predict(net, rows, 64, bn_batch_stats=True), own)
 
 
+def test_a_batch_norm_off_the_path_is_left_out():
+    """A supernet's module that the sampled path does not run (AMEIR's interaction norm while an
+    aggregation stage is ranked) has no level; the ones that run still get the split's
+    statistics (this fell back to per-chunk statistics, 2e-2 off, before)."""
+    class Unused(Branches):
+        def __init__(self):
+            super().__init__()
+            self.bn_off = nn.BatchNorm1d(4)
+
+    torch.manual_seed(3)
+    net, rows = Unused().double(), table()
+    with ScoringMode(net, bn_batch_stats=True):
+        level = split_norms.levels(net, split_norms.batch_norms(net), next(iter(rows.batches(64))))
+    assert level == [0, 1, 0, 2, None]
+    torch.testing.assert_close(predict(net, rows, 64, bn_batch_stats=True),
+                               predict(net, rows, len(rows), bn_batch_stats=True),
+                               rtol=0, atol=1e-12)
+
+
 SPACE = """model m {
   input fields: categorical
   emb = embed(fields, dim=8)

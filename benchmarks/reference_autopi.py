@@ -29,7 +29,9 @@ class Skip(nn.Module):
         if not (self.training and self.noise > 0):
             return x
         sigma = self.noise * x.detach().std()
-        eps = torch.randn(x.shape, generator=self.generator, dtype=x.dtype)
+        # drawn where the generator lives (a CUDA one on a GPU, as torch.randn_like would)
+        eps = torch.randn(x.shape, generator=self.generator, dtype=x.dtype,
+                          device=x.device if self.generator is None else self.generator.device)
         return x + eps * sigma
 
 

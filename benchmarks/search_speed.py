@@ -5,6 +5,7 @@
     python benchmarks/search_speed.py --memory-setting   # only the `memory` settings vs `keep`
     python benchmarks/search_speed.py --compile   # only torch.compile of the supernet vs eager
     python benchmarks/search_speed.py --scaling   # only fields/batch scaling, one-shot vs child
+    python benchmarks/search_speed.py --validation   # only exact chunked validation vs one batch
     python benchmarks/search_speed.py --record-autopi RUN [--load "..."]
                                      # record a finished `nasc search specs/autopi.nas
                                      # --data ../shared/data/frappe_x1` run's wall time
@@ -26,6 +27,9 @@ time would count other jobs' load; CPU time counts this process's own work, all 
   (every child scored on the device with one sync; the modules the stage's choices do not reach,
   the embeddings, interactions and SE shortcut, computed once: nasc.runtime.fixed_outputs) and
   with the per-child evaluate + sklearn path from before issue 17, each a whole forward.
+
+A lent GPU's numbers (benchmarks/gpu.py, run there by benchmarks/gpu_lease.sh) are merged into the
+same JSON with `python benchmarks/gpu.py --merge OUT.json` and shown in their own rows.
 
 Without ../shared/data/frappe_x1 the synthetic default is used, and the JSON says so. Results:
 results/search_speed.json and results/search_speed.md.
@@ -68,7 +72,7 @@ from nasc.runtime.model import build_fixed  # noqa: E402
 from nasc.runtime.strategies import oneshot  # noqa: E402
 from nasc.runtime.strategies.common import SearchContext, generator, jsonable  # noqa: E402
 from nasc.runtime.strategies.darts import Darts, temperature, use_memory_setting  # noqa: E402
-from nasc.runtime.train import evaluate  # noqa: E402
+from nasc.runtime.train import ScoringMode, evaluate, predict, predict_batches  # noqa: E402
 
 BATCH, DIM = 4096, 10
 
@@ -87,7 +91,8 @@ def cpu_seconds(fn, repeats: int) -> list[float]:
 
 
 # ----------------------------------------------------------------------------------- the setup
-def context(spec: str, data: str, work: Path, dataset=None) -> SearchContext:
+def context(spec: str, data: str, work: Path, dataset=None,
+            device: str = "cpu") -> SearchContext:
     """What `nasc search` hands a strategy (without the CLI), in the scratch folder ``work``
     (``dataset``: already loaded rows instead of ``data``'s)."""
     text, parsed, program = load(ROOT / spec)
@@ -95,16 +100,17 @@ def context(spec: str, data: str, work: Path, dataset=None) -> SearchContext:
     settings["stages"] = program.strategy.stages
     dataset = dataset if dataset is not None else open_dataset(program, data)
     return SearchContext(program, parsed, text, spec, dataset, data, RunDir(work / "run"),
-                         torch.device("cpu"), 2021, settings, show_progress=False)
+                         torch.device(device), 2021, settings, show_progress=False)
 
 
-def darts_setup(data: str, work: Path, batch: int = BATCH, dataset=None):
+def darts_setup(data: str, work: Path, batch: int = BATCH, dataset=None, device: str = "cpu"):
     """nasc's Darts on specs/autopi.nas as at epoch 2 (tau < 1, noisy skip on), one weight batch
-    and one architecture batch of ``batch`` rows."""
-    darts = Darts(context("specs/autopi.nas", data, work, dataset))
+    and one architecture batch of ``batch`` rows, on ``device``."""
+    darts = Darts(context("specs/autopi.nas", data, work, dataset, device))
     darts.net.train()
     darts.net.set_temperature(temperature(darts.epochs, 2, darts.ctx.settings["temperature"]))
-    darts.net.set_skip_noise(darts.ctx.settings["noisy_skip"], generator(2021, 2, 2))
+    darts.net.set_skip_noise(darts.ctx.settings["noisy_skip"],
+                             generator(2021, 2, 2, device=darts.ctx.device))
     w_batch = next(iter(darts.train_w.batches(batch, True, generator(2021, 3, 2))))
     a_batch = next(iter(darts.train_a.batches(batch, True, generator(2021, 4, 2))))
     return darts, w_batch, a_batch
@@ -121,11 +127,11 @@ class Reference:
 
     def __init__(self, darts: Darts):
         vocab = [f.vocab_size for f in darts.ctx.dataset.schema.fields]
-        self.model = ref_autopi.AutoPI(vocab, DIM).train()
+        self.model = ref_autopi.AutoPI(vocab, DIM).to(darts.ctx.device).train()
         ref_autopi.load_from_nasc(self.model, darts.net)
         self.model.tau = darts.net.interaction_node1.tau
         ref_autopi.set_skip_noise(self.model, darts.ctx.settings["noisy_skip"],
-                                  generator(2021, 2, 2))
+                                  generator(2021, 2, 2, device=darts.ctx.device))
         self.arch, self.weights = self.model.arch_parameters(), self.model.weight_parameters()
         self.a_opt = torch.optim.Adam(self.arch, lr=6e-4, betas=(0.5, 0.999), weight_decay=1e-3)
         self.w_opt = torch.optim.SGD(self.weights, lr=0.025, momentum=0.9, weight_decay=3e-4)
@@ -288,6 +294,69 @@ def peak_of_step(kind: str, data: str) -> dict:
     return {"peak_mb": peak - before, "rss_before_mb": before, "peak_before_mb": peak_before,
             "peak_reset": reset, "visible": reset or peak > peak_before,
             "step_seconds": seconds}
+
+
+def peak_of_validation(batch: int, data: str) -> dict:
+    """In this (fresh) process: peak RSS and CPU seconds of scoring the validation split as DARTS
+    does (batch-norm on batch statistics) in chunks of ``batch`` rows, each batch-norm with the
+    whole split's statistics (nasc.runtime.split_norms) when the split is longer than a chunk."""
+    with tempfile.TemporaryDirectory() as tmp:
+        darts, _, _ = darts_setup(data, Path(tmp))
+        score = lambda: evaluate(darts.net, darts.valid, batch, bn_batch_stats=True)  # noqa: E731
+        gc.collect()
+        reset = reset_peak()
+        before = status_mb("VmRSS")
+        score()
+        peak = status_mb("VmHWM")
+        seconds = min(timed(score) for _ in range(2))
+    return {"peak_mb": peak - before, "peak_reset": reset, "seconds": seconds,
+            "rows": len(darts.valid)}
+
+
+def validation_chunks(data: str, args, batches=(8192, 16384)) -> dict:
+    """Exact chunked validation (issue 17, item 4) against today's one batch for the whole split:
+    the largest difference of the probabilities and of AUC / logloss (same process), and each
+    one's peak RSS and CPU seconds in a fresh process with MALLOC_TRIM_THRESHOLD_=0 (the peak is
+    what scoring holds at one time)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        darts, w_batch, a_batch = darts_setup(data, Path(tmp))
+        for _ in range(2):  # weights a little way from their initial values
+            darts_step(darts, w_batch, a_batch)
+        whole_rows = len(darts.valid)
+        whole = predict(darts.net, darts.valid, whole_rows, bn_batch_stats=True)
+        scores = evaluate(darts.net, darts.valid, whole_rows, bn_batch_stats=True)
+        diffs = {}
+        for batch in batches:
+            chunked = predict(darts.net, darts.valid, batch, bn_batch_stats=True)
+            other = evaluate(darts.net, darts.valid, batch, bn_batch_stats=True)
+            with torch.no_grad(), ScoringMode(darts.net, bn_batch_stats=True):  # before: each
+                # chunk with its own statistics
+                own = predict_batches(darts.net, darts.valid.batches(batch))
+            diffs[batch] = {"max_abs_prob_diff": float((chunked - whole).abs().max()),
+                            "auc_diff": abs(other["auc"] - scores["auc"]),
+                            "logloss_diff": abs(other["logloss"] - scores["logloss"]),
+                            "per_chunk_statistics_max_abs_prob_diff":
+                                float((own - whole).abs().max())}
+    trim = {"MALLOC_TRIM_THRESHOLD_": "0"}
+    flags = ["--data", data, "--threads", str(args.threads), "--valid-peak"]
+    runs = {b: in_fresh_process(flags + [str(b)], trim) for b in (whole_rows, *batches)}
+    return {"validation_chunks": {
+        "rows": whole_rows, "whole": runs[whole_rows],
+        "chunked": {str(b): {**runs[b], **diffs[b]} for b in batches}}}
+
+
+def validation_rows(r: dict) -> list[str]:
+    v = r.get("validation_chunks")
+    if not v:
+        return []
+    whole = v["whole"]
+    rows = [f"| validation ({v['rows']} rows, batch-norm on the split's statistics) as one batch: "
+            f"peak RSS MB / CPU s | {whole['peak_mb']:.0f} / {whole['seconds']:.2f} |"]
+    for b, c in v["chunked"].items():
+        rows.append(f"| the same in exact {b}-row chunks: peak RSS MB / CPU s; max prob diff "
+                    f"(per-chunk statistics: before) | {c['peak_mb']:.0f} / {c['seconds']:.2f}; "
+                    f"{c['max_abs_prob_diff']:.1e} ({c['per_chunk_statistics_max_abs_prob_diff']:.1e}) |")
+    return rows
 
 
 def measure_peak(kind: str, data: str, threads: int, trim: bool = False) -> dict:
@@ -493,6 +562,33 @@ def autopi_row(r: dict) -> str:
             f"{run['seconds']:.0f} ({run['device']}, {run['threads']} thread, commit "
             f"{run['commit']}; {run['load']}); best epoch {run['best_epoch']}, valid AUC "
             f"{run['best_valid_auc']:.5f} |")
+
+
+def gpu_rows(r: dict) -> list[str]:
+    """A lent GPU's run (benchmarks/gpu.py, merged with --merge), if one was made."""
+    g = r.get("gpu")
+    if not g:
+        return []
+    env, step, search = g["environment"], g.get("step", {}), g.get("search", {})
+    where = f"{env.get('card', env['device'])}, torch {env['torch']}, {env['date'][:10]}"
+    rows = []
+    if "step_seconds" in step:
+        rows.append(f"| GPU ({where}): DARTS step nasc / reference, s | "
+                    f"{step['step_seconds']:.3f} / {step['reference_step_seconds']:.3f} "
+                    f"({step['speedup_vs_reference']:.2f}x; median of {step['steps']}; peak "
+                    f"{step['step_peak_allocated_mb']:.0f} MB allocated) |")
+    if search.get("finished"):
+        rows.append(f"| GPU: AutoPI-D, {search['epochs']} epochs on Frappe_x1 (a real `nasc "
+                    f"search`), wall s to exit | {search['wall_seconds']:.0f} (search "
+                    f"{search['search_seconds']:.0f}); best epoch {search['best_epoch']}, valid "
+                    f"AUC {search['best_valid_auc']:.5f} |")
+    elif "epochs_done" in search:
+        rows.append(f"| GPU: AutoPI-D 50-epoch search on Frappe_x1 (a real `nasc search`) | "
+                    f"stopped by the lease after {search['wall_seconds']:.0f} s wall with "
+                    f"{search['epochs_done']} epochs done (about "
+                    f"{search['wall_seconds'] / max(1, search['epochs_done']):.1f} s an epoch, "
+                    f"start-up included) |")
+    return rows
 
 
 def record_autopi(out: Path, run: Path, load: str) -> None:
@@ -701,7 +797,9 @@ def render(r: dict) -> str:
         *memory_rows(r),
         *compile_rows(r),
         *scaling_rows(r),
+        *validation_rows(r),
         autopi_row(r),
+        *gpu_rows(r),
         "", "Forward + backward of one operator at batch 4096, k = 10 (ms):", "",
         "| operator | m = 10 | m = 39 |", "|---|---|---|"]
     by_op: dict[str, dict[int, float]] = {}
@@ -737,6 +835,10 @@ def main() -> None:
                         help="measure only the step's scaling with fields and batch (against "
                              "the reference) and a one-shot step against its fixed child, and "
                              "put them in the JSON (the rest of it is kept)")
+    parser.add_argument("--validation", action="store_true",
+                        help="measure only exact chunked validation against one whole-split batch "
+                             "and put it in the JSON (the rest of it is kept)")
+    parser.add_argument("--valid-peak", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--compile-step", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--compiled", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--no-noise", action="store_true", help=argparse.SUPPRESS)
@@ -748,6 +850,9 @@ def main() -> None:
     out = Path(args.out)
     if args.peak:
         print(json.dumps(peak_of_step(args.peak, args.data)))
+        return
+    if args.valid_peak:
+        print(json.dumps(peak_of_validation(args.valid_peak, args.data)))
         return
     if args.render:
         out.with_suffix(".md").write_text(render(json.loads(out.read_text())))
@@ -766,6 +871,10 @@ def main() -> None:
     if args.compile:
         part = {"compile": compile_measure(data, args)}
         print("\n".join(compile_rows(add_part(out, part, "compile", args))))
+        return
+    if args.validation:
+        part = validation_chunks(data, args)
+        print("\n".join(validation_rows(add_part(out, part, "validation_chunks", args))))
         return
     if args.scaling:
         part = {**scaling(args), **oneshot_vs_child(args)}

@@ -43,6 +43,22 @@ train {
 }
 """
 
+# A cell of five operators with batch-norm on every edge (a supernet with many of them).
+BN_CELL = """model m {
+  input fields: categorical
+  emb = embed(fields, dim=8)
+  opset ops = { skip, senet, slp, self_attention, fm }
+  cell c(emb) {
+    nodes 3
+    edges ops
+    keep 1
+    merge sum
+    norm batchnorm(affine=false)
+  }
+  head ctr(flatten(c))
+}
+"""
+
 # A one-shot AMEIR search of an interactions statement and an mlp width, in two stages.
 TINY_ONESHOT = """model small {
   input fields: categorical

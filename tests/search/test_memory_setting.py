@@ -15,22 +15,9 @@ from nasc.runtime.strategies import darts
 from nasc.runtime.strategies.darts import Darts
 from nasc.runtime.strategies.snas import Snas
 
-from kit.searchkit import make_ctx
+from kit.searchkit import BN_CELL, make_ctx
 
-SPACE = """model m {
-  input fields: categorical
-  emb = embed(fields, dim=8)
-  opset ops = { skip, senet, slp, self_attention, fm }
-  cell c(emb) {
-    nodes 3
-    edges ops
-    keep 1
-    merge sum
-    norm batchnorm(affine=false)
-  }
-  head ctr(flatten(c))
-}
-
+SPACE = BN_CELL + """
 search %s {
   epochs 2
   batch 256

@@ -13,7 +13,7 @@ from nasc.runtime.progress import Progress
 from nasc.runtime.strategies.darts import Darts
 from nasc.runtime.train import ScoringMode, predict, predict_batches
 
-from kit.searchkit import make_ctx
+from kit.searchkit import BN_CELL, make_ctx
 
 
 class Branches(nn.Module):
@@ -127,20 +127,7 @@ def test_a_batch_norm_off_the_path_is_left_out():
                                rtol=0, atol=1e-12)
 
 
-SPACE = """model m {
-  input fields: categorical
-  emb = embed(fields, dim=8)
-  opset ops = { skip, senet, slp, self_attention, fm }
-  cell c(emb) {
-    nodes 3
-    edges ops
-    keep 1
-    merge sum
-    norm batchnorm(affine=false)
-  }
-  head ctr(flatten(c))
-}
-
+SPACE = BN_CELL + """
 search darts {
   epochs 2
   batch 256

@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from nasc.runtime.commands.search import search_spec  # noqa: E402
 from nasc.runtime.commands.train import train_spec  # noqa: E402
 
-from benchkit import flops_per_sample, summarize  # noqa: E402
+from benchkit import flops_per_sample, head_commit, summarize  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 # AutoPI Table 2 (Frappe AUC, logloss) and Table 4 (Frappe search cost, GPU-hours).
@@ -206,7 +206,7 @@ def main() -> None:
                              "test_auc": summary["test"]["auc"],
                              "test_logloss": summary["test"]["logloss"],
                              "parameters": params, "flops_per_sample": flops,
-                             "choices": choices,
+                             "choices": choices, "commit": head_commit(),
                              **({"alpha_moved": alpha_moved(run)} if strategy == "darts" else {})})
                 print(f"{name} {split} seed {seed}: test AUC {summary['test']['auc']:.5f} "
                       f"logloss {summary['test']['logloss']:.5f}; search {search_s:.0f} s",

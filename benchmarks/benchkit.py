@@ -3,11 +3,20 @@ from __future__ import annotations
 
 import re
 import statistics
+import subprocess
 from pathlib import Path
 
 from torch.utils.flop_counter import FlopCounterMode
 
 from nasc.compiler.frontend import load
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def head_commit() -> str:
+    """The short commit a run is made at, for its result row."""
+    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                          text=True).stdout.strip() or "uncommitted"
 
 
 def flops_per_sample(arch: Path, data: str, split: str) -> tuple[int, int]:

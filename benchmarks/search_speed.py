@@ -64,7 +64,7 @@ import reference_autopi as ref_autopi  # noqa: E402
 from nasc.compiler.fix import fix_spec  # noqa: E402
 from nasc.compiler.frontend import compile_text, load  # noqa: E402
 from nasc.compiler.printer import print_spec  # noqa: E402
-from nasc.runtime import ops  # noqa: E402
+from nasc.runtime import metrics, ops  # noqa: E402
 from nasc.runtime.rundir import RunDir  # noqa: E402
 from nasc.runtime.commands.dataset import open_dataset  # noqa: E402
 from nasc.runtime.data.synthetic import make_synthetic  # noqa: E402
@@ -323,12 +323,16 @@ def validation_chunks(data: str, args, batches=(8192, 16384)) -> dict:
         for _ in range(2):  # weights a little way from their initial values
             darts_step(darts, w_batch, a_batch)
         whole_rows = len(darts.valid)
+        label = darts.valid.columns["label"].cpu()
+
+        def scored(prob: torch.Tensor) -> dict:  # evaluate()'s scores of probabilities in hand
+            return {"auc": metrics.auc(label, prob), "logloss": metrics.logloss(label, prob)}
         whole = predict(darts.net, darts.valid, whole_rows, bn_batch_stats=True)
-        scores = evaluate(darts.net, darts.valid, whole_rows, bn_batch_stats=True)
+        scores = scored(whole)
         diffs = {}
         for batch in batches:
             chunked = predict(darts.net, darts.valid, batch, bn_batch_stats=True)
-            other = evaluate(darts.net, darts.valid, batch, bn_batch_stats=True)
+            other = scored(chunked)
             with torch.no_grad(), ScoringMode(darts.net, bn_batch_stats=True):  # before: each
                 # chunk with its own statistics
                 own = predict_batches(darts.net, darts.valid.batches(batch))

@@ -158,10 +158,9 @@ def predict_with_split_norms(model: nn.Module, table, batch_size: int, run) -> T
     chunks = lambda: table.batches(batch_size, shuffle=False)  # noqa: E731
     with torch.no_grad():
         level = levels(model, norms, next(iter(table.batches(PROBE_ROWS)))) if norms else None
-    if level is None:  # no batch-norm, or one called more than once: chunks as they are
-        return run(chunks())
-    running = [i for i, lv in enumerate(level) if lv is not None]  # off the path: never called
-    if not running:
+    # batch-norms off the path the model runs now are never called and need no statistics
+    running = [] if level is None else [i for i, lv in enumerate(level) if lv is not None]
+    if not running:  # none that runs, or one called more than once: chunks as they are
         return run(chunks())
     norms, level = [norms[i] for i in running], [level[i] for i in running]
     with torch.no_grad():

@@ -148,6 +148,12 @@ TRAIN: dict[str, SettingSig] = table(
     SettingSig("embedding_l2", "float", default=0.0, min=0.0, max=100.0),
     SettingSig("net_l2", "float", default=0.0, min=0.0, max=100.0),
     SettingSig("clip_grad", "float", default=10.0, min=0.0, max=1e6, doc="gradient-norm clipping"),
+    SettingSig("init_bias", "enum", default="prior", choices=("prior", "zero"),
+               doc="`head ctr`: where the logit's bias starts when a model or supernet trains "
+                   "from scratch. `prior`: the log-odds of the training labels' positive rate, so "
+                   "the first steps learn features instead of the base rate (which large "
+                   "uncentred inputs, e.g. a sum-pooled history, otherwise absorb, stalling the "
+                   "model below AUC 0.5); `zero`: FuxiCTR's start, nasc's before 2026-12-06"),
     SettingSig("objective", "enum", default="last_state", choices=NEXT_ITEM_OBJECTIVES,
                doc="`head next_item` only. `last_state`: the head's user vector scores the next "
                    "item at each of a user's last `--train-positions` positions, one row each "

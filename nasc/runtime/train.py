@@ -21,6 +21,7 @@ from torch import nn
 from nasc.compiler.program import OpUse
 from nasc.compiler.settings import TRAIN
 from nasc.runtime import metrics
+from nasc.runtime.base_rate import start_at_base_rate
 from nasc.runtime.progress import Progress
 from nasc.runtime.rundir import RunDir
 from nasc.runtime.split_norms import predict_with_split_norms
@@ -55,6 +56,7 @@ class TrainConfig:
     embedding_l2: float = _setting("embedding_l2")
     net_l2: float = _setting("net_l2")
     clip_grad: float = _setting("clip_grad")
+    init_bias: str = _setting("init_bias")
     objective: str = _setting("objective")              # next-item: last_state, seq2seq, cloze
     mask_prob: float = _setting("mask_prob")            # next-item, objective cloze
     eval_negatives: int | str = _setting("eval_negatives")  # next-item: a count, or "full"
@@ -298,6 +300,8 @@ def train_model(model: nn.Module, dataset, config: TrainConfig, run: RunDir | No
         from nasc.runtime.retrieval import next_item_objective as objective
     else:
         objective = CTRObjective
+        if not score_initial:  # from scratch; given weights keep their bias
+            start_at_base_rate(model, dataset.train.columns["label"], config.init_bias)
     return fit(model, lambda device: objective(dataset, config, device), config, run,
                show_progress, score_initial)
 

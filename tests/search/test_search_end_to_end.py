@@ -49,9 +49,9 @@ search darts {
 train {
   optimizer adam(lr=0.01)
   batch 512
-  epochs 8
+  epochs 16
   monitor auc
-  patience 1
+  patience 2
 }
 """
 

@@ -15,6 +15,7 @@ from nasc.compiler.frontend import compile_text
 from nasc.compiler.printer import print_spec
 from nasc.compiler.program import Program
 from nasc.compiler.lower import lower
+from nasc.runtime.base_rate import start_at_base_rate
 from nasc.runtime.model import build_fixed, building, compile_supernet
 from nasc.runtime.sizing import check_model_fits
 from nasc.runtime.rundir import RunDir
@@ -61,6 +62,8 @@ def build_supernet(ctx: SearchContext) -> torch.nn.Module:
     with building(ctx.program, ctx.dataset.schema):
         check_model_fits(ctx.program, lower(ctx.program, "supernet"), ctx.dataset.schema)
         net = cls(ctx.dataset.schema)
+    if ctx.dataset.schema.task == "ctr":
+        start_at_base_rate(net, ctx.dataset.train.columns["label"], ctx.program.train.get("init_bias"))
     return net.to(ctx.device)
 
 

@@ -26,6 +26,7 @@ class AfnPlus(nx.Supernet):
             init_std=0.0001,
             positions=False,
             scale=False,
+            norm=False,
             dropout=0.0,
         )
         # -- node dnn_emb
@@ -37,6 +38,7 @@ class AfnPlus(nx.Supernet):
             init_std=0.0001,
             positions=False,
             scale=False,
+            norm=False,
             dropout=0.0,
         )
         # -- node logs

@@ -41,6 +41,7 @@ class AmeirCtr(nx.Supernet):
             init_std=0.0001,
             positions=False,
             scale=False,
+            norm=False,
             dropout=0.0,
         )
         # -- interactions cross

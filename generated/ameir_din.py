@@ -84,6 +84,7 @@ class AmeirDin(nx.Supernet):
             init_std=0.0001,
             positions=False,
             scale=False,
+            norm=False,
             dropout=0.0,
         )
         # -- node seq
@@ -95,6 +96,7 @@ class AmeirDin(nx.Supernet):
             init_std=0.0001,
             positions=False,
             scale=False,
+            norm=False,
             dropout=0.0,
         )
         # -- node target
@@ -106,6 +108,7 @@ class AmeirDin(nx.Supernet):
             init_std=0.0001,
             positions=False,
             scale=False,
+            norm=False,
             dropout=0.0,
         )
         # -- blocks behavior

@@ -69,6 +69,7 @@ class AmeirSeq(nx.Supernet):
             init_std=0.0001,
             positions=True,
             scale=False,
+            norm=False,
             dropout=0.0,
         )
         # -- blocks behavior

@@ -26,17 +26,18 @@ class Bert4rec(nx.Supernet):
             init_std=0.02,
             positions=True,
             scale=False,
+            norm=False,
             dropout=0.1,
         )
         # -- node h
         # (runs nasc.runtime.ops.baselines.TransformerBlock)
         self.h_0_0 = nx.op(
-            ('transformer', (('heads', 2), ('dropout', 0.1), ('causal', False))),
+            ('transformer', (('heads', 2), ('dropout', 0.1), ('causal', False), ('style', 'sasrec'))),
             [self.seq.out_shape],
         )
         # (runs nasc.runtime.ops.baselines.TransformerBlock)
         self.h_0 = nx.op(
-            ('transformer', (('heads', 2), ('dropout', 0.1), ('causal', False))),
+            ('transformer', (('heads', 2), ('dropout', 0.1), ('causal', False), ('style', 'sasrec'))),
             [self.h_0_0.out_shape],
         )
         # (runs nasc.runtime.ops.sequence.SeqLayerNorm)

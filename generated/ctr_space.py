@@ -50,6 +50,7 @@ class CtrSpace(nx.Supernet):
             init_std=0.0001,
             positions=False,
             scale=False,
+            norm=False,
             dropout=0.0,
         )
         # -- node view1

@@ -48,6 +48,7 @@ class CtrTowers(nx.Supernet):
             init_std=0.0001,
             positions=False,
             scale=False,
+            norm=False,
             dropout=0.0,
         )
         # -- node view1a
@@ -107,6 +108,7 @@ class CtrTowers(nx.Supernet):
             init_std=0.0001,
             positions=False,
             scale=False,
+            norm=False,
             dropout=0.0,
         )
         # -- node view2a

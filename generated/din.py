@@ -28,6 +28,7 @@ class Din(nx.Supernet):
             init_std=0.0001,
             positions=False,
             scale=False,
+            norm=False,
             dropout=0.0,
         )
         # -- node seq
@@ -39,6 +40,7 @@ class Din(nx.Supernet):
             init_std=0.0001,
             positions=False,
             scale=False,
+            norm=False,
             dropout=0.0,
         )
         # -- node target
@@ -50,6 +52,7 @@ class Din(nx.Supernet):
             init_std=0.0001,
             positions=False,
             scale=False,
+            norm=False,
             dropout=0.0,
         )
         # -- node interest

@@ -26,17 +26,18 @@ class Sasrec(nx.Supernet):
             init_std=0.02,
             positions=True,
             scale=True,
+            norm=False,
             dropout=0.5,
         )
         # -- node h
         # (runs nasc.runtime.ops.baselines.TransformerBlock)
         self.h_0_0 = nx.op(
-            ('transformer', (('heads', 1), ('dropout', 0.5), ('causal', True))),
+            ('transformer', (('heads', 1), ('dropout', 0.5), ('causal', True), ('style', 'sasrec'))),
             [self.seq.out_shape],
         )
         # (runs nasc.runtime.ops.baselines.TransformerBlock)
         self.h_0 = nx.op(
-            ('transformer', (('heads', 1), ('dropout', 0.5), ('causal', True))),
+            ('transformer', (('heads', 1), ('dropout', 0.5), ('causal', True), ('style', 'sasrec'))),
             [self.h_0_0.out_shape],
         )
         # (runs nasc.runtime.ops.sequence.SeqLayerNorm)

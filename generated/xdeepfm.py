@@ -26,6 +26,7 @@ class Xdeepfm(nx.Supernet):
             init_std=0.0001,
             positions=False,
             scale=False,
+            norm=False,
             dropout=0.0,
         )
         # -- node linear

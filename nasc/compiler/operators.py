@@ -173,7 +173,13 @@ _SIGNATURES: list[OpSig] = [
         doc="attention from the target item to each position (DIN's local activation unit)",
         impl="sequence.TargetAttentionLayer", build=("k",), needs_target=True),
     _op("transformer", "layer node", [S],
-        params=[_int("heads", 1, 1, 16), _float("dropout", 0.0, 0.0, 0.99), _bool("causal", True)],
+        params=[_int("heads", 1, 1, 16), _float("dropout", 0.0, 0.0, 0.99), _bool("causal", True),
+                _enum("style", "sasrec", ("sasrec", "bert"),
+                      doc="`sasrec`: SASRec's reference code (layer norm before attention and "
+                          "feed-forward, a ReLU feed-forward of width d); `bert`: BERT's "
+                          "post-norm layer as S3-Rec's and BERT4Rec's code write it (norm after "
+                          "each residual sum, a GELU feed-forward of width 4d, N(0, 0.02) "
+                          "weights)")],
         doc="a SASRec transformer block (causal self-attention and feed-forward)",
         impl="baselines.TransformerBlock", build=("k",)),
     # ---- normalisations
@@ -205,13 +211,13 @@ _SIGNATURES: list[OpSig] = [
     # ---- node operators (hand-crafted models' building blocks)
     _op("embed", "node", [("ids", "seq_ids", "target_ids")], shape="embedding",
         params=[_int("dim", 10, 1, 4096), _float("init_std", 1e-4, 0.0, 10.0),
-                _bool("positions", False), _bool("scale", False),
+                _bool("positions", False), _bool("scale", False), _bool("norm", False),
                 _float("dropout", 0.0, 0.0, 0.99)],
         doc="embedding lookup: one table with per-field offsets; categorical fields give a "
             "matrix (B, m, dim), a sequence (B, T, n dim), a target item a vector (B, n dim). "
             "For a sequence (SASRec): positions=true adds a learned position embedding, "
-            "scale=true multiplies the item embeddings by sqrt(dim) first, dropout drops out "
-            "the sum (the item table a `head next_item` scores with is not scaled)"),
+            "scale=true multiplies the item embeddings by sqrt(dim) first, norm=true "
+            "layer-normalises the sum (BERT4Rec, S3-Rec), dropout drops out the sum (the item table a `head next_item` scores with is not scaled)"),
     _op("lr", "node", [("ids",)], shape="logit", doc="logistic regression over the raw fields",
         impl="baselines.LinearLogit", build=("vocab",)),
     _op("fm_logit", "node", [M], shape="logit", doc="FM's second-order term as a logit",

@@ -14,7 +14,7 @@ from nasc.compiler.resolve_values import ValueResolver
 from nasc.compiler.settings import INPUT_KINDS, INPUT_TYPES
 
 # embed's parameters that only a sequence input takes (SASRec's input layer)
-SEQUENCE_ONLY = ("positions", "scale", "dropout")
+SEQUENCE_ONLY = ("positions", "scale", "norm", "dropout")
 
 
 class NodeResolver(ValueResolver):

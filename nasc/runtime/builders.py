@@ -34,13 +34,15 @@ class SequenceEmbedding(nn.Module):
     next-item head scores items with."""
 
     def __init__(self, vocab, dim: int, init_std: float, max_len: int = 0, scale: bool = False,
-                 dropout: float = 0.0):
+                 dropout: float = 0.0, norm: bool = False):
         super().__init__()
         self.fields = ops.FieldEmbedding(vocab, dim, init_std)
         self.positions = nn.Embedding(max_len, len(vocab) * dim) if max_len else None
         if self.positions is not None:
             nn.init.normal_(self.positions.weight, std=init_std)
         self.scale = dim ** 0.5 if scale else 1.0
+        # BERT's input layer (S3-Rec, BERT4Rec): the sum layer-normalised before its dropout
+        self.norm = nn.LayerNorm(len(vocab) * dim, eps=1e-12) if norm else None
         self.dropout = nn.Dropout(dropout) if dropout else None
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
@@ -49,6 +51,8 @@ class SequenceEmbedding(nn.Module):
             out = out * self.scale
         if self.positions is not None:
             out = out + self.positions.weight[: out.shape[-2]]
+        if self.norm is not None:
+            out = self.norm(out)
         return self.dropout(out) if self.dropout is not None else out
 
 
@@ -57,7 +61,8 @@ class TargetEmbedding(SequenceEmbedding):
 
 
 def embed(schema, input_type: str, dim: int = 10, init_std: float = 1e-4,
-          positions: bool = False, scale: bool = False, dropout: float = 0.0) -> nn.Module:
+          positions: bool = False, scale: bool = False, norm: bool = False,
+          dropout: float = 0.0) -> nn.Module:
     shape = input_shape(schema, input_type)
     if not shape.vocab:
         raise ValueError(f"the dataset has no {input_type} fields to embed")
@@ -73,7 +78,7 @@ def embed(schema, input_type: str, dim: int = 10, init_std: float = 1e-4,
         return _shaped(module, Shape("matrix", shape.fields, dim))
     if shape.kind == "seq_ids":
         module = SequenceEmbedding(shape.vocab, dim, init_std,
-                                   int(schema.max_len) if positions else 0, scale, dropout)
+                                   int(schema.max_len) if positions else 0, scale, dropout, norm)
         return _shaped(module, Shape("sequence", shape.fields, shape.fields * dim))
     return _shaped(TargetEmbedding(shape.vocab, dim, init_std), Shape("vector", 0, shape.fields * dim))
 

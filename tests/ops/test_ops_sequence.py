@@ -76,8 +76,10 @@ def _each_row_alone(op, x, mask):
 
 @pytest.mark.parametrize("build", [lambda: BiGRU(4), lambda: BiGRU(3), lambda: BiSelfAttention(4, 2),
                                    lambda: TransformerBlock(4, heads=2, causal=True),
-                                   lambda: TransformerBlock(4, heads=1, causal=False)],
-                         ids=["bigru", "bigru_odd", "bi_attention", "transformer", "transformer_bidir"])
+                                   lambda: TransformerBlock(4, heads=1, causal=False),
+                                   lambda: TransformerBlock(4, heads=2, style="bert")],
+                         ids=["bigru", "bigru_odd", "bi_attention", "transformer", "transformer_bidir",
+                              "transformer_bert"])
 def test_padded_batch_equals_each_row_run_alone(build):
     torch.manual_seed(0)
     op = build().double().eval()
@@ -136,6 +138,42 @@ def test_transformer_follows_sasrec_block_equations():
     n = op.forward_norm(h)
     ffn = op.feed_forward.net
     expected = n + ffn[3](torch.relu(ffn[0](n)))
+    torch.testing.assert_close(op(x, mask)[0], expected, rtol=1e-10, atol=1e-12)
+
+
+def test_bert_style_transformer_follows_s3recs_post_norm_layer():
+    """S3-Rec's SASRec layer (modules.py): h = LN(x + Dropout(Dense(Attn(x)))), then
+    LN(h + Dropout(W2 gelu(W1 h))), W1 of width 4d; every weight matrix N(0, 0.02), biases 0."""
+    torch.manual_seed(0)
+    op = TransformerBlock(8, heads=2, causal=True, style="bert").double().eval()
+    mha = op.attention
+    for name, p in op.named_parameters():
+        if "norm" not in name and p.dim() == 1:
+            assert torch.count_nonzero(p) == 0, name
+    assert 0.015 < float(mha.in_proj_weight.detach().std()) < 0.025
+    with torch.no_grad():  # non-zero biases, so the test sees where each one enters
+        for name, p in op.named_parameters():
+            if p.dim() == 1:
+                p.add_(torch.randn_like(p) * 0.1)
+    x, mask = rand(1, 3, 8), torch.ones(1, 3, dtype=torch.bool)
+    wq, wk, wv = mha.in_proj_weight.detach().chunk(3)
+    bq, bk, bv = mha.in_proj_bias.detach().chunk(3)
+    q, k, v = x[0] @ wq.T + bq, x[0] @ wk.T + bk, x[0] @ wv.T + bv
+    future = torch.ones(3, 3, dtype=torch.bool).triu(1)
+    heads = []
+    for h in range(2):  # head size 4: scores / sqrt(4)
+        cols = slice(4 * h, 4 * h + 4)
+        scores = (q[:, cols] @ k[:, cols].T / 2.0).masked_fill(future, float("-inf"))
+        heads.append(torch.softmax(scores, -1) @ v[:, cols])
+    attended = mha.out_proj(torch.cat(heads, -1))
+    h = torch.nn.functional.layer_norm(x[0] + attended, (8,), op.attention_norm.weight,
+                                       op.attention_norm.bias, eps=1e-12)
+    w1, w2 = op.feed_forward.net[0], op.feed_forward.net[2]
+    assert w1.out_features == 32
+    gelu = w1(h) * 0.5 * (1.0 + torch.erf(w1(h) / 2 ** 0.5))  # S3-Rec's exact gelu
+    norm = op.feed_forward.norm
+    expected = torch.nn.functional.layer_norm(h + w2(gelu), (8,), norm.weight, norm.bias,
+                                              eps=1e-12)
     torch.testing.assert_close(op(x, mask)[0], expected, rtol=1e-10, atol=1e-12)
 
 
@@ -224,7 +262,31 @@ def test_sasrec_input_layer_scales_adds_positions_then_drops_out():
     assert torch.equal(plain(ids)[0], table[ids[0, :, 0]] + positions)
 
 
-@pytest.mark.parametrize("param", ["positions=true", "scale=true", "dropout=0.1"])
+def test_bert_input_layer_normalises_the_sum_before_its_dropout():
+    """S3-Rec's Embeddings: LayerNorm(item + position), then dropout; no sqrt(d) scale."""
+    from nasc.runtime.builders import SequenceEmbedding
+
+    torch.manual_seed(0)
+    layer = SequenceEmbedding([7], dim=4, init_std=0.5, max_len=3, norm=True, dropout=0.5)
+    with torch.no_grad():
+        layer.norm.weight.uniform_(0.5, 1.5)
+        layer.norm.bias.uniform_(-0.5, 0.5)
+    ids = torch.tensor([[[2], [0], [5]]])
+    table, positions = layer.fields.table.weight.detach(), layer.positions.weight.detach()
+    total = table[ids[0, :, 0] + layer.fields.offsets[0]] + positions
+    centred = total - total.mean(-1, keepdim=True)
+    normed = centred / (centred.pow(2).mean(-1, keepdim=True) + 1e-12).sqrt()
+    expected = normed * layer.norm.weight + layer.norm.bias
+    layer.eval()
+    torch.testing.assert_close(layer(ids)[0], expected.detach())
+    layer.train()
+    dropped = layer(ids)[0]
+    kept = dropped != 0
+    assert 0 < kept.sum() < kept.numel()
+    torch.testing.assert_close(dropped[kept], (expected.detach() * 2.0)[kept])
+
+
+@pytest.mark.parametrize("param", ["positions=true", "scale=true", "norm=true", "dropout=0.1"])
 def test_sequence_only_embedding_settings_are_refused_on_fields(tmp_path, param):
     from nasc.compiler.frontend import load
     from nasc.errors import SpecError

@@ -248,22 +248,48 @@ class PointWiseFeedForward(nn.Module):
         return x + self.net(x)
 
 
+class BertFeedForward(nn.Module):
+    """BERT's position-wise sublayer after attention: LN(x + Dropout(W2 GELU(W1 x))), W1 d -> 4d."""
+
+    def __init__(self, dim: int, dropout: float = 0.0):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(dim, 4 * dim), nn.GELU(), nn.Linear(4 * dim, dim),
+                                 nn.Dropout(dropout))
+        self.norm = nn.LayerNorm(dim, eps=1e-12)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(x + self.net(x))
+
+
 class TransformerBlock(nn.Module):
     """One SASRec block on (x (B, T, d), mask (B, T)) -> (B, T, d), padded outputs 0.
 
-    As SASRec's reference code: Q = LN(x); x = Q + MHA(Q, x, x); x = FFN(LN(x)) + LN(x).
-    Attention is causal (optional) and never looks at padded keys.
+    ``style="sasrec"``, as SASRec's reference code: Q = LN(x); x = Q + MHA(Q, x, x);
+    x = FFN(LN(x)) + LN(x), FFN of width d with ReLU. ``style="bert"``, BERT's post-norm layer as
+    S3-Rec's SASRec and BERT4Rec's code write it: x = LN(x + Dropout(MHA(x, x, x)));
+    x = LN(x + Dropout(W2 GELU(W1 x))), W1 of width 4d; weights N(0, 0.02), biases 0 (BERT's
+    init, S3-Rec's ``initializer_range``). Attention drops out its probabilities with
+    ``dropout``, is causal (optional) and never looks at padded keys.
     """
 
-    def __init__(self, dim: int, heads: int = 1, dropout: float = 0.0, causal: bool = True):
+    def __init__(self, dim: int, heads: int = 1, dropout: float = 0.0, causal: bool = True,
+                 style: str = "sasrec"):
         super().__init__()
         if heads < 1 or dim % heads != 0:
             raise ValueError(f"transformer: dim {dim} is not divisible by heads={heads}")
-        self.heads, self.causal = heads, causal
-        self.attention_norm = nn.LayerNorm(dim)
+        if style not in ("sasrec", "bert"):
+            raise ValueError(f"transformer: unknown style {style!r}")
+        self.heads, self.causal, self.style = heads, causal, style
         self.attention = nn.MultiheadAttention(dim, heads, dropout=dropout, batch_first=True)
-        self.forward_norm = nn.LayerNorm(dim)
-        self.feed_forward = PointWiseFeedForward(dim, dropout)
+        if style == "sasrec":
+            self.attention_norm = nn.LayerNorm(dim)
+            self.forward_norm = nn.LayerNorm(dim)
+            self.feed_forward = PointWiseFeedForward(dim, dropout)
+        else:
+            self.attention_dropout = nn.Dropout(dropout)
+            self.attention_norm = nn.LayerNorm(dim, eps=1e-12)
+            self.feed_forward = BertFeedForward(dim, dropout)
+            _bert_init(self)
 
     def _blocked(self, mask: torch.Tensor) -> torch.Tensor:
         """(B, T) -> (B heads, T, T) bool, True where query t may not attend to key s."""
@@ -281,11 +307,29 @@ class TransformerBlock(nn.Module):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         x = zero_padded(x, mask)
+        if self.style == "bert":
+            attended, _ = self.attention(x, x, x, attn_mask=self._blocked(mask),
+                                         need_weights=False)
+            x = self.attention_norm(x + self.attention_dropout(attended))
+            return zero_padded(self.feed_forward(x), mask)
         q = self.attention_norm(x)
         attended, _ = self.attention(q, x, x, attn_mask=self._blocked(mask), need_weights=False)
         x = q + attended
         x = self.feed_forward(self.forward_norm(x))
         return zero_padded(x, mask)
+
+
+@torch.no_grad()
+def _bert_init(module: nn.Module, std: float = 0.02) -> None:
+    """BERT's initialisation of a layer's weight matrices: N(0, std), biases 0 (layer norms keep
+    their 1 and 0)."""
+    for name, p in module.named_parameters():
+        if "norm" in name:
+            continue
+        if p.dim() >= 2:
+            nn.init.normal_(p, std=std)
+        else:
+            nn.init.zeros_(p)
 
 
 class Flatten(nn.Module):

@@ -19,7 +19,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -37,7 +36,7 @@ from nasc.runtime.rundir import RunDir  # noqa: E402
 from nasc.runtime.train import (TrainConfig, evaluate, make_optimizer, regularization,  # noqa: E402
                                 train_model)
 import reference_deepfm  # noqa: E402
-from benchkit import summarize  # noqa: E402
+from benchkit import head_commit, summarize  # noqa: E402
 
 MODELS = ["lr", "fm", "deepfm", "dcn", "xdeepfm", "autoint_plus", "afn_plus", "nfm", "pnn",
           "wide_deep", "fibinet", "dcnv2", "finalmlp", "finalnet"]
@@ -84,18 +83,12 @@ SPLIT_NAMES = {"files": "frappe_x1 (files' own 7:2:1 split)",
                "random811": "frappe_x1 (all rows pooled, random 8:1:1 split, split seed 2021)"}
 
 
-def commit() -> str:
-    try:
-        return subprocess.check_output(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                                       text=True).strip()
-    except Exception:  # noqa: BLE001 - a benchmark outside git still runs
-        return "unknown"
 
 
 def environment() -> dict:
     return {"device": "cpu", "cpu": platform.processor() or platform.machine(),
             "cores": os.cpu_count(), "torch": torch.__version__, "threads": torch.get_num_threads(),
-            "commit": commit()}
+            "commit": head_commit()}
 
 
 def run_row(name: str, seed: int, model, test: dict, valid: dict, best_epoch: int, epochs: int,
@@ -104,7 +97,7 @@ def run_row(name: str, seed: int, model, test: dict, valid: dict, best_epoch: in
     return {"model": name, "seed": seed, "test_auc": test["auc"], "test_logloss": test["logloss"],
             "valid_auc": valid["auc"], "best_epoch": best_epoch, "epochs": epochs,
             "parameters": sum(p.numel() for p in model.parameters()),
-            "train_samples_per_s": samples_per_s, "wall_s": wall_s, "commit": commit()}
+            "train_samples_per_s": samples_per_s, "wall_s": wall_s, "commit": head_commit()}
 
 
 def run_model(name: str, seed: int, dataset, out_dir: Path) -> dict:
@@ -169,8 +162,8 @@ def throughput(dataset, epochs: int, seed: int = 2021) -> dict:
     n = len(train)
     nasc_sps = n / statistics.median(times["nasc"])
     ref_sps = n / statistics.median(times["reference"])
-    return {"nasc_samples_per_s": nasc_sps, "reference_samples_per_s": ref_sps, "commit": commit(),
-            "ratio": nasc_sps / ref_sps, "epochs_timed": epochs,
+    return {"nasc_samples_per_s": nasc_sps, "reference_samples_per_s": ref_sps,
+            "commit": head_commit(), "ratio": nasc_sps / ref_sps, "epochs_timed": epochs,
             "epoch_seconds": times}
 
 

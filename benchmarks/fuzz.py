@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import platform
-import subprocess
 import sys
 import threading
 import time
@@ -30,6 +29,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import lark  # noqa: E402
 
+from benchkit import head_commit  # noqa: E402
 from kit import mutations  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
@@ -41,12 +41,6 @@ SOURCES = sorted([*(ROOT / "nasc" / "grammar").glob("*"), ROOT / "tests/kit/muta
                      "ir.py", "operators.py", "settings.py", "program.py"))])
 
 
-def commit() -> str:
-    try:
-        return subprocess.check_output(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                                       text=True).strip()
-    except Exception:  # noqa: BLE001 - a benchmark outside git still runs
-        return "unknown"
 
 
 def sources_sha() -> str:
@@ -72,7 +66,7 @@ def main() -> None:
         write(out, merge([json.loads(Path(p).read_text()) for p in args.merge]))
         return
     run = {"cases": 0, "seed": args.seed, "start": args.start, "crashes": 0, "crash_examples": [],
-           "outcomes": Counter(), "kinds": Counter(), "commit": commit(),
+           "outcomes": Counter(), "kinds": Counter(), "commit": head_commit(),
            "sources_sha256": sources_sha(), "python": platform.python_version(),
            "lark": lark.__version__, "cpu": platform.processor() or platform.machine(),
            "cores": os.cpu_count(), "load_average_at_start": os.getloadavg()[0]}

@@ -25,11 +25,12 @@ import math
 import random
 import re
 import statistics
-import subprocess
 import traceback
 from fractions import Fraction
 from pathlib import Path
 from unittest import mock
+
+from benchkit import head_commit
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -99,9 +100,6 @@ def spec_text(label: str, keep: int) -> str:
     return SPACE.format(keep=keep, search=BUDGETS[label])
 
 
-def commit() -> str:
-    return subprocess.check_output(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                                   text=True).strip()
 
 
 # ------------------------------------------------------------------------- the exact baseline
@@ -272,13 +270,13 @@ def main() -> None:
     torch.set_num_threads(1)
     started = time.perf_counter()
     labels = args.strategies or list(BUDGETS)
-    rows = [{**run_strategy(label, args.seeds, args.keep, Path(args.work)), "commit": commit()}
+    rows = [{**run_strategy(label, args.seeds, args.keep, Path(args.work)), "commit": head_commit()}
             for label in labels]
     kept = kept_rows(out, labels, args.seeds, args.keep)
     rows = kept + rows
     rows.sort(key=lambda r: list(BUDGETS).index(r["strategy"]) if r["strategy"] in BUDGETS
               else len(BUDGETS))
-    result = {"device": "cpu", "threads": 1, "commit": commit(), "num_fields": NUM_FIELDS,
+    result = {"device": "cpu", "threads": 1, "commit": head_commit(), "num_fields": NUM_FIELDS,
               "keep": args.keep, "seeds": args.seeds, "data": DATA,
               "budgets": {r["strategy"]: BUDGETS[r["strategy"]] for r in rows},
               # the kept rows' share of the earlier run's time is not known apart: their

@@ -47,6 +47,7 @@ def _said(flag) -> str:
 
 
 def main() -> None:
+    from benchkit import head_commit
     from nasc.runtime.threads import usable_cores
 
     load = os.getloadavg()[0]
@@ -59,8 +60,7 @@ def main() -> None:
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         summary = json.loads((run / "summary.json").read_text())
     result = {"date": time.strftime("%Y-%m-%d"), "command": list(MAIN_JOB),
-              "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                                       capture_output=True, text=True).stdout.strip(),
+              "commit": head_commit(),
               "usable_cores": usable_cores(), "load_before": round(load, 2),
               "threads": summary["cpu"]["threads"], "cpu": summary["cpu"],
               "wall_seconds": round(wall, 1),

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 from pathlib import Path
 
-from benchkit import mean_std
+from benchkit import head_commit, mean_std
 
 from nasc.compiler.frontend import load
 from nasc.fileio import write_atomic
@@ -53,9 +52,6 @@ def protocol_name(eval_negatives, sampling: str = "uniform") -> str:
     return f"{eval_negatives} {'random' if sampling == 'uniform' else 'popularity-sampled'} negatives"
 
 
-def commit() -> str:
-    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
-                          text=True, check=True).stdout.strip()
 
 
 def train_seeds(args) -> list[dict]:
@@ -82,7 +78,7 @@ def row_of(args, program, summaries: list[dict]) -> dict:
     row["epochs"] = mean_std([s["epochs_run"] for s in summaries])[0]
     row["train_seconds"] = mean_std([s["train_seconds"] for s in summaries])[0]
     row["search_seconds"] = args.search_seconds
-    row["commit"] = commit()
+    row["commit"] = head_commit()
     return row
 
 

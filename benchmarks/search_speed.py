@@ -61,6 +61,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import reference_autopi as ref_autopi  # noqa: E402
+from benchkit import head_commit  # noqa: E402
 from nasc.compiler.fix import fix_spec  # noqa: E402
 from nasc.compiler.frontend import compile_text, load  # noqa: E402
 from nasc.compiler.printer import print_spec  # noqa: E402
@@ -436,8 +437,7 @@ def measure(args) -> dict:
               "clock": "process CPU time (time.process_time), min of the repeats; the machine "
                        "is shared",
               "load_average_before": round(os.getloadavg()[0], 2),
-              "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                                       capture_output=True, text=True).stdout.strip(),
+              "commit": head_commit(),
               "data": "frappe_x1" if data != "synthetic" else "synthetic (frappe_x1 not found)",
               "batch": BATCH, "repeats": args.repeats}
     with tempfile.TemporaryDirectory() as tmp:
@@ -605,8 +605,7 @@ def record_autopi(out: Path, run: Path, load: str) -> None:
     result["autopi_d_frappe_50_epochs"] = {
         "seconds": summary["search_seconds"], "epochs": summary["epochs"],
         "device": summary["device"], "threads": summary["cpu"]["threads"],
-        "commit": subprocess.check_output(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                                          text=True).strip(),
+        "commit": head_commit(),
         "load": load, "best_epoch": summary["best_epoch"],
         "best_valid_auc": best["valid_auc"], "choices": summary["choices"]}
     out.write_text(json.dumps(result, indent=2) + "\n")
@@ -758,8 +757,7 @@ def provenance(args) -> dict:
     """When, where and at which commit a part of the JSON measured separately was measured."""
     return {"date": time.strftime("%Y-%m-%d"), "threads": args.threads,
             "load_average_before": round(os.getloadavg()[0], 2),
-            "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                                     capture_output=True, text=True).stdout.strip()}
+            "commit": head_commit()}
 
 
 def ranking_when(rank: dict) -> str:

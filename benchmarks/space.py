@@ -34,7 +34,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 DEFAULT_SPEC = ROOT / "specs" / "ctr_space.nas"
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from benchkit import with_search  # noqa: E402
+from benchkit import head_commit, with_search  # noqa: E402
 
 # The search block of each strategy (None: the spec's own). Halving: 54 children for one epoch,
 # the best 18 for 3, 6 for 9, 2 for 27, the last for up to 81 (early stopping ends most sooner):
@@ -46,9 +46,6 @@ SEARCHES = {
 }
 
 
-def commit() -> str:
-    return subprocess.check_output(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                                   text=True).strip()
 
 
 def nasc(*args: str) -> None:
@@ -178,7 +175,7 @@ def main() -> None:
              "epochs": t["epochs_run"], "parameters": t["parameters"],
              "search_seconds": summary["search_seconds"],
              "device": f"{summary['device']}, {summary['cpu']['threads']} thread",
-             "commit": commit(), "choices": summary["choices"]}
+             "commit": head_commit(), "choices": summary["choices"]}
             for seed, t in trained.items()]
     out = Path(args.out)
     previous = json.loads(out.read_text()) if out.exists() else {"runs": [], "searches": {}}

@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from benchkit import summarize, with_search  # noqa: E402
+from benchkit import head_commit, summarize, with_search  # noqa: E402
 
 from nasc.compiler.frontend import load  # noqa: E402
 
@@ -99,9 +99,6 @@ PAPER = {
 }
 
 
-def commit() -> str:
-    return subprocess.check_output(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                                   text=True).strip()
 
 
 def run(name: str, block: str | None, args, work: Path, seed: int, tag: str = "") -> dict:
@@ -263,7 +260,7 @@ def main() -> None:
         runs = list(pool.map(one, tasks))  # in task order whatever finishes first
     data = Path(args.data).name if Path(args.data).exists() else args.data
     out = Path(args.out)
-    now = commit()
+    now = head_commit()
     tables = merge_table(load_tables(out), {
         "spec": args.spec, "data": data, "budgets": args.budgets, "seeds": args.seeds,
         "threads": args.threads, "retrain_epoch_cap": program.train["epochs"], "commit": now,

@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 sys.path.insert(0, str(ROOT))
 
+from benchkit import head_commit  # noqa: E402
 from nasc.runtime.threads import usable_cores  # noqa: E402
 
 NASC = [sys.executable, "-m", "nasc.cli"]
@@ -171,8 +172,7 @@ def main() -> None:
         work = Path(tmp)
         result = {"usable_cores": cores,
                   "repeats": args.repeats, "date": time.strftime("%Y-%m-%d"),
-                  "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                                           capture_output=True, text=True).stdout.strip(),
+                  "commit": head_commit(),
                   "fixed_repeats": args.fixed_repeats,
                   "threads": measure_threads(cores, work, args.repeats, args.fixed_repeats),
                   "jobs": measure_jobs(cores, work)}

@@ -602,6 +602,7 @@ def record_autopi(out: Path, run: Path, load: str) -> None:
     best = next(h for h in history if h["epoch"] == summary["best_epoch"])
     result = json.loads(out.read_text())
     result["autopi_d_frappe_50_epochs_seconds"] = summary["search_seconds"]
+    result.pop("autopi_d_frappe_50_epochs_why_null", None)
     result["autopi_d_frappe_50_epochs"] = {
         "seconds": summary["search_seconds"], "epochs": summary["epochs"],
         "device": summary["device"], "threads": summary["cpu"]["threads"],
@@ -891,9 +892,23 @@ def main() -> None:
                                rank["per_child_sklearn_seconds"]})
         print(json.dumps({k: v for k, v in rank.items() if "all" not in k}))
         return
-    result = measure(args)
+    previous = json.loads(out.read_text()) if out.exists() else {}
+    result = carried_over(previous, measure(args))
     write_result(out, result)
     print(render(result))
+
+
+def carried_over(previous: dict, result: dict) -> dict:
+    """A full run's result with what it does not measure kept from the file: the parts that have
+    their own runs (the GPU lease, torch.compile, memory settings, scaling, validation chunks, a
+    real 50-epoch search) would otherwise be lost to every full rerun."""
+    merged = dict(result)
+    for key, value in previous.items():
+        if merged.get(key) is None and value is not None:
+            merged[key] = value
+    if merged.get("autopi_d_frappe_50_epochs_seconds") is not None:
+        merged.pop("autopi_d_frappe_50_epochs_why_null", None)
+    return merged
 
 
 def write_result(out: Path, result: dict) -> None:

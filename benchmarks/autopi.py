@@ -14,12 +14,14 @@ table beside the paper's Tables 2 and 4 (AutoPI-D on Frappe: AUC 0.9827, logloss
 `files` is the Frappe_x1 7:2:1 split (BARS' test rows); `random811` pools the files and splits
 8:1:1 with the seed, the paper's protocol.
 
-DARTS never reads the train block (weights and alpha/beta train with the search block's
-settings), so a finished DARTS search in the work folder (`--work`, default /tmp/nasc-autopi)
-whose spec differs from today's only in its train block is reused: its arch.nas is retrained
-with today's train block (written beside it as retrain.nas) and its recorded search time is
-kept. AutoPI-R trains its children with the train block, so it is reused only when the whole
-spec is unchanged. An interrupted search found there (a checkpoint, no summary) is resumed with
+DARTS reads one setting of the train block, `init_bias` (where the supernet's logit starts;
+weights and alpha/beta train with the search block's settings), so a finished DARTS search in
+the work folder (`--work`, default /tmp/nasc-autopi) whose spec differs from today's only in the
+rest of its train block, and that started its logit where today's would, is reused: its arch.nas
+is retrained with today's train block (written beside it as retrain.nas) and its recorded search
+time is kept. AutoPI-R trains its children with the train block, so it is reused only when the
+whole spec is unchanged. A search whose run.json records no `init_bias` ran before the setting,
+from a logit of 0. An interrupted search found there (a checkpoint, no summary) is resumed with
 `nasc search --resume`, which ends as the uninterrupted search would; its search seconds count
 each earlier stretch up to its last checkpoint, and the row says `search_resumed`. (A 50-epoch
 search is over an hour a seed on a 2-core CPU: copy the run folders with `cp -a`, which keeps
@@ -40,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from nasc.compiler.settings import TRAIN  # noqa: E402
 from nasc.runtime.commands.search import search_spec  # noqa: E402
 from nasc.runtime.commands.train import train_spec  # noqa: E402
 
@@ -73,11 +76,17 @@ def train_block(text: str) -> str:
 
 def search_inputs(text: str, strategy: str) -> list[str]:
     """What a search's outcome depends on: the spec's lines less comments and blank lines, and
-    for DARTS less the train block."""
+    for DARTS less the train block (whose `init_bias` repeats_search compares on its own)."""
     if strategy == "darts":
         text = TRAIN_BLOCK.sub("", text)
     lines = (line.split("#", 1)[0].rstrip() for line in text.splitlines())
     return [line for line in lines if line]
+
+
+def init_bias(text: str) -> str:
+    """Where a search of this spec starts CTR logits today: its train block's `init_bias`."""
+    found = re.search(r"^\s*init_bias\s+(\w+)", train_block(text), re.M)
+    return found.group(1) if found else TRAIN["init_bias"].default
 
 
 def repeats_search(run: Path, spec: Path, strategy: str, data: str, epochs: int | None) -> bool:
@@ -85,6 +94,7 @@ def repeats_search(run: Path, spec: Path, strategy: str, data: str, epochs: int 
     saved = json.loads((run / "run.json").read_text())
     return (saved.get("epochs") == epochs
             and Path(saved["data"]).resolve() == Path(data).resolve()
+            and saved.get("init_bias", "zero") == init_bias(spec.read_text())
             and search_inputs((run / "spec.nas").read_text(), strategy)
             == search_inputs(spec.read_text(), strategy))
 

@@ -61,3 +61,24 @@ def test_an_interrupted_search_is_resumed_to_the_uninterrupted_result(tmp_path, 
     assert (run / "arch.nas").read_text() == (fresh / "arch.nas").read_text()
     assert json.loads((run / "history.json").read_text()) == \
         json.loads((fresh / "history.json").read_text())
+
+
+def test_a_search_from_another_logit_start_is_not_reused(tmp_path):
+    """A DARTS search is reused across train-block edits, but not across `init_bias`: a run.json
+    without the key ran before the setting existed, from a logit of 0."""
+    spec = write_spec(tmp_path, SPEC + "\ntrain {\n  epochs 2\n}\n")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "spec.nas").write_text(SPEC + "\ntrain {\n  epochs 9\n}\n")
+    saved = {"epochs": 3, "data": "synthetic"}
+
+    def reused(**extra) -> bool:
+        (run / "run.json").write_text(json.dumps({**saved, **extra}))
+        return autopi.repeats_search(run, spec, "darts", "synthetic", 3)
+
+    assert reused(init_bias="prior")      # only the rest of the train block differs
+    assert not reused(init_bias="zero")   # today's spec starts at the prior
+    assert not reused()                   # an older nasc: from 0
+    spec.write_text(SPEC + "\ntrain {\n  epochs 2\n  init_bias zero\n}\n")
+    assert reused()
+    assert not reused(init_bias="prior")

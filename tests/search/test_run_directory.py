@@ -64,6 +64,15 @@ def test_a_hostile_spec_file_name_runs_nothing_and_adds_no_line(tmp_path, monkey
     assert spec.exists()
 
 
+def test_run_json_records_where_the_supernets_logit_started(finished, tmp_path):
+    """benchmarks/autopi.py reuses a finished search only if it started where today's would."""
+    spec, run = finished
+    assert json.loads((run / "run.json").read_text())["init_bias"] == "prior"
+    zero = write_spec(tmp_path, SPACE + "\ntrain {\n  init_bias zero\n}\n", name="zero.nas")
+    search(zero, tmp_path / "zero")
+    assert json.loads((tmp_path / "zero" / "run.json").read_text())["init_bias"] == "zero"
+
+
 def test_a_tampered_run_json_spec_path_runs_nothing_on_resume(finished, tmp_path):
     _, run = finished
     record = json.loads((run / "run.json").read_text())

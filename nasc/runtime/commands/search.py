@@ -224,6 +224,7 @@ def prepare_search(spec_path: str, text: str, spec: Spec, program: Program, *, d
 def _claim_and_search(plan: SearchPlan, run, *, split, split_seed, epochs, synthetic_rows, device,
                       resume, quiet, cpu, overwrite, tensorboard=False, batch=None):
     from nasc.runtime.runlock import exclusive
+    from nasc.compiler.settings import TRAIN
     from nasc.runtime.runrecord import spec_digest
     from nasc.runtime.strategies.common import jsonable
 
@@ -239,6 +240,9 @@ def _claim_and_search(plan: SearchPlan, run, *, split, split_seed, epochs, synth
                                         "synthetic_rows": synthetic_rows,
                                         "strategy": plan.program.strategy.name,
                                         "spec_sha256": spec_digest(plan.text),
+                                        # where CTR logits start (a run before the setting: 0)
+                                        "init_bias": plan.program.train.get("init_bias")
+                                        or TRAIN["init_bias"].default,
                                         "settings": {k: getattr(v, "text", lambda: v)()
                                                      for k, v in plan.settings.items()
                                                      if k != "stages"},

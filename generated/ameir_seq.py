@@ -120,7 +120,11 @@ class AmeirSeq(nx.Supernet):
         self.user = nx.op(('last', ()), [self.seq.out_shape])
         # -- head next_item
         # user vector in the item embedding space
-        self.head = nx.next_item_head([self.user.out_shape], self.seq.out_shape)
+        self.head = nx.next_item_head(
+            [self.user.out_shape],
+            self.seq.out_shape,
+            projection='linear',
+        )
 
     def forward(self, batch):
         # -- input history

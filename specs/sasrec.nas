@@ -1,6 +1,8 @@
 # SASRec: Self-Attentive Sequential Recommendation (Wang-Cheng Kang, Julian McAuley, ICDM 2018).
 # Causal self-attention blocks over the item sequence; the last position's output is the user
-# state, scored against every item by its embedding (shared input/output item table).
+# state, scored against every item by its embedding (shared input/output item table), with no
+# learned matrix between the two (`projection none`: SASRec's code scores e_i^T h; nasc's results
+# before 2026-12-06 had AMEIR's W, e_i^T W h, and fell 0.016-0.019 short of S3-Rec's numbers).
 #
 # Configured as the paper and S3-Rec's reproduction train it on Beauty: max length 50, 2 blocks,
 # hidden 64, 1 head, dropout 0.5, Adam 1e-3 at a constant rate, batch 128, up to 200 epochs with
@@ -24,6 +26,7 @@ model sasrec {
   user = last(h)
   head next_item(user) {
     items seq
+    projection none
   }
 }
 

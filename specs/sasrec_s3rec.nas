@@ -6,7 +6,8 @@
 # (`style=bert`: layer norm after each residual sum, a GELU feed-forward of width 4 x 64,
 # N(0, 0.02) weights), 2 heads, the embedding sum layer-normalised before its dropout and not
 # scaled by sqrt(d) (`norm=true`), no layer norm after the last block, batch 256, Adam's default
-# betas. Dropout 0.5 on the embeddings, the attention probabilities and each sublayer output; item
+# betas. As in both codes the user state scores items by their embeddings with no matrix between
+# (`projection none`). Dropout 0.5 on the embeddings, the attention probabilities and each sublayer output; item
 # and position tables N(0, 0.02); sequence-to-sequence training with one sampled negative per
 # position; up to 200 epochs at a constant rate.
 #
@@ -19,6 +20,7 @@ model sasrec_s3rec {
   user = last(h)
   head next_item(user) {
     items seq
+    projection none
   }
 }
 

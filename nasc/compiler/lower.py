@@ -402,7 +402,8 @@ class _Lowering:
             out = self.fresh("logit")
             self.step(out, attr, args, "logit")
         else:
-            self.module(attr, CallArg("next_item_head", (shapes, self.shape[head.items])),
+            self.module(attr, CallArg("next_item_head", (shapes, self.shape[head.items]),
+                                      (("projection", Const(head.projection)),)),
                         "user vector in the item embedding space")
             out = self.fresh("user_vector")
             self.step(out, attr, args, "vector")

@@ -193,6 +193,7 @@ class HeadDef:
     task: str
     inputs: tuple[Expr, ...]
     items: str | None = None
+    projection: str = "linear"  # next_item: W between the user vector and the item table, or none
 
 
 Binding = Union[InputDef, NodeDef, CellDef, BlocksDef, InteractionsDef, MlpDef]

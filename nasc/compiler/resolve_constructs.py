@@ -266,6 +266,7 @@ class ConstructResolver(NodeResolver):
         inputs = self.construct_inputs(stmt, kinds, "1+", "head")
         found, _, _ = self.body_items(stmt.body, CONSTRUCTS["head"], "the head")
         items = self.value_of(found.get("items"), CONSTRUCTS["head"]["items"])
+        projection = self.value_of(found.get("projection"), CONSTRUCTS["head"]["projection"])
         if stmt.name == "next_item":
             if len(inputs) != 1:
                 raise self.fail(stmt.span, "`head next_item` takes one user vector")
@@ -276,6 +277,8 @@ class ConstructResolver(NodeResolver):
             if sym is None or sym.kind != "sequence":
                 raise self.fail(found["items"].span, "`items` must name a sequence embedding")
             sym.used = True
-        elif items is not None:
-            self.error(found["items"].span, "`items` is only for `head next_item`")
-        return HeadDef(stmt.name, inputs, items)
+        else:
+            for key in ("items", "projection"):
+                if key in found:
+                    self.error(found[key].span, f"`{key}` is only for `head next_item`")
+        return HeadDef(stmt.name, inputs, items, projection)

@@ -100,6 +100,10 @@ CONSTRUCTS: dict[str, dict[str, SettingSig]] = {
     ),
     "head": table(
         SettingSig("items", "name", doc="next_item: the sequence embedding whose table scores items"),
+        SettingSig("projection", "enum", default="linear", choices=("linear", "none"),
+                   doc="next_item: `linear` scores item i by e_i^T W h with a learned W (AMEIR eq. "
+                       "7); `none` by e_i^T h, the user vector itself in the item embedding space "
+                       "(SASRec, S3-Rec, BERT4Rec; h must be as wide as one item embedding)"),
     ),
 }
 

@@ -349,9 +349,17 @@ def ctr_head(shapes: list[Shape]) -> CTRHead:
     return _shaped(CTRHead(shapes), Shape("logit"))
 
 
-def next_item_head(shapes: list[Shape], items: Shape) -> nn.Module:
-    """h -> W h in the item embedding space (AMEIR eq. 7 scores e_i^T W h)."""
+def next_item_head(shapes: list[Shape], items: Shape, projection: str = "linear") -> nn.Module:
+    """h -> W h in the item embedding space (AMEIR eq. 7 scores e_i^T W h), or with
+    ``projection="none"`` h itself (SASRec scores e_i^T h), which must then be as wide as one item
+    embedding."""
     item_dim = items.dim // max(1, items.fields)  # one behavior field's embedding width
+    if projection == "none":
+        if shapes[0].flat != item_dim:
+            raise ValueError(f"`projection none` scores the user vector against item embeddings "
+                             f"directly, but it has width {shapes[0].flat} and an item embedding "
+                             f"{item_dim}: make them equal, or use `projection linear`")
+        return _shaped(nn.Identity(), Shape("vector", 0, item_dim))
     return _shaped(nn.Linear(shapes[0].flat, item_dim, bias=False), Shape("vector", 0, item_dim))
 
 

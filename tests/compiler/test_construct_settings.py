@@ -54,7 +54,9 @@ EDITS = {
     ("mlp", "shortcut"): ("width { 8, 4 }", "width { 8, 4 }\n    shortcut se(emb)"),
     ("mlp", "layer"): ("width { 8, 4 }", "width { 8, 4 }\n    layer 1 { width 8 }"),
 }
-REFUSED = {("head", "items"): ("head ctr(user)", "head ctr(user) {\n    items seq\n  }")}
+REFUSED = {("head", "items"): ("head ctr(user)", "head ctr(user) {\n    items seq\n  }"),
+           ("head", "projection"): ("head ctr(user)",
+                                    "head ctr(user) {\n    projection none\n  }")}
 ACTS_WHILE_SEARCHING = {("interactions", "survivors")}
 
 

@@ -38,12 +38,15 @@ def load_spec(name: str):
 
 
 @functools.lru_cache(maxsize=None)
-def dataset(with_sequence: bool):
-    return make_synthetic(0, ROWS, with_sequence=with_sequence)
+def dataset(with_sequence: bool, items_only: bool = False):
+    return make_synthetic(0, ROWS, with_sequence=with_sequence, items_only=items_only)
 
 
 def dataset_for(name: str):
-    return dataset(needs_sequences(load_spec(name)[2]))
+    """The synthetic data a spec is sized on, as `nasc compile` opens it (open_dataset): a
+    `head next_item` model sees item ids alone, as in a behaviour log."""
+    program = load_spec(name)[2]
+    return dataset(needs_sequences(program), items_only=program.head.task == "next_item")
 
 
 def first_batch(ds, size: int = 16, split: str = "train") -> dict:

@@ -41,6 +41,8 @@ def open_dataset(program: Program, data: str, seed: int = 2021, split_seed: int 
 
     if data == "synthetic":
         options.setdefault("with_sequence", needs_sequences(program))
+        if program.head.task == "next_item":  # sized as on a log: one behaviour field, the item
+            options.setdefault("items_only", True)
         for key, value in SYNTHETIC_DEFAULT.items():
             options.setdefault(key, value)
     try:

@@ -17,6 +17,8 @@ for oracle baselines; it is not a model input.
 With ``with_sequence`` each row also has a behaviour history of (item, category) pairs and a
 target item; the planted sequence effect is +/- ``strength`` depending on whether the target's
 category occurs in the history, so a model must relate the target to the history (attention).
+``items_only`` keeps the item ids alone, as a next-item log holds them (the category still
+plants the effect): what a `head next_item` model is sized on.
 """
 from __future__ import annotations
 
@@ -49,7 +51,8 @@ def make_synthetic(seed: int = 2021, n: int = 60000, num_fields: int = 8, vocab:
                    dim_signal: int = 4, planted=((0, 1), (2, 3, 4)), noise: float = 0.5,
                    with_sequence: bool = False, max_len: int = 20, strength: float = 1.5,
                    positive_rate: float = 0.3, first_order: float = 0.3, num_items: int = 200,
-                   num_categories: int = 10, heredity: float = 0.0) -> Dataset:
+                   num_categories: int = 10, heredity: float = 0.0,
+                   items_only: bool = False) -> Dataset:
     rng = np.random.default_rng(seed)
     planted = [tuple(int(f) for f in t) for t in planted]
     for t in planted:
@@ -85,6 +88,10 @@ def make_synthetic(seed: int = 2021, n: int = 60000, num_fields: int = 8, vocab:
         raw.sequence, raw.target = seq_raw
         raw.groups = {"hist_item": "item_id", "target_item": "item_id",
                       "hist_category": "category", "target_category": "category"}
+        if items_only:  # behaviours as a next-item log holds them: item ids, no side field
+            raw.sequence = {"hist_item": raw.sequence["hist_item"]}
+            raw.target = {"target_item": raw.target["target_item"]}
+            raw.groups = {"hist_item": "item_id", "target_item": "item_id"}
         planted_meta.append({"kind": "target_in_history", "names": ["target_category", "hist_category"],
                              "order": 2})
 

@@ -63,7 +63,9 @@ def train_seeds(args) -> list[dict]:
         print(train_spec(args.spec, data=args.data, out=str(out), seed=seed, epochs=args.epochs,
                          device=args.device, quiet=True, eval_negatives=args.eval_negatives,
                          overwrite=True), flush=True)
-        summaries.append(json.loads((out / "summary.json").read_text()))
+        config = json.loads((out / "config.json").read_text())
+        summaries.append({**json.loads((out / "summary.json").read_text()),
+                          "threads": config["cpu"]["threads"]})
     return summaries
 
 
@@ -77,6 +79,7 @@ def row_of(args, program, summaries: list[dict]) -> dict:
         row[key], row[f"{key}_std"] = mean_std([s["test"][metric] for s in summaries])
     row["epochs"] = mean_std([s["epochs_run"] for s in summaries])[0]
     row["train_seconds"] = mean_std([s["train_seconds"] for s in summaries])[0]
+    row["threads"] = max(s["threads"] for s in summaries)  # CPU threads per run (seconds' context)
     row["search_seconds"] = args.search_seconds
     row["commit"] = head_commit()
     return row
@@ -97,12 +100,12 @@ def markdown(rows: list[dict]) -> str:
              "Test metrics, mean ± std over seeds; leave-one-out, ties counted against the "
              "positive (docs/language.md §5.5).", "",
              "| model | kind | data | protocol | objective | seeds | HR@1 | HR@5 | NDCG@5 | "
-             "HR@10 | NDCG@10 | epochs | train s | search s | commit |", "|" + "---|" * 15]
+             "HR@10 | NDCG@10 | epochs | train s | threads | search s | commit |", "|" + "---|" * 16]
     for r in rows:
         scores = [f"{r[k]:.4f} ± {r[k + '_std']:.4f}" for k in METRICS]
         lines.append("| " + " | ".join([r["model"], r["kind"], r["data"], r["protocol"],
                                         r.get("objective", "—"), ",".join(map(str, r["seeds"])),
-                                        *scores, cell(r["epochs"]), f"{r['train_seconds']:.0f}",
+                                        *scores, cell(r["epochs"]), f"{r['train_seconds']:.0f}", cell(r.get("threads")),
                                         cell(r["search_seconds"]), r["commit"]]) + " |")
     lines += ["", "## Anchors (published, same 5-core Beauty unless noted)", "",
               "| model | source | protocol | HR@1 | HR@5 | NDCG@5 | HR@10 | NDCG@10 |",

@@ -217,7 +217,8 @@ _SIGNATURES: list[OpSig] = [
             "matrix (B, m, dim), a sequence (B, T, n dim), a target item a vector (B, n dim). "
             "For a sequence (SASRec): positions=true adds a learned position embedding, "
             "scale=true multiplies the item embeddings by sqrt(dim) first, norm=true "
-            "layer-normalises the sum (BERT4Rec, S3-Rec), dropout drops out the sum (the item table a `head next_item` scores with is not scaled)"),
+            "layer-normalises the sum (BERT4Rec, S3-Rec), dropout drops out the sum (the item "
+            "table a `head next_item` scores with is not scaled)"),
     _op("lr", "node", [("ids",)], shape="logit", doc="logistic regression over the raw fields",
         impl="baselines.LinearLogit", build=("vocab",)),
     _op("fm_logit", "node", [M], shape="logit", doc="FM's second-order term as a logit",

@@ -23,6 +23,11 @@ from nasc.runtime.constructs import CTRHead
 RATE_BOUNDS = (1e-4, 1 - 1e-4)
 
 
+def effective_init_bias(setting: str | None) -> str:
+    """The train block's `init_bias`, its default where the block does not set it."""
+    return setting or TRAIN["init_bias"].default
+
+
 def base_rate_logit(labels: torch.Tensor) -> float:
     """log(p / (1 - p)) of the positive rate p of 0/1 ``labels``, p kept inside RATE_BOUNDS."""
     rate = float(labels.float().mean()) if len(labels) else 0.5
@@ -35,7 +40,7 @@ def start_at_base_rate(model: nn.Module, labels: torch.Tensor, init_bias: str | 
     """Set the bias of every CTR head of ``model`` to the base rate's logit when ``init_bias`` is
     `prior` (None: the train block's default); returns how many heads were set (0 for a model
     without one, e.g. a next-item model, or for `zero`)."""
-    if (init_bias or TRAIN["init_bias"].default) != "prior":
+    if effective_init_bias(init_bias) != "prior":
         return 0
     heads = [m for m in model.modules() if isinstance(m, CTRHead)]
     if heads:

@@ -224,7 +224,7 @@ def prepare_search(spec_path: str, text: str, spec: Spec, program: Program, *, d
 def _claim_and_search(plan: SearchPlan, run, *, split, split_seed, epochs, synthetic_rows, device,
                       resume, quiet, cpu, overwrite, tensorboard=False, batch=None):
     from nasc.runtime.runlock import exclusive
-    from nasc.compiler.settings import TRAIN
+    from nasc.runtime.base_rate import effective_init_bias
     from nasc.runtime.runrecord import spec_digest
     from nasc.runtime.strategies.common import jsonable
 
@@ -241,8 +241,8 @@ def _claim_and_search(plan: SearchPlan, run, *, split, split_seed, epochs, synth
                                         "strategy": plan.program.strategy.name,
                                         "spec_sha256": spec_digest(plan.text),
                                         # where CTR logits start (a run before the setting: 0)
-                                        "init_bias": plan.program.train.get("init_bias")
-                                        or TRAIN["init_bias"].default,
+                                        "init_bias": effective_init_bias(
+                                            plan.program.train.get("init_bias")),
                                         "settings": {k: getattr(v, "text", lambda: v)()
                                                      for k, v in plan.settings.items()
                                                      if k != "stages"},

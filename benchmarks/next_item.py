@@ -5,6 +5,11 @@ beside the published anchors, in results/next_item.json and the generated next_i
     python benchmarks/next_item.py specs/sasrec.nas --seeds 2021,2022,2023
     python benchmarks/next_item.py RUN/arch.nas --kind searched --search-seconds 5400
 
+Seeds can train in separate processes (one core each) and be gathered into one row after:
+
+    python benchmarks/next_item.py specs/sasrec.nas --seeds 2021 --threads 1 --results /tmp/r1
+    python benchmarks/next_item.py specs/sasrec.nas --seeds 2021,2022,2023 --collect
+
 A row is keyed by (model, data, protocol): a rerun replaces its row and keeps the others.
 The protocol is the spec's (`eval_negatives`, `objective`) unless --eval-negatives overrides it.
 """
@@ -60,13 +65,26 @@ def train_seeds(args) -> list[dict]:
     summaries = []
     for seed in args.seeds:
         out = Path(args.runs) / f"seed-{seed}"
-        print(train_spec(args.spec, data=args.data, out=str(out), seed=seed, epochs=args.epochs,
-                         device=args.device, quiet=True, eval_negatives=args.eval_negatives,
-                         overwrite=True), flush=True)
+        if args.collect:
+            collected_run(out, args.spec)
+        else:
+            print(train_spec(args.spec, data=args.data, out=str(out), seed=seed,
+                             epochs=args.epochs, device=args.device, quiet=True,
+                             eval_negatives=args.eval_negatives, threads=args.threads,
+                             overwrite=True), flush=True)
         config = json.loads((out / "config.json").read_text())
         summaries.append({**json.loads((out / "summary.json").read_text()),
                           "threads": config["cpu"]["threads"]})
     return summaries
+
+
+def collected_run(out: Path, spec: str) -> None:
+    """Refuse to gather a seed's run that is missing or was trained from another spec."""
+    if not (out / "summary.json").exists():
+        raise SystemExit(f"{out}: no summary.json; train this seed first (without --collect)")
+    trained = (out / "spec.nas").read_text() if (out / "spec.nas").exists() else None
+    if trained is not None and trained != Path(spec).read_text():
+        raise SystemExit(f"{out}: trained from another spec than {spec}; retrain it")
 
 
 def row_of(args, program, summaries: list[dict]) -> dict:
@@ -129,6 +147,10 @@ def main(argv=None) -> None:
     parser.add_argument("--search-seconds", type=float, default=None,
                         help="the search's wall time, for a searched architecture")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="CPU threads per run (default: nasc's thread policy)")
+    parser.add_argument("--collect", action="store_true",
+                        help="train nothing: gather the seeds' finished runs under --runs")
     parser.add_argument("--runs", default="runs/next_item", help="run directories, per seed")
     parser.add_argument("--results", default=str(RESULTS), help="where next_item.json/.md go")
     args = parser.parse_args(argv)

@@ -15,7 +15,9 @@ from nasc.compiler.program import Apply, BlocksDef, HeadDef, InputDef, NameRef, 
 # Outputs at t read only position t (row-wise maps, normalisations, the embedding).
 POSITIONWISE = frozenset({"embed", "zero", "none", "layer_norm", "identity", "relu", "gelu",
                           "swish", "sigmoid", "tanh"})
-# Windows centred on t (SAME padding): causal only when they hold t alone.
+# Read positions <= t only.
+CAUSAL = frozenset({"gru", "causal_attention"})
+# Windows centred on t (SAME padding): causal when they hold t alone or are written causal=true.
 WINDOWED = frozenset({"conv", "dilated_conv", "avg_pool", "max_pool"})
 # Always read later positions (or, for dice, statistics of the whole batch and sequence).
 LOOKAHEAD = frozenset({"bigru", "bi_attention", "target_attention", "dice"})
@@ -26,8 +28,8 @@ def sees_later_positions(op: OpUse) -> bool:
     if op.name == "transformer":
         return not op.param("causal", True)
     if op.name in WINDOWED:
-        return int(op.param("kernel", 3)) > 1
-    return op.name not in POSITIONWISE  # LOOKAHEAD, and anything not classified
+        return int(op.param("kernel", 3)) > 1 and not op.param("causal", False)
+    return op.name not in POSITIONWISE | CAUSAL  # LOOKAHEAD, and anything not classified
 
 
 def seq2seq_problem(head: HeadDef, bindings: dict,
@@ -50,7 +52,8 @@ def seq2seq_problem(head: HeadDef, bindings: dict,
         return (f"`objective seq2seq` needs a causal sequence, but `{op.text()}` in {where} lets "
                 "position t see later positions (its output at t would know the item it is "
                 "trained to predict)",
-                "use causal layers (`transformer`, kernel-1 `conv`) or `objective last_state`")
+                "use causal layers (`transformer`, `gru`, `causal_attention`, `causal=true` windows) "
+                "or `objective last_state`")
     return None
 
 

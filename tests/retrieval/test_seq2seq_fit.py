@@ -5,7 +5,7 @@ import pytest
 
 from nasc.compiler.frontend import load
 from nasc.compiler.operators import OPERATORS
-from nasc.compiler.seq2seq_fit import LOOKAHEAD, POSITIONWISE, WINDOWED
+from nasc.compiler.seq2seq_fit import CAUSAL, LOOKAHEAD, POSITIONWISE, WINDOWED
 from nasc.errors import SpecError
 from kit.retrievalkit import SASREC_LIKE
 
@@ -47,6 +47,21 @@ def test_a_blocks_choice_with_a_look_ahead_layer_is_refused(tmp_path):
         .count("`conv` in blocks `h`") == 1  # kernel 1 is position-wise, kernel 3 is not
 
 
+def test_a_blocks_choice_of_causal_layers_is_accepted(tmp_path):
+    """AMEIR's layer set in its causal form (AMEIR-A trained as SASRec)."""
+    layers = ("{ conv(kernel=3, causal=true), dilated_conv(kernel=5, causal=true), "
+              "avg_pool(kernel=3, causal=true), max_pool(kernel=3, causal=true), gru, "
+              "causal_attention(heads=2), zero }")
+    text = SASREC_LIKE.replace(
+        "  h = transformer(transformer(seq, heads=1), heads=1)\n",
+        f"  blocks h(seq) {{\n    depth 1\n    layer {layers}\n  }}\n")
+    spec = tmp_path / "causal.nas"
+    spec.write_text(text)
+    assert load(str(spec))[2].train["objective"] == "seq2seq"
+    assert "`max_pool` in blocks `h`" in _errors(
+        tmp_path, text.replace("max_pool(kernel=3, causal=true)", "max_pool(kernel=3)"))
+
+
 def test_a_ctr_head_and_a_search_are_refused(tmp_path):
     ctr = SASREC_LIKE.replace("  head next_item(user) {\n    items seq\n  }\n",
                               "  head ctr(user)\n")
@@ -63,9 +78,10 @@ def test_every_operator_that_makes_a_sequence_is_classified():
     makes_sequences = {name for name, sig in OPERATORS.items()
                        if any("sequence" in kinds for kinds in sig.inputs)
                        and sig.shape == "same"} | {"embed"}
-    classified = POSITIONWISE | WINDOWED | LOOKAHEAD | {"transformer"}
+    classified = POSITIONWISE | CAUSAL | WINDOWED | LOOKAHEAD | {"transformer"}
     assert makes_sequences <= classified, makes_sequences - classified
-    assert not POSITIONWISE & WINDOWED and not POSITIONWISE & LOOKAHEAD
+    groups = [POSITIONWISE, CAUSAL, WINDOWED, LOOKAHEAD]
+    assert all(not a & b for i, a in enumerate(groups) for b in groups[i + 1:])
 
 
 # `objective cloze` (BERT4Rec) predicts masked items at their own positions: the sequence may

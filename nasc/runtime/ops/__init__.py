@@ -23,8 +23,9 @@ from .baselines import (CIN, MLP, Add, BiInteraction, BilinearInteraction, Conca
                         LogTransformLayer, OuterProduct, PointWiseFeedForward, TransformerBlock)
 from .interactions import HadamardInteractions, SEShortcut, SlicedLinear
 from .pooling import LastPool, MeanPool, SumPool, TargetAttentionPool
-from .sequence import (BiGRU, BiSelfAttention, DilatedSeqConv, LocalActivationUnit, NoNorm,
-                       SeqAvgPool, SeqConv, SeqLayerNorm, SeqMaxPool, TargetAttentionLayer, Zero)
+from .sequence import (GRU, BiGRU, BiSelfAttention, CausalSelfAttention, DilatedSeqConv,
+                       LocalActivationUnit, NoNorm, SeqAvgPool, SeqConv, SeqLayerNorm, SeqMaxPool,
+                       TargetAttentionLayer, Zero)
 
 
 
@@ -44,7 +45,8 @@ __all__ = [
     "ReLU", "GELU", "Swish", "Identity", "Sigmoid", "Tanh", "Dice",
     "Skip", "SENetLayer", "SelfAttention", "FMAligned", "SingleLayerPerceptron", "FieldConv1d",
     "FieldBatchNorm",
-    "SeqConv", "DilatedSeqConv", "SeqAvgPool", "SeqMaxPool", "BiGRU", "BiSelfAttention",
+    "SeqConv", "DilatedSeqConv", "SeqAvgPool", "SeqMaxPool", "BiGRU", "BiSelfAttention", "GRU",
+    "CausalSelfAttention",
     "LocalActivationUnit", "TargetAttentionLayer", "Zero", "SeqLayerNorm", "NoNorm",
     "SumPool", "MeanPool", "LastPool", "TargetAttentionPool",
     "HadamardInteractions", "SEShortcut", "SlicedLinear",

@@ -10,6 +10,7 @@ from torch import nn
 
 from .activations import make_activation, zero_padded
 from .autopi import gram_pair_index, pair_indices, pair_inner_products
+from .sequence import blocked_keys
 
 
 class FieldEmbedding(nn.Module):
@@ -293,17 +294,7 @@ class TransformerBlock(nn.Module):
 
     def _blocked(self, mask: torch.Tensor) -> torch.Tensor:
         """(B, T) -> (B heads, T, T) bool, True where query t may not attend to key s."""
-        t = mask.shape[1]
-        blocked = (~mask).unsqueeze(1).expand(-1, t, -1)  # (B, T, T) padded keys
-        if self.causal:
-            future = torch.ones(t, t, dtype=torch.bool, device=mask.device).triu(1)
-            blocked = blocked | future
-        # a query with no visible key (padding before the first real item) would softmax to NaN:
-        # let it see itself; its output is zeroed anyway
-        none_visible = blocked.all(-1, keepdim=True)  # (B, T, 1)
-        eye = torch.eye(t, dtype=torch.bool, device=mask.device)
-        blocked = blocked & ~(none_visible & eye)
-        return blocked.repeat_interleave(self.heads, dim=0)
+        return blocked_keys(mask, self.causal).repeat_interleave(self.heads, dim=0)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         x = zero_padded(x, mask)

@@ -3,6 +3,11 @@
 mask is True at real positions. Every layer zeroes padded positions on the way in (so their
 values can never reach a real position) and on the way out. Sequences may be padded on either
 side (the data pipeline left-pads, as SASRec); nothing here assumes a prefix of real positions.
+
+AMEIR's layers look both ways (SAME windows, a bidirectional GRU, bidirectional attention). The
+causal forms (``causal=True`` windows ending at t, ``GRU``, ``CausalSelfAttention``) let the
+output at t read positions <= t only, so a block stack of them can train sequence-to-sequence
+(every position predicts the next item, nasc.runtime.seq2seq) without seeing its target.
 """
 from __future__ import annotations
 
@@ -14,66 +19,73 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from .activations import Dice, zero_padded
 
 
-def pad_same(x: torch.Tensor, total: int, value: float = 0.0) -> torch.Tensor:
-    """Pad the last axis of (B, d, T) for a stride-1 SAME window spanning ``total + 1`` steps.
+def pad_same(x: torch.Tensor, total: int, value: float = 0.0,
+             causal: bool = False) -> torch.Tensor:
+    """Pad the last axis of (B, d, T) for a stride-1 window spanning ``total + 1`` steps.
 
-    Splits like TensorFlow's SAME (the extra step on the right for even windows).
+    SAME splits like TensorFlow's (the extra step on the right for even windows); ``causal``
+    pads on the left only, so the window at t ends at t.
     """
-    left = total // 2
+    left = total if causal else total // 2
     return F.pad(x, (left, total - left), value=value)
 
 
 class DilatedSeqConv(nn.Module):
-    """1-d convolution over time, stride 1, SAME padding, with dilation."""
+    """1-d convolution over time, stride 1, SAME padding (or causal: the window ends at t), with
+    dilation."""
 
-    def __init__(self, dim: int, kernel: int = 3, dilation: int = 2):
+    def __init__(self, dim: int, kernel: int = 3, dilation: int = 2, causal: bool = False):
         super().__init__()
         self.span = dilation * (kernel - 1)  # steps a window reaches beyond its first
+        self.causal = causal
         self.conv = nn.Conv1d(dim, dim, kernel, dilation=dilation)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         h = zero_padded(x, mask).transpose(1, 2)  # (B, d, T)
-        out = self.conv(pad_same(h, self.span)).transpose(1, 2)  # (B, T, d)
+        out = self.conv(pad_same(h, self.span, causal=self.causal)).transpose(1, 2)  # (B, T, d)
         return zero_padded(out, mask)
 
 
 class SeqConv(DilatedSeqConv):
-    """1-d convolution over time, stride 1, SAME padding."""
+    """1-d convolution over time, stride 1, SAME padding (or causal)."""
 
-    def __init__(self, dim: int, kernel: int = 3):
-        super().__init__(dim, kernel, dilation=1)
+    def __init__(self, dim: int, kernel: int = 3, causal: bool = False):
+        super().__init__(dim, kernel, dilation=1, causal=causal)
 
 
-def _windows(x: torch.Tensor, kernel: int, value: float) -> torch.Tensor:
-    """(B, T, d) -> (B, d, T, kernel): the SAME stride-1 window around each position."""
-    h = pad_same(x.transpose(1, 2), kernel - 1, value=value)  # (B, d, T + kernel - 1)
-    return h.unfold(-1, kernel, 1)
+def _windows(x: torch.Tensor, kernel: int, value: float, causal: bool) -> torch.Tensor:
+    """(B, T, d) -> (B, d, T, kernel): the stride-1 window around (or, causal, ending at) each
+    position."""
+    h = pad_same(x.transpose(1, 2), kernel - 1, value=value, causal=causal)
+    return h.unfold(-1, kernel, 1)  # from (B, d, T + kernel - 1)
 
 
 class SeqAvgPool(nn.Module):
-    """Average pooling over time (stride 1, SAME): the mean of the real positions in each window."""
+    """Average pooling over time (stride 1, SAME or causal): the mean of the real positions in
+    each window."""
 
-    def __init__(self, dim: int | None = None, kernel: int = 3):
+    def __init__(self, dim: int | None = None, kernel: int = 3, causal: bool = False):
         super().__init__()
-        self.kernel = kernel
+        self.kernel, self.causal = kernel, causal
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        sums = _windows(zero_padded(x, mask), self.kernel, 0.0).sum(-1)  # (B, d, T)
-        counts = _windows(mask.unsqueeze(-1).to(x.dtype), self.kernel, 0.0).sum(-1)  # (B, 1, T)
+        sums = _windows(zero_padded(x, mask), self.kernel, 0.0, self.causal).sum(-1)  # (B, d, T)
+        counts = _windows(mask.unsqueeze(-1).to(x.dtype), self.kernel, 0.0,
+                          self.causal).sum(-1)  # (B, 1, T)
         out = (sums / counts.clamp(min=1.0)).transpose(1, 2)  # (B, T, d)
         return zero_padded(out, mask)
 
 
 class SeqMaxPool(nn.Module):
-    """Max pooling over time (stride 1, SAME) over real positions only."""
+    """Max pooling over time (stride 1, SAME or causal) over real positions only."""
 
-    def __init__(self, dim: int | None = None, kernel: int = 3):
+    def __init__(self, dim: int | None = None, kernel: int = 3, causal: bool = False):
         super().__init__()
-        self.kernel = kernel
+        self.kernel, self.causal = kernel, causal
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         h = x.masked_fill(~mask.unsqueeze(-1), float("-inf"))  # padding never wins a max
-        out = _windows(h, self.kernel, float("-inf")).amax(-1).transpose(1, 2)  # (B, T, d)
+        out = _windows(h, self.kernel, float("-inf"), self.causal).amax(-1).transpose(1, 2)
         # a real position's window holds itself, so -inf survives only at padded positions
         return zero_padded(out, mask)
 
@@ -111,6 +123,30 @@ class BiGRU(nn.Module):
         return zero_padded(restored, mask)
 
 
+class GRU(BiGRU):
+    """Forward (causal) GRU of hidden size dim over the real positions only: BiGRU's packing, one
+    direction, so the output at t has read positions <= t only."""
+
+    def __init__(self, dim: int):
+        nn.Module.__init__(self)
+        self.gru = nn.GRU(dim, dim, batch_first=True)
+        self.project = nn.Identity()
+
+
+def blocked_keys(mask: torch.Tensor, causal: bool) -> torch.Tensor:
+    """(B, T) real positions -> (B, T, T) bool, True where query t may not attend to key s:
+    padded keys, and (causal) later ones. A query with no visible key (padding before the first
+    real item) would softmax to NaN: it may see itself; its output is zeroed anyway."""
+    t = mask.shape[1]
+    blocked = (~mask).unsqueeze(1).expand(-1, t, -1)  # (B, T, T) padded keys
+    if causal:
+        future = torch.ones(t, t, dtype=torch.bool, device=mask.device).triu(1)
+        blocked = blocked | future
+    none_visible = blocked.all(-1, keepdim=True)  # (B, T, 1)
+    eye = torch.eye(t, dtype=torch.bool, device=mask.device)
+    return blocked & ~(none_visible & eye)
+
+
 def guard_empty_rows(key_padding: torch.Tensor) -> torch.Tensor:
     """Unmask every key of a row with no real key: softmax over all -inf would give NaN.
 
@@ -132,6 +168,18 @@ class BiSelfAttention(nn.Module):
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         h = zero_padded(x, mask)
         out, _ = self.attention(h, h, h, key_padding_mask=guard_empty_rows(~mask), need_weights=False)
+        return zero_padded(out, mask)
+
+
+class CausalSelfAttention(BiSelfAttention):
+    """Multi-head self-attention in which position t attends to the real positions <= t."""
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        h = zero_padded(x, mask)
+        blocked = blocked_keys(mask, causal=True)
+        heads = self.attention.num_heads
+        out, _ = self.attention(h, h, h, attn_mask=blocked.repeat_interleave(heads, dim=0),
+                                need_weights=False)
         return zero_padded(out, mask)
 
 

@@ -70,19 +70,24 @@ class SearchTrainResolver(ValueResolver):
                            f"remove `{key}`, or write `schedule {belongs}`")
 
     def objective_fits(self, train: dict, head: HeadDef, bindings: list) -> None:
-        """`objective seq2seq` needs a fixed next-item model whose head reads `last` of a causal
-        sequence, `objective cloze` one whose head reads `last` of any sequence
-        (nasc.compiler.seq2seq_fit); the error sits at the setting."""
+        """`objective seq2seq` needs a next-item model whose head reads `last` of a causal
+        sequence (in a search: causal at every point of the space), `objective cloze` a fixed
+        one whose head reads `last` of any sequence (nasc.compiler.seq2seq_fit); the error sits
+        at the setting."""
         objective = train.get("objective")
         if objective not in ("seq2seq", "cloze") or head.task != "next_item":
             return  # a CTR head's `objective` is reported by train_fits
         setting = next(item for item in self.spec.train.body.items
                        if isinstance(item, ir.Setting) and item.key == "objective")
         problem = seq2seq_problem(head, {b.name: b for b in bindings}, objective)
-        if problem is None and self.spec.search is not None:
-            problem = (f"`objective {objective}` trains fixed models; a search's supernet trains "
+        # A search over a causal space may name seq2seq: its supernet trains and ranks children
+        # with `last_state` (per example), and the found arch.nas retrains with seq2seq.
+        # Cloze changes what the model reads (a mask item appended), so the ranking would not
+        # measure what the retrain trains: refused.
+        if problem is None and self.spec.search is not None and objective == "cloze":
+            problem = ("`objective cloze` trains fixed models; a search's supernet trains "
                        "with `objective last_state`",
-                       f"train the searched arch.nas with {objective}, or remove the setting here")
+                       "train the searched arch.nas with cloze, or remove the setting here")
         if problem is not None:
             self.error(setting.span, *problem)
 

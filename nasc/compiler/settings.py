@@ -163,7 +163,9 @@ TRAIN: dict[str, SettingSig] = table(
                    "item at each of a user's last `--train-positions` positions, one row each "
                    "(AMEIR); `seq2seq`: the causal sequence before `last` scores the next item at "
                    "every position, one sampled negative each (SASRec; needs "
-                   "`head next_item(last(S))` with S causal); `cloze`: a share `mask_prob` of "
+                   "`head next_item(last(S))` with S causal; in a search S must be causal at "
+                   "every point, the supernet trains and ranks with `last_state` and the found "
+                   "arch.nas retrains with seq2seq); `cloze`: a share `mask_prob` of "
                    "each training sequence is replaced by a mask item and predicted over the "
                    "whole catalogue, and evaluation appends the mask to the history (BERT4Rec; "
                    "needs `head next_item(last(S))`, S may look both ways)"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+import json
 from pathlib import Path
 
 import pytest
@@ -296,6 +297,31 @@ def test_next_item_search_ranks_by_ndcg_and_its_derived_model_trains(tmp_path, o
     out = train_spec(str(run.file("arch.nas")), data=str(log), out=str(tmp_path / "ft"),
                      quiet=True, init=str(run.file("inherited.pt")))
     assert "HR@5" in out or "hr@5" in out.lower()
+
+
+def test_a_causal_space_searches_and_its_derived_model_retrains_sequence_to_sequence(
+        tmp_path, one_thread):
+    """AMEIR-A trained as SASRec (issue 18): the causal layer set is ranked by the last-state
+    supernet and the derived arch.nas, which keeps `objective seq2seq`, fine-tunes with it."""
+    log = successor_log(tmp_path / "log.txt", users=200, items=60)
+    spec = tmp_path / "causal_space.nas"
+    spec.write_text(NEXT_ITEM_SPACE.replace(
+        "layer { conv(kernel=3), avg_pool(kernel=3), zero }",
+        "layer { conv(kernel=3, causal=true), gru, causal_attention(heads=2), zero }")
+        .replace("  epochs 3\n}\n", "  epochs 3\n  objective seq2seq\n}\n"))
+    assert "objective seq2seq" in spec.read_text()
+    _, run = search_spec(str(spec), data=str(log), out=str(tmp_path / "run"), quiet=True)
+    summary = run.read_json("summary.json")
+    assert (summary["supernet_objective"], summary["retrain_objective"]) == ("last_state",
+                                                                            "seq2seq")
+    assert "objective seq2seq" in run.file("arch.nas").read_text()
+    train_spec(str(run.file("arch.nas")), data=str(log), out=str(tmp_path / "ft"), quiet=True,
+               init=str(run.file("inherited.pt")))
+    config = json.loads((tmp_path / "ft" / "config.json").read_text())
+    assert config["train"]["objective"] == "seq2seq"
+    assert "seq2seq sampled BCE" in config["train_protocol"]
+    metrics = (tmp_path / "ft" / "metrics.csv").read_text().splitlines()
+    assert metrics[0].split(",")[1] == "train_seq2seq_bce" and len(metrics) >= 2
 
 
 def test_next_item_space_rejects_a_click_trained_strategy(tmp_path):

@@ -68,10 +68,23 @@ def test_a_ctr_head_and_a_search_are_refused(tmp_path):
     ctr = ctr.replace("  eval_negatives 99\n  monitor ndcg10\n", "")
     assert "`objective` is a setting of `head next_item` models; this one has `head ctr`" \
         in _errors(tmp_path, ctr)
-    searched = SASREC_LIKE.replace("transformer(seq, heads=1), heads=1)",
-                                   "transformer(seq, heads=1), heads={1, 2})")
-    searched += "\nsearch oneshot_random {\n  children 2\n}\n"
-    assert "`objective seq2seq` trains fixed models" in _errors(tmp_path, searched)
+    searched = SASREC_LIKE.replace(
+        "  h = transformer(transformer(seq, heads=1), heads=1)\n",
+        "  blocks h(seq) {\n    depth 2\n    layer { gru, conv(kernel=3, causal=true), bigru }\n"
+        "  }\n") + "\nsearch oneshot_random {\n  children 2\n}\n"
+    assert "`bigru` in blocks `h`" in _errors(tmp_path, searched)  # one point looks ahead
+
+
+def test_a_search_over_a_causal_space_may_retrain_with_seq2seq(tmp_path):
+    """The supernet ranks with last_state; arch.nas keeps the train block, so it retrains with
+    seq2seq (tests/search/test_next_item_search.py runs it)."""
+    spec = tmp_path / "causal_search.nas"
+    spec.write_text(SASREC_LIKE.replace(
+        "  h = transformer(transformer(seq, heads=1), heads=1)\n",
+        "  blocks h(seq) {\n    depth 2\n    layer { gru, conv(kernel=3, causal=true) }\n"
+        "  }\n") + "\nsearch oneshot_random {\n  children 2\n}\n")
+    _, _, program = load(str(spec))
+    assert program.train["objective"] == "seq2seq" and program.strategy.name == "oneshot_random"
 
 
 def test_every_operator_that_makes_a_sequence_is_classified():

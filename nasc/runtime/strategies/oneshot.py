@@ -435,6 +435,9 @@ class OneShot:
         ctx = self.ctx
         record = {"strategy": "oneshot_random", "finetune": ctx.settings["finetune"],
                   "monitor": self.monitor, "stages": self.history}
+        if self.retrieval is not None:  # what ranked the children; arch.nas retrains with its own
+            record["supernet_objective"] = "last_state"
+            record["retrain_objective"] = ctx.program.train["objective"]
         for row in self.history:
             if row["construct"] == "interactions":
                 record[f"{row['stage']}_found"] = row["found"]

@@ -10,6 +10,12 @@ Seeds can train in separate processes (one core each) and be gathered into one r
     python benchmarks/next_item.py specs/sasrec.nas --seeds 2021 --threads 1 --results /tmp/r1
     python benchmarks/next_item.py specs/sasrec.nas --seeds 2021,2022,2023 --collect
 
+A searched model's row gathers `nasc search --retrain` runs, one per search seed, at
+RUNS/seed-N (the retrained model's test metrics from RUN/retrain/, the search's seconds):
+
+    nasc search specs/ameir_seq_sasrec.nas --data DATA --seed 2021 --out RUNS/seed-2021 --retrain
+    python benchmarks/next_item.py specs/ameir_seq_sasrec.nas --runs RUNS --collect
+
 A row is keyed by (model, data, protocol): a rerun replaces its row and keeps the others.
 The protocol is the spec's (`eval_negatives`, `objective`) unless --eval-negatives overrides it.
 """
@@ -66,30 +72,47 @@ def train_seeds(args) -> list[dict]:
     for seed in args.seeds:
         out = Path(args.runs) / f"seed-{seed}"
         if args.collect:
-            collected_run(out, args.spec)
+            out = collected_run(out, args.spec)
         else:
             print(train_spec(args.spec, data=args.data, out=str(out), seed=seed,
                              epochs=args.epochs, device=args.device, quiet=True,
                              eval_negatives=args.eval_negatives, threads=args.threads,
                              overwrite=True), flush=True)
         config = json.loads((out / "config.json").read_text())
-        summaries.append({**json.loads((out / "summary.json").read_text()),
-                          "threads": config["cpu"]["threads"]})
+        summary = json.loads((out / "summary.json").read_text())
+        summaries.append({**summary, "threads": config["cpu"]["threads"],
+                          "search_seconds": searched_seconds(out)})
     return summaries
 
 
-def collected_run(out: Path, spec: str) -> None:
-    """Refuse to gather a seed's run that is missing or was trained from another spec."""
+def searched_seconds(out: Path) -> float | None:
+    """The search's seconds when ``out`` is a search run's retrain/ (else None)."""
+    search = out.parent / "summary.json"
+    if out.name != "retrain" or not search.exists():
+        return None
+    return json.loads(search.read_text()).get("search_seconds")
+
+
+def collected_run(out: Path, spec: str) -> Path:
+    """The train run of a seed: ``out`` itself, or a search run's retrain/. Refused when it is
+    missing or was trained (or searched) from another spec."""
+    if (out / "retrain" / "summary.json").exists():
+        searched = (out / "spec.nas").read_text()
+        if searched != Path(spec).read_text():
+            raise SystemExit(f"{out}: searched from another spec than {spec}; search it again")
+        return out / "retrain"
     if not (out / "summary.json").exists():
         raise SystemExit(f"{out}: no summary.json; train this seed first (without --collect)")
     trained = (out / "spec.nas").read_text() if (out / "spec.nas").exists() else None
     if trained is not None and trained != Path(spec).read_text():
         raise SystemExit(f"{out}: trained from another spec than {spec}; retrain it")
+    return out
 
 
 def row_of(args, program, summaries: list[dict]) -> dict:
     eval_negatives = args.eval_negatives or program.train["eval_negatives"]
-    row = {"model": program.name, "kind": args.kind, "data": Path(args.data).name,
+    kind = args.kind or ("searched" if program.strategy is not None else "hand-crafted")
+    row = {"model": program.name, "kind": kind, "data": Path(args.data).name,
            "protocol": protocol_name(eval_negatives, program.train["eval_sampling"]),
            "objective": program.train["objective"],
            "seeds": args.seeds}
@@ -98,7 +121,9 @@ def row_of(args, program, summaries: list[dict]) -> dict:
     row["epochs"] = mean_std([s["epochs_run"] for s in summaries])[0]
     row["train_seconds"] = mean_std([s["train_seconds"] for s in summaries])[0]
     row["threads"] = max(s["threads"] for s in summaries)  # CPU threads per run (seconds' context)
-    row["search_seconds"] = args.search_seconds
+    searched = [s["search_seconds"] for s in summaries if s.get("search_seconds") is not None]
+    row["search_seconds"] = (args.search_seconds if args.search_seconds is not None
+                             else mean_std(searched)[0] if searched else None)
     row["commit"] = head_commit()
     return row
 
@@ -143,7 +168,8 @@ def main(argv=None) -> None:
     parser.add_argument("--epochs", type=int, default=None, help="override the spec's epochs")
     parser.add_argument("--eval-negatives", default=None,
                         type=lambda s: s if s == "full" else int(s))
-    parser.add_argument("--kind", choices=("hand-crafted", "searched"), default="hand-crafted")
+    parser.add_argument("--kind", choices=("hand-crafted", "searched"), default=None,
+                        help="default: searched for a spec with a search block")
     parser.add_argument("--search-seconds", type=float, default=None,
                         help="the search's wall time, for a searched architecture")
     parser.add_argument("--device", default="cpu")

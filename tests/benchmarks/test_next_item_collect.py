@@ -1,0 +1,75 @@
+"""benchmarks/next_item.py --collect: seeds trained in separate processes (or searched and
+retrained by `nasc search --retrain`) are gathered into one row, and a run made from another
+spec is refused rather than mixed in."""
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BENCHMARKS = REPO / "benchmarks"
+
+
+def next_item(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    spec = importlib.util.spec_from_file_location("bench_next_item_collect",
+                                                  BENCHMARKS / "next_item.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def fake_run(out: Path, spec: Path, hr5: float, epochs: int) -> None:
+    out.mkdir(parents=True)
+    (out / "spec.nas").write_text(spec.read_text())
+    (out / "config.json").write_text(json.dumps({"cpu": {"threads": 1}}))
+    test = {"HR@1": hr5 / 2, "HR@5": hr5, "NDCG@5": hr5 * 0.8, "HR@10": hr5 + 0.1,
+            "NDCG@10": hr5 * 0.9}
+    (out / "summary.json").write_text(json.dumps({"test": test, "epochs_run": epochs,
+                                                  "train_seconds": 100.0}))
+
+
+def test_hand_crafted_seeds_become_one_row(tmp_path, monkeypatch):
+    module = next_item(monkeypatch)
+    spec = REPO / "specs" / "sasrec.nas"
+    for seed, hr5 in ((1, 0.30), (2, 0.40)):
+        fake_run(tmp_path / "runs" / f"seed-{seed}", spec, hr5, epochs=10 * seed)
+    module.main([str(spec), "--data", "beauty_s3rec", "--seeds", "1,2", "--collect",
+                 "--runs", str(tmp_path / "runs"), "--results", str(tmp_path / "out")])
+    row = json.loads((tmp_path / "out" / "next_item.json").read_text())["rows"][0]
+    assert (row["model"], row["kind"], row["seeds"]) == ("sasrec", "hand-crafted", [1, 2])
+    assert row["hr5"] == pytest.approx(0.35) and row["hr5_std"] == pytest.approx(0.05 * 2 ** 0.5)  # sample std
+    assert row["epochs"] == 15 and row["search_seconds"] is None
+    assert row["protocol"] == "99 random negatives" and row["objective"] == "seq2seq"
+    assert "| sasrec | hand-crafted |" in (tmp_path / "out" / "next_item.md").read_text()
+
+
+def test_searched_seeds_read_the_retrain_and_the_search_seconds(tmp_path, monkeypatch):
+    module = next_item(monkeypatch)
+    spec = REPO / "specs" / "ameir_seq_sasrec.nas"
+    for seed, seconds in ((1, 600.0), (2, 800.0)):
+        run = tmp_path / "runs" / f"seed-{seed}"
+        fake_run(run / "retrain", REPO / "specs" / "sasrec.nas", 0.3, epochs=20)  # arch.nas
+        (run / "spec.nas").write_text(spec.read_text())
+        (run / "summary.json").write_text(json.dumps({"search_seconds": seconds}))
+    module.main([str(spec), "--data", "beauty_s3rec", "--seeds", "1,2", "--collect",
+                 "--runs", str(tmp_path / "runs"), "--results", str(tmp_path / "out")])
+    row = json.loads((tmp_path / "out" / "next_item.json").read_text())["rows"][0]
+    assert (row["model"], row["kind"]) == ("ameir_seq_sasrec", "searched")
+    assert row["search_seconds"] == pytest.approx(700.0) and row["epochs"] == 20
+
+
+def test_a_run_of_another_spec_or_a_missing_seed_is_refused(tmp_path, monkeypatch):
+    module = next_item(monkeypatch)
+    spec = REPO / "specs" / "sasrec.nas"
+    fake_run(tmp_path / "runs" / "seed-1", REPO / "specs" / "sasrec_s3rec.nas", 0.3, epochs=5)
+    argv = [str(spec), "--data", "beauty_s3rec", "--collect", "--runs", str(tmp_path / "runs"),
+            "--results", str(tmp_path / "out")]
+    with pytest.raises(SystemExit, match="trained from another spec"):
+        module.main(argv + ["--seeds", "1"])
+    with pytest.raises(SystemExit, match="no summary.json; train this seed first"):
+        module.main(argv + ["--seeds", "2"])
+    assert not (tmp_path / "out" / "next_item.json").exists()

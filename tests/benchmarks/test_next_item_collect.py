@@ -3,23 +3,19 @@ retrained by `nasc search --retrain`) are gathered into one row, and a run made 
 spec is refused rather than mixed in."""
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-BENCHMARKS = REPO / "benchmarks"
+from kit.benchscripts import BENCHMARKS, load_script
+
+REPO = BENCHMARKS.parent
 
 
 def next_item(monkeypatch):
-    monkeypatch.syspath_prepend(str(BENCHMARKS))
-    spec = importlib.util.spec_from_file_location("bench_next_item_collect",
-                                                  BENCHMARKS / "next_item.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    monkeypatch.syspath_prepend(str(BENCHMARKS))  # its `from benchkit import ...`
+    return load_script("next_item")
 
 
 def fake_run(out: Path, spec: Path, hr5: float, epochs: int) -> None:

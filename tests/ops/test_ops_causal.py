@@ -1,6 +1,6 @@
 """The causal forms of AMEIR's behaviour layers (AMEIR-A trained sequence-to-sequence, issue 18):
-windows that end at t against hand-computed sums, the forward GRU against nn.GRU on the real
-positions, and for every layer the compiler calls causal (nasc.compiler.seq2seq_fit) the property
+convolution windows that end at t against hand-computed sums (the pools' are in
+test_ops_sequence.py), the forward GRU against nn.GRU on the real positions, and for every layer the compiler calls causal (nasc.compiler.seq2seq_fit) the property
 that makes seq2seq training honest: changing later positions never changes an earlier output."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import torch
 from nasc.compiler.operators import OPERATORS
 from nasc.compiler.program import OpUse
 from nasc.compiler.seq2seq_fit import sees_later_positions
-from nasc.runtime.ops import GRU, OPS, CausalSelfAttention, DilatedSeqConv, SeqAvgPool, SeqMaxPool
+from nasc.runtime.ops import GRU, OPS, CausalSelfAttention, DilatedSeqConv
 from kit.opskit import mixed_mask, rand
 
 MASK = torch.tensor([[False, False, True, True, True, True],    # left padded
@@ -37,22 +37,6 @@ def test_causal_conv_reads_the_window_ending_at_t(kernel, dilation):
                     if pos >= 0 and mask[b, pos]:
                         s += sum(w[o, i, j].item() * x[b, pos, i].item() for i in range(2))
                 assert out[b, t, o].item() == pytest.approx(s, abs=1e-12)
-
-
-def test_causal_pools_average_and_max_the_real_positions_up_to_t():
-    x, mask = rand(3, 6, 2), MASK
-    avg = SeqAvgPool(2, kernel=3, causal=True)(x, mask)
-    mx = SeqMaxPool(2, kernel=3, causal=True)(x, mask)
-    for b in range(3):
-        for t in range(6):
-            real = [p for p in (t - 2, t - 1, t) if p >= 0 and mask[b, p]]
-            for c in range(2):
-                if not mask[b, t]:
-                    assert avg[b, t, c].item() == 0.0 and mx[b, t, c].item() == 0.0
-                    continue
-                values = [x[b, p, c].item() for p in real]
-                assert avg[b, t, c].item() == pytest.approx(sum(values) / len(values), abs=1e-12)
-                assert mx[b, t, c].item() == max(values)
 
 
 def test_gru_is_nn_gru_run_forward_over_the_real_positions():

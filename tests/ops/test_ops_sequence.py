@@ -42,12 +42,16 @@ def test_conv_matches_a_hand_written_same_convolution(kernel, dilation):
                 assert out[b, t, o].item() == pytest.approx(s, abs=1e-12)
 
 
-def test_pools_match_hand_computed_windows():
+@pytest.mark.parametrize("causal", [False, True])
+def test_pools_match_hand_computed_windows(causal):
+    """SAME windows (t-1, t, t+1); causal ones end at t (t-2, t-1, t)."""
     x, mask = rand(3, 6, 2), MASK
-    avg, mx = SeqAvgPool(2, kernel=3)(x, mask), SeqMaxPool(2, kernel=3)(x, mask)
+    avg = SeqAvgPool(2, kernel=3, causal=causal)(x, mask)
+    mx = SeqMaxPool(2, kernel=3, causal=causal)(x, mask)
     for b in range(3):
         for t in range(6):
-            real = [p for p in (t - 1, t, t + 1) if 0 <= p < 6 and mask[b, p]]
+            window = (t - 2, t - 1, t) if causal else (t - 1, t, t + 1)
+            real = [p for p in window if 0 <= p < 6 and mask[b, p]]
             for c in range(2):
                 if not mask[b, t]:
                     assert avg[b, t, c].item() == 0.0 and mx[b, t, c].item() == 0.0

@@ -124,7 +124,7 @@ def row_of(args, program, summaries: list[dict]) -> dict:
     searched = [s["search_seconds"] for s in summaries if s.get("search_seconds") is not None]
     row["search_seconds"] = (args.search_seconds if args.search_seconds is not None
                              else mean_std(searched)[0] if searched else None)
-    row["commit"] = head_commit()
+    row["commit"] = args.commit or head_commit()
     return row
 
 
@@ -177,6 +177,8 @@ def main(argv=None) -> None:
                         help="CPU threads per run (default: nasc's thread policy)")
     parser.add_argument("--collect", action="store_true",
                         help="train nothing: gather the seeds' finished runs under --runs")
+    parser.add_argument("--commit", default=None,
+                        help="with --collect: the commit the runs were made at (default: HEAD)")
     parser.add_argument("--runs", default="runs/next_item", help="run directories, per seed")
     parser.add_argument("--results", default=str(RESULTS), help="where next_item.json/.md go")
     args = parser.parse_args(argv)

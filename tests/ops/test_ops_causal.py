@@ -1,7 +1,8 @@
 """The causal forms of AMEIR's behaviour layers (AMEIR-A trained sequence-to-sequence, issue 18):
-convolution windows that end at t against hand-computed sums (the pools' are in
-test_ops_sequence.py), the forward GRU against nn.GRU on the real positions, and for every layer the compiler calls causal (nasc.compiler.seq2seq_fit) the property
-that makes seq2seq training honest: changing later positions never changes an earlier output."""
+windows that end at t are hand-computed in test_ops_sequence.py beside the SAME ones; here the
+forward GRU against nn.GRU on the real positions, causal attention against a hand-written softmax,
+and for every layer the compiler calls causal (nasc.compiler.seq2seq_fit) the property that makes
+seq2seq training honest: changing later positions never changes an earlier output."""
 from __future__ import annotations
 
 import pytest
@@ -10,33 +11,12 @@ import torch
 from nasc.compiler.operators import OPERATORS
 from nasc.compiler.program import OpUse
 from nasc.compiler.seq2seq_fit import sees_later_positions
-from nasc.runtime.ops import GRU, OPS, CausalSelfAttention, DilatedSeqConv
+from nasc.runtime.ops import GRU, OPS, CausalSelfAttention
 from kit.opskit import mixed_mask, rand
 
 MASK = torch.tensor([[False, False, True, True, True, True],    # left padded
                      [True, True, True, False, False, False],   # right padded
                      [True, False, True, True, False, True]])   # holes
-
-
-@pytest.mark.parametrize("kernel,dilation", [(1, 1), (3, 1), (2, 1), (3, 2), (5, 3)])
-def test_causal_conv_reads_the_window_ending_at_t(kernel, dilation):
-    """out[t] = b + sum_j W[:, :, j] x[t - dilation (kernel - 1 - j)], padding and t < 0 read 0."""
-    x, mask = rand(3, 6, 2), MASK
-    op = DilatedSeqConv(2, kernel, dilation, causal=True).double()
-    w, bias = op.conv.weight.detach(), op.conv.bias.detach()  # (out, in, kernel)
-    out = op(x, mask)
-    for b in range(3):
-        for t in range(6):
-            for o in range(2):
-                if not mask[b, t]:
-                    assert out[b, t, o].item() == 0.0
-                    continue
-                s = bias[o].item()
-                for j in range(kernel):
-                    pos = t - dilation * (kernel - 1 - j)
-                    if pos >= 0 and mask[b, pos]:
-                        s += sum(w[o, i, j].item() * x[b, pos, i].item() for i in range(2))
-                assert out[b, t, o].item() == pytest.approx(s, abs=1e-12)
 
 
 def test_gru_is_nn_gru_run_forward_over_the_real_positions():

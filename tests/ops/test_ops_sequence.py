@@ -17,16 +17,20 @@ MASK = torch.tensor([[False, False, True, True, True, True],    # left padded
                      [True, False, True, True, False, True]])   # holes
 
 
-def same_window(t: int, kernel: int, dilation: int = 1) -> list[int]:
-    """Positions read by a stride-1 SAME window at t (TensorFlow's split: extra step on the right)."""
-    left = dilation * (kernel - 1) // 2
+def same_window(t: int, kernel: int, dilation: int = 1, causal: bool = False) -> list[int]:
+    """Positions read by a stride-1 window at t: SAME (TensorFlow's split: extra step on the
+    right), or causal (the window ends at t)."""
+    left = dilation * (kernel - 1) if causal else dilation * (kernel - 1) // 2
     return [t - left + j * dilation for j in range(kernel)]
 
 
+@pytest.mark.parametrize("causal", [False, True])
 @pytest.mark.parametrize("kernel,dilation", [(1, 1), (3, 1), (4, 1), (3, 2), (5, 3)])
-def test_conv_matches_a_hand_written_same_convolution(kernel, dilation):
+def test_conv_matches_a_hand_written_convolution(kernel, dilation, causal):
     x, mask = rand(3, 6, 2), MASK
-    op = (SeqConv(2, kernel) if dilation == 1 else DilatedSeqConv(2, kernel, dilation)).double()
+    op = DilatedSeqConv(2, kernel, dilation, causal=causal).double()
+    if dilation == 1:
+        assert isinstance(SeqConv(2, kernel, causal=causal), DilatedSeqConv)
     w, bias = op.conv.weight.detach(), op.conv.bias.detach()  # (out, in, kernel)
     out = op(x, mask)
     for b in range(3):
@@ -36,7 +40,7 @@ def test_conv_matches_a_hand_written_same_convolution(kernel, dilation):
                     assert out[b, t, o].item() == 0.0
                     continue
                 s = bias[o].item()
-                for j, pos in enumerate(same_window(t, kernel, dilation)):
+                for j, pos in enumerate(same_window(t, kernel, dilation, causal)):
                     if 0 <= pos < 6 and mask[b, pos]:  # outside or padding reads 0
                         s += sum(w[o, i, j].item() * x[b, pos, i].item() for i in range(2))
                 assert out[b, t, o].item() == pytest.approx(s, abs=1e-12)

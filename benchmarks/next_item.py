@@ -95,18 +95,16 @@ def searched_seconds(out: Path) -> float | None:
 
 def collected_run(out: Path, spec: str) -> Path:
     """The train run of a seed: ``out`` itself, or a search run's retrain/. Refused when it is
-    missing or was trained (or searched) from another spec."""
-    if (out / "retrain" / "summary.json").exists():
-        searched = (out / "spec.nas").read_text()
-        if searched != Path(spec).read_text():
-            raise SystemExit(f"{out}: searched from another spec than {spec}; search it again")
-        return out / "retrain"
-    if not (out / "summary.json").exists():
+    missing or was trained (or searched) from another spec (``out``/spec.nas either way)."""
+    searched = (out / "retrain" / "summary.json").exists()
+    run = out / "retrain" if searched else out
+    if not (run / "summary.json").exists():
         raise SystemExit(f"{out}: no summary.json; train this seed first (without --collect)")
-    trained = (out / "spec.nas").read_text() if (out / "spec.nas").exists() else None
-    if trained is not None and trained != Path(spec).read_text():
-        raise SystemExit(f"{out}: trained from another spec than {spec}; retrain it")
-    return out
+    made = out / "spec.nas"
+    if made.exists() and made.read_text() != Path(spec).read_text():
+        verb, again = ("searched", "search it again") if searched else ("trained", "retrain it")
+        raise SystemExit(f"{out}: {verb} from another spec than {spec}; {again}")
+    return run
 
 
 def row_of(args, program, summaries: list[dict]) -> dict:
@@ -148,8 +146,9 @@ def markdown(rows: list[dict]) -> str:
         scores = [f"{r[k]:.4f} ± {r[k + '_std']:.4f}" for k in METRICS]
         lines.append("| " + " | ".join([r["model"], r["kind"], r["data"], r["protocol"],
                                         r.get("objective", "—"), ",".join(map(str, r["seeds"])),
-                                        *scores, cell(r["epochs"]), f"{r['train_seconds']:.0f}", cell(r.get("threads")),
-                                        cell(r["search_seconds"]), r["commit"]]) + " |")
+                                        *scores, cell(r["epochs"]), f"{r['train_seconds']:.0f}",
+                                        cell(r.get("threads")), cell(r["search_seconds"]),
+                                        r["commit"]]) + " |")
     lines += ["", "## Anchors (published, same 5-core Beauty unless noted)", "",
               "| model | source | protocol | HR@1 | HR@5 | NDCG@5 | HR@10 | NDCG@10 |",
               "|" + "---|" * 8]

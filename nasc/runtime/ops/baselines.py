@@ -294,7 +294,7 @@ class TransformerBlock(nn.Module):
 
     def _blocked(self, mask: torch.Tensor) -> torch.Tensor:
         """(B, T) -> (B heads, T, T) bool, True where query t may not attend to key s."""
-        return blocked_keys(mask, self.causal).repeat_interleave(self.heads, dim=0)
+        return blocked_keys(mask, self.causal, self.heads)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         x = zero_padded(x, mask)

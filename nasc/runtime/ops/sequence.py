@@ -102,8 +102,11 @@ class BiGRU(nn.Module):
     hidden dim per direction and a Linear(2 dim, dim) projection.
     """
 
-    def __init__(self, dim: int):
+    def __init__(self, dim: int, bidirectional: bool = True):
         super().__init__()
+        if not bidirectional:  # GRU: one direction of width dim, nothing to project
+            self.gru, self.project = nn.GRU(dim, dim, batch_first=True), nn.Identity()
+            return
         hidden = dim // 2 if dim % 2 == 0 else dim
         self.gru = nn.GRU(dim, hidden, batch_first=True, bidirectional=True)
         self.project = nn.Identity() if dim % 2 == 0 else nn.Linear(2 * dim, dim)
@@ -128,15 +131,14 @@ class GRU(BiGRU):
     direction, so the output at t has read positions <= t only."""
 
     def __init__(self, dim: int):
-        nn.Module.__init__(self)
-        self.gru = nn.GRU(dim, dim, batch_first=True)
-        self.project = nn.Identity()
+        super().__init__(dim, bidirectional=False)
 
 
-def blocked_keys(mask: torch.Tensor, causal: bool) -> torch.Tensor:
-    """(B, T) real positions -> (B, T, T) bool, True where query t may not attend to key s:
-    padded keys, and (causal) later ones. A query with no visible key (padding before the first
-    real item) would softmax to NaN: it may see itself; its output is zeroed anyway."""
+def blocked_keys(mask: torch.Tensor, causal: bool, heads: int) -> torch.Tensor:
+    """(B, T) real positions -> (B heads, T, T) bool, True where query t may not attend to key s
+    (nn.MultiheadAttention's attn_mask): padded keys, and (causal) later ones. A query with no
+    visible key (padding before the first real item) would softmax to NaN: it may see itself;
+    its output is zeroed anyway."""
     t = mask.shape[1]
     blocked = (~mask).unsqueeze(1).expand(-1, t, -1)  # (B, T, T) padded keys
     if causal:
@@ -144,7 +146,7 @@ def blocked_keys(mask: torch.Tensor, causal: bool) -> torch.Tensor:
         blocked = blocked | future
     none_visible = blocked.all(-1, keepdim=True)  # (B, T, 1)
     eye = torch.eye(t, dtype=torch.bool, device=mask.device)
-    return blocked & ~(none_visible & eye)
+    return (blocked & ~(none_visible & eye)).repeat_interleave(heads, dim=0)
 
 
 def guard_empty_rows(key_padding: torch.Tensor) -> torch.Tensor:
@@ -176,10 +178,8 @@ class CausalSelfAttention(BiSelfAttention):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         h = zero_padded(x, mask)
-        blocked = blocked_keys(mask, causal=True)
-        heads = self.attention.num_heads
-        out, _ = self.attention(h, h, h, attn_mask=blocked.repeat_interleave(heads, dim=0),
-                                need_weights=False)
+        blocked = blocked_keys(mask, causal=True, heads=self.attention.num_heads)
+        out, _ = self.attention(h, h, h, attn_mask=blocked, need_weights=False)
         return zero_padded(out, mask)
 
 

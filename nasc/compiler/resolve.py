@@ -72,6 +72,8 @@ class Resolver(ConstructResolver, SearchTrainResolver):
         if head is not None:
             self.train_fits(train, head)
             self.objective_fits(train, head, bindings)
+            if strategy is not None:
+                self.supernet_objective_fits(strategy, head, bindings)
         if self.diagnostics:
             raise SpecError(self.diagnostics)
         program = Program(self.spec, self.path, model.name, tuple(bindings), head, strategy, train)

@@ -80,14 +80,33 @@ class SearchTrainResolver(ValueResolver):
         setting = next(item for item in self.spec.train.body.items
                        if isinstance(item, ir.Setting) and item.key == "objective")
         problem = seq2seq_problem(head, {b.name: b for b in bindings}, objective)
-        # A search over a causal space may name seq2seq: its supernet trains and ranks children
-        # with `last_state` (per example), and the found arch.nas retrains with seq2seq.
+        # A search over a causal space may name seq2seq: its supernet ranks children with
+        # `last_state` (and trains with it unless `supernet_objective seq2seq`), and the found
+        # arch.nas retrains with seq2seq.
         # Cloze changes what the model reads (a mask item appended), so the ranking would not
         # measure what the retrain trains: refused.
         if problem is None and self.spec.search is not None and objective == "cloze":
             problem = ("`objective cloze` trains fixed models; a search's supernet trains "
                        "with `objective last_state`",
                        "train the searched arch.nas with cloze, or remove the setting here")
+        if problem is not None:
+            self.error(setting.span, *problem)
+
+    def supernet_objective_fits(self, strategy: StrategyDef, head: HeadDef,
+                                bindings: list) -> None:
+        """`supernet_objective seq2seq` trains the supernet at every position: a next-item head
+        reading `last` of a sequence that is causal at every point of the space."""
+        if strategy.settings.get("supernet_objective") != "seq2seq":
+            return
+        setting = next(item for item in self.spec.search.body.items
+                       if isinstance(item, ir.Setting) and item.key == "supernet_objective")
+        if head.task != "next_item":
+            self.error(setting.span, "`supernet_objective` is a setting of `head next_item` "
+                                     f"searches; this one has `head {head.task}`",
+                       "remove `supernet_objective`")
+            return
+        problem = seq2seq_problem(head, {b.name: b for b in bindings}, "seq2seq",
+                                  setting="supernet_objective")
         if problem is not None:
             self.error(setting.span, *problem)
 

@@ -32,28 +32,29 @@ def sees_later_positions(op: OpUse) -> bool:
     return op.name not in POSITIONWISE | CAUSAL  # LOOKAHEAD, and anything not classified
 
 
-def seq2seq_problem(head: HeadDef, bindings: dict,
-                    objective: str = "seq2seq") -> tuple[str, str] | None:
+def seq2seq_problem(head: HeadDef, bindings: dict, objective: str = "seq2seq",
+                    setting: str = "objective") -> tuple[str, str] | None:
     """(message, hint) saying why the model cannot train with ``objective`` (seq2seq, or cloze:
     BERT4Rec's masked items, predicted at their own positions, so the sequence may look both
-    ways), or None when it can."""
+    ways), or None when it can. ``setting``: the setting that asked for it (a search's
+    `supernet_objective`)."""
     pooled = _defining_expr(head.inputs[0], bindings) if head.inputs else None
     if not (isinstance(pooled, Apply) and pooled.op.fixed and pooled.op.options[0].name == "last"):
         what = "the next item" if objective == "seq2seq" else "the masked items"
-        return (f"`objective {objective}` scores {what} at every position of the sequence the "
+        return (f"`{setting} {objective}` scores {what} at every position of the sequence the "
                 "head pools, but this head's input is not `last(S)` of a sequence S",
                 "end the model with `user = last(h)` and `head next_item(user)`, or train with "
-                "`objective last_state`")
+                f"`{setting} last_state`")
     if objective == "cloze":
         return None
     found = _lookahead(pooled.args[0], bindings, "the pooled sequence")
     if found is not None:
         op, where = found
-        return (f"`objective seq2seq` needs a causal sequence, but `{op.text()}` in {where} lets "
+        return (f"`{setting} seq2seq` needs a causal sequence, but `{op.text()}` in {where} lets "
                 "position t see later positions (its output at t would know the item it is "
                 "trained to predict)",
                 "use causal layers (`transformer`, `gru`, `causal_attention`, `causal=true` windows) "
-                "or `objective last_state`")
+                f"or `{setting} last_state`")
     return None
 
 

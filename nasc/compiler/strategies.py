@@ -178,6 +178,12 @@ ROWS: tuple[Strategy, ...] = (
             SettingSig("sample", "enum", default="step", choices=("step", "example"),
                        doc="interactions stage: one candidate per training step (the paper) or one "
                            "per example"),
+            SettingSig("supernet_objective", "enum", default="last_state",
+                       choices=("last_state", "seq2seq"),
+                       doc="next-item data: the supernet trains on each row's last state (one "
+                           "prediction per row) or sequence-to-sequence (every position, as "
+                           "`objective seq2seq` trains a fixed model; every point of the space "
+                           "must be causal). Children are ranked with the last state either way"),
         ),
         doc="one-shot random search with progressive stages (AMEIR). On a behaviour log with a "
             "`head next_item` model (AMEIR-A, `specs/ameir_seq.nas`) the one-shot training uses "

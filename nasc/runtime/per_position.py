@@ -7,6 +7,10 @@ head(last(h)), one vector per row. The per-position model is the same fx graph w
 It is a second GraphModule over the same submodules, so it shares every weight with the model
 and trains them; the model's own forward (what evaluation ranks with) is untouched.
 
+A one-shot supernet is not one fx graph (its forward follows the path drawn for the step), so
+its twin is the supernet itself called with its one ``last`` pooling swapped, for that call, for
+:class:`AllPositions` (``objective seq2seq`` of the supernet, ``supernet_objective seq2seq``).
+
 The front end (``nasc.compiler.seq2seq_fit``) has already refused specs whose head input is not
 ``last`` of a causal sequence; the checks here guard models built by other means.
 """
@@ -29,11 +33,44 @@ class NoPerPositionOutput(ValueError):
     """The model's user vector is not head(last(sequence))."""
 
 
-def per_position_model(model: nn.Module) -> torch.fx.GraphModule:
-    """model(batch) = head(last(h)) -> a module whose forward(batch) is head(h), (B, T, d)."""
+class AllPositions(nn.Module):
+    """``last`` that keeps every position: (B, T, d), mask -> (B, T, d)."""
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return x
+
+
+class SwappedLast:
+    """A model that is not an fx graph (a supernet), called with its one LastPool (at ``path``)
+    replaced by AllPositions for the duration of the call, so the head maps every position."""
+
+    def __init__(self, model: nn.Module, path: str):
+        self.model, self.path = model, path
+
+    def __call__(self, batch: dict) -> torch.Tensor:
+        parent_path, _, name = self.path.rpartition(".")
+        parent = self.model.get_submodule(parent_path) if parent_path else self.model
+        pool = getattr(parent, name)
+        setattr(parent, name, AllPositions())
+        try:
+            return self.model(batch)
+        finally:
+            setattr(parent, name, pool)
+
+
+def per_position_model(model: nn.Module) -> torch.fx.GraphModule | SwappedLast:
+    """model(batch) = head(last(h)) -> a module whose forward(batch) is head(h), (B, T, d).
+
+    A model that is not an fx graph (a supernet) must hold exactly one LastPool, the one before
+    its head (the front end has checked that the head reads `last` of a causal sequence at
+    every point of the space): its twin is :class:`SwappedLast`."""
     if not isinstance(model, torch.fx.GraphModule):
-        raise NoPerPositionOutput(
-            f"seq2seq training needs a fixed model (an fx graph), not a {type(model).__name__}")
+        pools = [path for path, m in model.named_modules() if isinstance(m, LastPool)]
+        if len(pools) != 1:
+            raise NoPerPositionOutput(
+                f"seq2seq training needs a fixed model (an fx graph) or a model with exactly one "
+                f"`last` pooling; this {type(model).__name__} has {len(pools)}")
+        return SwappedLast(model, pools[0])
     graph = copy.deepcopy(model.graph)
     (head,) = [node.args[0] for node in graph.nodes if node.op == "output"]
     pool = head.args[0] if head.op == "call_module" and len(head.args) == 1 else None
@@ -70,7 +107,7 @@ class PerPositionObjective(NextItemObjective):
     def steps_per_epoch(self) -> int:
         return math.ceil(len(self.rows) / self.config.batch)
 
-    def per_position(self, model: nn.Module) -> torch.fx.GraphModule:
+    def per_position(self, model: nn.Module) -> torch.fx.GraphModule | SwappedLast:
         key = id(model)
         if key not in self._twins:
             self._twins[key] = per_position_model(model)

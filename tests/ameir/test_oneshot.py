@@ -299,16 +299,19 @@ def test_next_item_search_ranks_by_ndcg_and_its_derived_model_trains(tmp_path, o
     assert "HR@5" in out or "hr@5" in out.lower()
 
 
+CAUSAL_SPACE = NEXT_ITEM_SPACE.replace(
+    "layer { conv(kernel=3), avg_pool(kernel=3), zero }",
+    "layer { conv(kernel=3, causal=true), gru, causal_attention(heads=2), zero }").replace(
+    "  epochs 3\n}\n", "  epochs 3\n  objective seq2seq\n}\n")
+
+
 def test_a_causal_space_searches_and_its_derived_model_retrains_sequence_to_sequence(
         tmp_path, one_thread):
     """AMEIR-A trained as SASRec (issue 18): the causal layer set is ranked by the last-state
     supernet and the derived arch.nas, which keeps `objective seq2seq`, fine-tunes with it."""
     log = successor_log(tmp_path / "log.txt", users=200, items=60)
     spec = tmp_path / "causal_space.nas"
-    spec.write_text(NEXT_ITEM_SPACE.replace(
-        "layer { conv(kernel=3), avg_pool(kernel=3), zero }",
-        "layer { conv(kernel=3, causal=true), gru, causal_attention(heads=2), zero }")
-        .replace("  epochs 3\n}\n", "  epochs 3\n  objective seq2seq\n}\n"))
+    spec.write_text(CAUSAL_SPACE)
     assert "objective seq2seq" in spec.read_text()
     _, run = search_spec(str(spec), data=str(log), out=str(tmp_path / "run"), quiet=True)
     summary = run.read_json("summary.json")
@@ -322,6 +325,69 @@ def test_a_causal_space_searches_and_its_derived_model_retrains_sequence_to_sequ
     assert "seq2seq sampled BCE" in config["train_protocol"]
     metrics = (tmp_path / "ft" / "metrics.csv").read_text().splitlines()
     assert metrics[0].split(",")[1] == "train_seq2seq_bce" and len(metrics) >= 2
+
+
+def test_a_supernet_trained_sequence_to_sequence_learns_and_is_seeded(tmp_path, one_thread):
+    """`supernet_objective seq2seq`: the supernet trains every position (the per-position loss,
+    with its one `last` swapped out for the call), ranks children with the last state, learns
+    the successor rule, and two runs from one seed find the same child with the same scores."""
+    log = successor_log(tmp_path / "log.txt", users=200, items=60)
+    spec = tmp_path / "causal_space.nas"
+    spec.write_text(CAUSAL_SPACE.replace("  valid_subset 100\n",
+                                         "  valid_subset 100\n  supernet_objective seq2seq\n"))
+    runs = [search_spec(str(spec), data=str(log), out=str(tmp_path / f"run{i}"), quiet=True)[1]
+            for i in range(2)]
+    first, second = (r.read_json("summary.json") for r in runs)
+    assert first["supernet_objective"] == "seq2seq"
+    # one row per user (200 users, batch 64, 3 epochs), not one per position (last_state: 42)
+    assert first["stages"][0]["steps"] == 3 * 4
+    assert first["inherited_valid_NDCG@5"] > 2 * 5 / 101  # chance is 5 of 101 candidates
+    assert first["choices"] == second["choices"]
+    assert first["inherited_valid_NDCG@5"] == second["inherited_valid_NDCG@5"]
+    assert first["stages"][0]["train_logloss"] == second["stages"][0]["train_logloss"]
+
+
+def test_the_supernet_per_position_twin_is_its_last_state_at_the_last_position(tmp_path):
+    """The supernet's per-position output (every position through the head) ends, for a
+    left-padded row, in the vector the supernet's own forward gives, for any path drawn; and the
+    swapped `last` is back in place after the call."""
+    from nasc.runtime.ops.pooling import LastPool
+    from nasc.runtime.per_position import per_position_model
+
+    from nasc.runtime.data.sequences import load_next_item
+
+    dataset = load_next_item(successor_log(tmp_path / "log.txt", users=30, items=20), max_len=8)
+    ctx = make_context(CAUSAL_SPACE, dataset, tmp_path / "run")
+    net = build_supernet(ctx).eval()
+    twin = per_position_model(net)
+    batch = ctx.dataset.valid.columns
+    gen = generator(0, 1)
+    for _ in range(4):
+        net.sample(gen)
+        outputs = twin(batch)
+        assert outputs.dim() == 3 and outputs.shape[1] == batch["sequence"].shape[1]
+        assert torch.allclose(outputs[:, -1], net(batch), atol=1e-5)
+    assert sum(isinstance(m, LastPool) for m in net.modules()) == 1
+
+
+@pytest.mark.parametrize("edit, message", [
+    (("gru,", "conv(kernel=3),"), "`supernet_objective seq2seq` needs a causal sequence"),
+    (("user = last(behavior)", "user = mean_pool(behavior)"), "is not `last(S)`"),
+])
+def test_supernet_seq2seq_on_a_space_that_can_look_ahead_is_refused_at_the_setting(
+        tmp_path, edit, message):
+    from nasc.errors import SpecError
+
+    text = CAUSAL_SPACE.replace("  objective seq2seq\n", "").replace(
+        "  valid_subset 100\n", "  valid_subset 100\n  supernet_objective seq2seq\n")
+    assert edit[0] in text
+    spec = tmp_path / "space.nas"
+    spec.write_text(text.replace(*edit, 1))
+    with pytest.raises(SpecError) as info:
+        load(str(spec))
+    line = text.splitlines().index("  supernet_objective seq2seq") + 1
+    rendered = str(info.value)
+    assert message in rendered and f":{line}:3" in rendered, rendered
 
 
 def test_next_item_space_rejects_a_click_trained_strategy(tmp_path):

@@ -113,6 +113,7 @@ class OneShot:
         self.subset = self.valid.subset(rows)
         # Next-item data (AMEIR-A on Beauty): sampled BCE and ranking metrics instead of clicks.
         self.retrieval = None
+        self.trainer = None  # what trains the supernet on next-item data: retrieval or seq2seq
         if ctx.dataset.schema.task == "next_item":
             from nasc.runtime.retrieval import MONITOR, NextItemObjective
             from nasc.runtime.train import TrainConfig
@@ -121,7 +122,12 @@ class OneShot:
                                                device=str(ctx.device), monitor=MONITOR)
             self.retrieval = NextItemObjective(ctx.dataset, config, ctx.device)
             self.retrieval.add_subset("subset", "valid", rows)
+            self.trainer = self.retrieval
             self.monitor = MONITOR
+            if s["supernet_objective"] == "seq2seq":  # trains every position; ranks as above
+                from nasc.runtime.seq2seq import Seq2SeqObjective
+
+                self.trainer = Seq2SeqObjective(ctx.dataset, config, ctx.device)
         self.key = sort_key(self.monitor)
         self.assignment: dict = {}
         self.history: list[dict] = []   # one row per stage, for arch.nas's header
@@ -168,14 +174,16 @@ class OneShot:
             return outputs
         return ctr_score_list(self.subset.columns["label"], outputs)
 
-    def train_batches(self, g_data: torch.Generator):
-        if self.retrieval is not None:
-            return self.retrieval.batches(g_data)
-        return self.train.batches(self.batch, True, g_data)
+    def train_batches(self, g_data: torch.Generator, g_negatives: torch.Generator):
+        if self.trainer is None:
+            return self.train.batches(self.batch, True, g_data)
+        if self.trainer is not self.retrieval:  # seq2seq: negatives salted by (stage, epoch)
+            self.trainer.negative_gen = g_negatives
+        return self.trainer.batches(g_data)
 
     def batch_loss(self, model: nn.Module, batch: dict) -> torch.Tensor:
-        if self.retrieval is not None:
-            return self.retrieval.loss(model, batch)[0]
+        if self.trainer is not None:
+            return self.trainer.loss(model, batch)[0]
         return self.loss(model(batch), batch["label"])
 
     def say(self, text: str) -> None:
@@ -215,7 +223,7 @@ class OneShot:
         net, seed = self.net, self.ctx.seed
         params = [p for p in net.parameters() if p.requires_grad]
         opt = make_optimizer(self.optimizer_spec, params)
-        steps = (self.retrieval.steps_per_epoch() if self.retrieval is not None
+        steps = (self.trainer.steps_per_epoch() if self.trainer is not None
                  else math.ceil(len(self.train) / self.batch))
         total, base = stage.epochs * steps, [g["lr"] for g in opt.param_groups]
         progress = Progress(stage.epochs, steps, enabled=self.ctx.show_progress)
@@ -224,7 +232,8 @@ class OneShot:
         for epoch in range(1, stage.epochs + 1):
             g_data, g_path = generator(seed, 100 + si, epoch, 0), generator(seed, 100 + si, epoch, 1)
             run, count = torch.zeros((), device=self.ctx.device), 0
-            for step, batch in enumerate(self.train_batches(g_data), 1):
+            batches = self.train_batches(g_data, generator(seed, 100 + si, epoch, 2))
+            for step, batch in enumerate(batches, 1):
                 set_cosine_lr(opt, base, done, total)
                 net.sample(g_path, stage.labels)
                 loss = self.batch_loss(net, batch)
@@ -436,7 +445,7 @@ class OneShot:
         record = {"strategy": "oneshot_random", "finetune": ctx.settings["finetune"],
                   "monitor": self.monitor, "stages": self.history}
         if self.retrieval is not None:  # what ranked the children; arch.nas retrains with its own
-            record["supernet_objective"] = "last_state"
+            record["supernet_objective"] = ctx.settings["supernet_objective"]
             record["retrain_objective"] = ctx.program.train["objective"]
         for row in self.history:
             if row["construct"] == "interactions":

@@ -28,6 +28,7 @@ from pathlib import Path
 from benchkit import head_commit, mean_std
 
 from nasc.compiler.frontend import load
+from nasc.grammar import same_code
 from nasc.fileio import write_atomic
 
 REPO = Path(__file__).resolve().parents[1]
@@ -95,13 +96,14 @@ def searched_seconds(out: Path) -> float | None:
 
 def collected_run(out: Path, spec: str) -> Path:
     """The train run of a seed: ``out`` itself, or a search run's retrain/. Refused when it is
-    missing or was trained (or searched) from another spec (``out``/spec.nas either way)."""
+    missing or was trained (or searched) from another spec (``out``/spec.nas either way; its
+    comments and layout may differ)."""
     searched = (out / "retrain" / "summary.json").exists()
     run = out / "retrain" if searched else out
     if not (run / "summary.json").exists():
         raise SystemExit(f"{out}: no summary.json; train this seed first (without --collect)")
     made = out / "spec.nas"
-    if made.exists() and made.read_text() != Path(spec).read_text():
+    if made.exists() and not same_code(made.read_text(), Path(spec).read_text()):
         verb, again = ("searched", "search it again") if searched else ("trained", "retrain it")
         raise SystemExit(f"{out}: {verb} from another spec than {spec}; {again}")
     return run

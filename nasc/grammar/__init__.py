@@ -69,3 +69,9 @@ def parse_tree(text: str) -> tuple[Tree, list[Token]]:
         return _shape(parser().parse(text)), sink
     finally:
         _comment_sink.reset(reset)
+
+
+def same_code(a: str, b: str) -> bool:
+    """Whether two spec texts say the same thing: equal parse trees, so comments and layout may
+    differ (a run made from a spec whose comments were edited since is still a run of it)."""
+    return parse_tree(a)[0] == parse_tree(b)[0]

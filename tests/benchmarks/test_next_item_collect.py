@@ -69,3 +69,24 @@ def test_a_run_of_another_spec_or_a_missing_seed_is_refused(tmp_path, monkeypatc
     with pytest.raises(SystemExit, match="no summary.json; train this seed first"):
         module.main(argv + ["--seeds", "2"])
     assert not (tmp_path / "out" / "next_item.json").exists()
+
+
+def test_a_run_of_the_spec_before_a_comment_edit_is_collected(tmp_path, monkeypatch):
+    """Only what the spec says counts: a run whose spec.nas differs from the committed one in
+    comments and layout is collected; one setting changed is refused."""
+    module = next_item(monkeypatch)
+    spec = REPO / "specs" / "sasrec.nas"
+    fake_run(tmp_path / "runs" / "seed-1", spec, 0.3, epochs=5)
+    made = tmp_path / "runs" / "seed-1" / "spec.nas"
+    edited = "# an older comment\n\n" + spec.read_text().replace(
+        "  patience 10\n", "  patience   10  # as S3-Rec\n")
+    assert edited.count("# as S3-Rec") == 1
+    made.write_text(edited)
+    argv = [str(spec), "--data", "beauty_s3rec", "--collect", "--runs", str(tmp_path / "runs"),
+            "--results", str(tmp_path / "out"), "--seeds", "1"]
+    module.main(argv)
+    assert json.loads((tmp_path / "out" / "next_item.json").read_text())["rows"][0]["hr5"] == 0.3
+    made.write_text(edited.replace("patience   10", "patience 11"))
+    assert "patience 11" in made.read_text()
+    with pytest.raises(SystemExit, match="trained from another spec"):
+        module.main(argv)

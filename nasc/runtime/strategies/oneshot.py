@@ -114,6 +114,7 @@ class OneShot:
         # Next-item data (AMEIR-A on Beauty): sampled BCE and ranking metrics instead of clicks.
         self.retrieval = None
         self.trainer = None  # what trains the supernet on next-item data: retrieval or seq2seq
+        sequence_to_sequence = s["supernet_objective"] == "seq2seq"  # next-item only (checked)
         if ctx.dataset.schema.task == "next_item":
             from nasc.runtime.retrieval import MONITOR, NextItemObjective
             from nasc.runtime.train import TrainConfig
@@ -124,7 +125,7 @@ class OneShot:
             self.retrieval.add_subset("subset", "valid", rows)
             self.trainer = self.retrieval
             self.monitor = MONITOR
-            if s["supernet_objective"] == "seq2seq":  # trains every position; ranks as above
+            if sequence_to_sequence:  # trains every position; ranks as above
                 from nasc.runtime.seq2seq import Seq2SeqObjective
 
                 self.trainer = Seq2SeqObjective(ctx.dataset, config, ctx.device)

@@ -11,6 +11,11 @@ from nasc.compiler.settings import CTR_MONITORS, NEXT_ITEM_MONITORS
 from nasc.compiler.strategies import STRATEGIES, searching, supporting
 
 
+def written_setting(body: ir.Body, key: str) -> ir.Setting:
+    """The setting ``key`` as written in a block (for its span); the caller knows it is there."""
+    return next(item for item in body.items if isinstance(item, ir.Setting) and item.key == key)
+
+
 class SearchTrainResolver(ValueResolver):
     def strategy(self, search: ir.Search) -> StrategyDef | None:
         row = STRATEGIES.get(search.strategy)
@@ -77,8 +82,7 @@ class SearchTrainResolver(ValueResolver):
         objective = train.get("objective")
         if objective not in ("seq2seq", "cloze") or head.task != "next_item":
             return  # a CTR head's `objective` is reported by train_fits
-        setting = next(item for item in self.spec.train.body.items
-                       if isinstance(item, ir.Setting) and item.key == "objective")
+        setting = written_setting(self.spec.train.body, "objective")
         problem = seq2seq_problem(head, {b.name: b for b in bindings}, objective)
         # A search over a causal space may name seq2seq: its supernet ranks children with
         # `last_state` (and trains with it unless `supernet_objective seq2seq`), and the found
@@ -98,8 +102,7 @@ class SearchTrainResolver(ValueResolver):
         reading `last` of a sequence that is causal at every point of the space."""
         if strategy.settings.get("supernet_objective") != "seq2seq":
             return
-        setting = next(item for item in self.spec.search.body.items
-                       if isinstance(item, ir.Setting) and item.key == "supernet_objective")
+        setting = written_setting(self.spec.search.body, "supernet_objective")
         if head.task != "next_item":
             self.error(setting.span, "`supernet_objective` is a setting of `head next_item` "
                                      f"searches; this one has `head {head.task}`",

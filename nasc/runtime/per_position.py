@@ -27,6 +27,7 @@ from torch import nn
 from nasc.runtime.data.table import TensorTable
 from nasc.runtime.ops.pooling import LastPool
 from nasc.runtime.retrieval import NextItemObjective
+from nasc.runtime.swaps import Swaps
 
 
 class NoPerPositionOutput(ValueError):
@@ -48,14 +49,12 @@ class SwappedLast:
         self.model, self.path = model, path
 
     def __call__(self, batch: dict) -> torch.Tensor:
-        parent_path, _, name = self.path.rpartition(".")
-        parent = self.model.get_submodule(parent_path) if parent_path else self.model
-        pool = getattr(parent, name)
-        setattr(parent, name, AllPositions())
+        swaps = Swaps(self.model)
+        swaps.put(self.path, AllPositions())
         try:
             return self.model(batch)
         finally:
-            setattr(parent, name, pool)
+            swaps.restore()
 
 
 def per_position_model(model: nn.Module) -> torch.fx.GraphModule | SwappedLast:

@@ -81,9 +81,10 @@ from nasc.runtime.strategies.common import (SearchContext, assignment_key, build
                                            validation_rows)
 from nasc.runtime.strategies.interaction_oneshot import InteractionOneShot, expand
 from nasc.runtime.strategies.stages import (
-    AbsentInteractions, FixedMLP, Stage, Swaps, Passthrough, default_value, mlp_layers,
+    AbsentInteractions, FixedMLP, Stage, Passthrough, default_value, mlp_layers,
     plan_stages,
 )
+from nasc.runtime.swaps import Swaps
 from nasc.runtime.train import (SCORING_BATCH, ScoringMode, cosine_factor, evaluate,
                                  make_optimizer, predict, predict_batches)
 

@@ -108,22 +108,3 @@ def mlp_layers(net: nn.Module) -> dict[str, list[tuple[str, DenseLayer]]]:
             mlp, layer, _ = m.choice.label.rsplit(".", 2)
             found.setdefault(mlp, []).append((int(layer[len("layer"):]), path, m))
     return {k: [(p, m) for _, p, m in sorted(v)] for k, v in found.items()}
-
-
-class Swaps:
-    """Replace submodules by path and put the originals back."""
-
-    def __init__(self, net: nn.Module):
-        self.net = net
-        self.saved: list[tuple[nn.Module, str, nn.Module]] = []
-
-    def put(self, path: str, module: nn.Module) -> None:
-        parent_path, _, name = path.rpartition(".")
-        parent = self.net.get_submodule(parent_path) if parent_path else self.net
-        self.saved.append((parent, name, getattr(parent, name)))
-        setattr(parent, name, module)
-
-    def restore(self) -> None:
-        for parent, name, original in reversed(self.saved):
-            setattr(parent, name, original)
-        self.saved.clear()

@@ -437,3 +437,47 @@ def test_every_sampler_draws_only_children_that_can_be_written_out(tmp_path):
 
 def net_values(net) -> dict:
     return {label: m.value for label, m in net.choice_modules().items()}
+
+
+TWO_STAGE_NEXT_ITEM_SPACE = NEXT_ITEM_SPACE.replace(
+    "  user = last(behavior)\n",
+    "  blocks refine(behavior) {\n    depth 1\n    norm { layer_norm, none }\n"
+    "    layer { conv(kernel=3), zero }\n    act { relu, identity }\n  }\n"
+    "  user = last(refine)\n")
+
+
+def test_a_next_item_search_resumed_between_stages_ends_like_an_uninterrupted_one(
+        tmp_path, one_thread):
+    """The last-state supernet's negatives are salted by (stage, epoch) like every other random
+    source: a two-stage next-item search stopped after stage 1 and resumed trains stage 2 on the
+    same negatives, so its losses, rankings and answer are those of an uninterrupted run."""
+    from nasc.runtime.data.sequences import load_next_item
+
+    assert "blocks refine" in TWO_STAGE_NEXT_ITEM_SPACE
+    data = load_next_item(successor_log(tmp_path / "log.txt", users=120, items=40), max_len=8)
+    full_ctx = make_context(TWO_STAGE_NEXT_ITEM_SPACE, data, tmp_path / "a")
+    full = oneshot.OneShot(full_ctx).run()
+    ctx = make_context(TWO_STAGE_NEXT_ITEM_SPACE, data, tmp_path / "b")
+    first = oneshot.OneShot(ctx)
+    run_stage = first.supernet_stage
+
+    def stop_at_stage_2(si, stage):
+        if si == 1:
+            raise KeyboardInterrupt
+        return run_stage(si, stage)
+
+    first.supernet_stage = stop_at_stage_2
+    with pytest.raises(KeyboardInterrupt):
+        first.run()
+    resumed_ctx = make_context(TWO_STAGE_NEXT_ITEM_SPACE, data, tmp_path / "b", resume=True)
+    resumed = oneshot.OneShot(resumed_ctx).run()
+    assert [row["stage"] for row in full_ctx.record["stages"]] == ["behavior", "refine"]
+    assert resumed == full
+
+    def without_seconds(rows):
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in rows]
+
+    assert without_seconds(resumed_ctx.record["stages"]) == without_seconds(
+        full_ctx.record["stages"])
+    assert resumed_ctx.record["inherited_valid_NDCG@5"] == full_ctx.record[
+        "inherited_valid_NDCG@5"]

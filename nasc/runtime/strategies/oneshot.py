@@ -179,8 +179,7 @@ class OneShot:
     def train_batches(self, g_data: torch.Generator, g_negatives: torch.Generator):
         if self.trainer is None:
             return self.train.batches(self.batch, True, g_data)
-        if self.trainer is not self.retrieval:  # seq2seq: negatives salted by (stage, epoch)
-            self.trainer.negative_gen = g_negatives
+        self.trainer.negative_gen = g_negatives  # salted by (stage, epoch): resume is exact
         return self.trainer.batches(g_data)
 
     def batch_loss(self, model: nn.Module, batch: dict) -> torch.Tensor:

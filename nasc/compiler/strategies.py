@@ -156,6 +156,16 @@ ROWS: tuple[Strategy, ...] = (
             SettingSig("children", "int", default=2000, min=1, max=10 ** 6,
                        doc="children ranked on the validation subset"),
             SettingSig("top", "int", default=5, min=1, max=10000, doc="children evaluated in full"),
+            SettingSig("finalist_epochs", "int", default=0, min=0, max=10000,
+                       doc="0: the last stage keeps the best of its `top` children on the full "
+                           "validation split with the one-shot weights (AMEIR). N > 0: each of "
+                           "them is fine-tuned from the one-shot weights for at most N epochs "
+                           "with the train block's recipe (its objective, optimizer, batch, "
+                           "early stopping), and the best on validation after it is kept: "
+                           "finalists judged as the answer will be trained, for when the "
+                           "one-shot scores of the top children are too close to tell apart. "
+                           "Costs `top` x N child epochs (a last stage over `interactions` is ranked by Step 2's "
+                           "own rule and is not fine-tuned)"),
             SettingSig("valid_subset", "int", default=20000, min=1,
                        doc="validation rows used for ranking"),
             SettingSig("finetune", "enum", default="inherit", choices=("inherit", "scratch"),

@@ -481,3 +481,37 @@ def test_a_next_item_search_resumed_between_stages_ends_like_an_uninterrupted_on
         full_ctx.record["stages"])
     assert resumed_ctx.record["inherited_valid_NDCG@5"] == full_ctx.record[
         "inherited_valid_NDCG@5"]
+
+
+@pytest.mark.parametrize("space", ["next_item", "ctr"])
+def test_finalist_epochs_fine_tunes_the_last_stages_top_children_and_keeps_the_best(
+        tmp_path, one_thread, space):
+    """`finalist_epochs N`: the last stage's `top` children are each fine-tuned from the
+    one-shot weights (at most N epochs, the train block's recipe) and the best on validation
+    after it is the answer, whatever their one-shot order; the supernet is left as trained, so
+    the answer's inherited weights score what its one-shot row says."""
+    if space == "next_item":
+        from nasc.runtime.data.sequences import load_next_item
+
+        text = NEXT_ITEM_SPACE
+        data = load_next_item(successor_log(tmp_path / "log.txt", users=200, items=60),
+                              max_len=8)
+        monitor = "NDCG@5"
+    else:
+        text, data, monitor = MINI_AMEIR, _dataset(), "auc"
+    assert "  valid_subset " in text
+    text = text.replace("  valid_subset ", "  finalist_epochs 2\n  valid_subset ", 1)
+    ctx = make_context(text, data, tmp_path / "run")
+    assignment = oneshot.OneShot(ctx).run()
+    last = ctx.record["stages"][-1]
+    assert len(last["top"]) >= 2
+    for row in last["top"]:
+        assert 1 <= row["tuned_epochs"] <= 2
+        assert f"tuned_valid_{monitor}" in row and f"valid_{monitor}" in row
+    best = max(last["top"], key=lambda r: (r[f"tuned_valid_{monitor}"], -r["child"]))
+    assert last["best_child"] == best["child"]
+    assert all("tuned_epochs" not in row
+               for st in ctx.record["stages"][:-1] for row in st.get("top", []))
+    assert ctx.record[f"inherited_valid_{monitor}"] == pytest.approx(
+        best[f"valid_{monitor}"], abs=2e-6)
+    assert set(assignment) == {c.label for c in choices(compile_text(text, "t.nas")[1])}

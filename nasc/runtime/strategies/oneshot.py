@@ -66,6 +66,7 @@ import json
 import math
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 
 import torch
 from torch import nn
@@ -85,8 +86,8 @@ from nasc.runtime.strategies.stages import (
     plan_stages,
 )
 from nasc.runtime.swaps import Swaps
-from nasc.runtime.train import (SCORING_BATCH, ScoringMode, cosine_factor, evaluate,
-                                 make_optimizer, predict, predict_batches)
+from nasc.runtime.train import (SCORING_BATCH, ScoringMode, TrainConfig, cosine_factor,
+                                 evaluate, make_optimizer, predict, predict_batches, train_model)
 
 DEFAULT_FIXED_MLP = (200, 80)  # AMEIR §3: the pre-defined MLP of Steps 1 and 2
 
@@ -118,7 +119,6 @@ class OneShot:
         sequence_to_sequence = s["supernet_objective"] == "seq2seq"  # next-item only (checked)
         if ctx.dataset.schema.task == "next_item":
             from nasc.runtime.retrieval import MONITOR, NextItemObjective
-            from nasc.runtime.train import TrainConfig
 
             config = TrainConfig.from_settings(ctx.program.train, seed=ctx.seed, batch=self.batch,
                                                device=str(ctx.device), monitor=MONITOR)
@@ -272,21 +272,49 @@ class OneShot:
         return ranked
 
     def rank_children(self, si: int, stage: Stage) -> tuple[dict, dict]:
-        """Rank ``children`` drawn paths on the validation subset, evaluate the top in full."""
+        """Rank ``children`` drawn paths on the validation subset, evaluate the top in full
+        (and in the last stage, with ``finalist_epochs``, fine-tune each; see ``tune``)."""
         ranked = self.ranked_children(si, stage)
         top = []
         for _, n, path, sub in ranked[: stage.top]:
             self.net.fix(path)
             full = self.score(self.net, "valid")
             top.append({"child": n, "subset": sub, "valid": full, "choices": path})
-        best = min(top, key=lambda r: (self.key(r["valid"]), r["child"]))
+        judged = "valid"
+        if self.ctx.settings["finalist_epochs"] and si == len(self.stages) - 1:
+            self.tune(top)
+            judged = "tuned"
+        best = min(top, key=lambda r: (self.key(r[judged]), r["child"]))
         info = {"children": stage.children, "distinct": len(ranked),
                 "top": [{"child": r["child"],
                          "subset_" + self.monitor: round(r["subset"][self.monitor], 6),
-                         **{"valid_" + k: round(v, 6) for k, v in r["valid"].items()}}
+                         **{"valid_" + k: round(v, 6) for k, v in r["valid"].items()},
+                         **({"tuned_epochs": r["tuned_epochs"],
+                             **{"tuned_valid_" + k: round(v, 6) for k, v in r["tuned"].items()}}
+                            if "tuned" in r else {})}
                         for r in top],
                 "best_child": best["child"]}
         return best["choices"], info
+
+    def tune(self, top: list[dict]) -> None:
+        """``finalist_epochs``: each finalist, a whole model in the last stage, fine-tuned from
+        the one-shot weights with the train block's recipe capped at that many epochs (the
+        weights as inherited compete as epoch 0, as in ``nasc train --init``); its validation
+        scores after it go in ``tuned``. The supernet is not changed (the weights are copied)."""
+        ctx = self.ctx
+        cap = ctx.settings["finalist_epochs"]
+        config = TrainConfig.from_settings(ctx.program.train, seed=ctx.seed,
+                                           device=str(ctx.device))
+        config = replace(config, epochs=min(config.epochs, cap))
+        for i, row in enumerate(top, 1):
+            model = inherited_model(ctx, self.net, {**self.assignment, **row["choices"]})
+            result = train_model(model, ctx.dataset, config, show_progress=False,
+                                 score_initial=True)
+            row["tuned"], row["tuned_epochs"] = result.valid, result.epochs_run
+            self.say(f"finalist {i} of {len(top)} (child {row['child']}) fine-tuned "
+                     f"{result.epochs_run} epoch(s): valid {self.monitor} "
+                     f"{result.valid[self.monitor]:.5f} (one-shot weights: "
+                     f"{row['valid'][self.monitor]:.5f})")
 
     def supernet_stage(self, si: int, stage: Stage) -> tuple[dict, dict]:
         swaps = self.hold(si)

@@ -6,6 +6,7 @@
     python benchmarks/search_speed.py --compile   # only torch.compile of the supernet vs eager
     python benchmarks/search_speed.py --scaling   # only fields/batch scaling, one-shot vs child
     python benchmarks/search_speed.py --validation   # only exact chunked validation vs one batch
+    python benchmarks/search_speed.py --next-item-ranking   # only AMEIR-A's ranking, chunked vs not
     python benchmarks/search_speed.py --record-autopi RUN [--load "..."]
                                      # record a finished `nasc search specs/autopi.nas
                                      # --data ../shared/data/frappe_x1` run's wall time
@@ -57,6 +58,7 @@ from torch.utils.flop_counter import (FlopCounterMode, _FlopCounterMode, sdpa_ba
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 FRAPPE = ROOT.parent / "shared" / "data" / "frappe_x1"
+BEAUTY = ROOT.parent / "shared" / "data" / "beauty_s3rec"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
@@ -430,6 +432,51 @@ def ranking_seconds(children: int, work: Path, repeats: int = 3) -> dict:
             "order_swaps_within_exact_ties": moved}
 
 
+def next_item_ranking(children: int, work: Path, repeats: int = 3) -> dict:
+    """Scoring ``children`` children of specs/ameir_seq_sasrec.nas on its 2,000-user ranking
+    subset (Beauty, else the synthetic log) in CPU-sized chunks of users (the default) and in one
+    batch (as before), alternating, the least CPU time of ``repeats`` each; ranks must agree."""
+    data = str(BEAUTY) if BEAUTY.exists() else "synthetic"
+    search = oneshot.OneShot(context("specs/ameir_seq_sasrec.nas", data, work))
+    task, chunked = search.retrieval, search.retrieval.forward_rows()
+    gen = generator(2021, 200)
+    paths = [search.net.sample(gen) for _ in range(children)]
+    times: dict[int, list[float]] = {chunked: [], 4096: []}
+    ranks: dict[int, list] = {}
+    for _ in range(repeats):
+        for rows in times:
+            task.forward_rows = lambda rows=rows: rows
+            start, got = time.process_time(), []
+            for path in paths:
+                search.net.fix(path)
+                got.append(task.ranks(search.net, "subset"))
+            times[rows].append(time.process_time() - start)
+            ranks[rows] = got
+    moved = sum(int((a != b).sum()) for a, b in zip(ranks[chunked], ranks[4096]))
+    users = len(task.splits["subset"])
+    if moved > users * children // 1000:  # float rounding may split a near-tie, no more
+        raise SystemExit(f"chunked ranking moved {moved} of {users * children} ranks")
+    best = {rows: min(t) for rows, t in times.items()}
+    return {"data": Path(data).name, "children": children, "users": users,
+            "chunk_users": chunked, "seconds_per_child": best[chunked] / children,
+            "one_batch_seconds_per_child": best[4096] / children,
+            "speedup": best[4096] / best[chunked], "ranks_moved": moved,
+            "seconds_all": times[chunked], "one_batch_seconds_all": times[4096],
+            "clock": "process CPU time"}
+
+
+def next_item_rows(r: dict) -> list[str]:
+    n = r.get("next_item_ranking")
+    if not n:
+        return []
+    m = r["next_item_ranking_measured"]
+    return [f"| rank a next-item child (ameir_seq_sasrec, {n['data']}, {n['users']:,} users; "
+            f"measured {m['date']} at {m['commit']}, load {m['load_average_before']}): "
+            f"{n['chunk_users']}-user chunks / one batch, CPU s | "
+            f"{n['seconds_per_child']:.3f} / {n['one_batch_seconds_per_child']:.3f} "
+            f"({n['speedup']:.2f}x) |"]
+
+
 # -------------------------------------------------------------------------------------- main
 def measure(args) -> dict:
     data = str(FRAPPE) if FRAPPE.exists() else "synthetic"
@@ -801,6 +848,7 @@ def render(r: dict) -> str:
         *compile_rows(r),
         *scaling_rows(r),
         *validation_rows(r),
+        *next_item_rows(r),
         autopi_row(r),
         *gpu_rows(r),
         "", "Forward + backward of one operator at batch 4096, k = 10 (ms):", "",
@@ -841,6 +889,10 @@ def main() -> None:
     parser.add_argument("--validation", action="store_true",
                         help="measure only exact chunked validation against one whole-split batch "
                              "and put it in the JSON (the rest of it is kept)")
+    parser.add_argument("--next-item-ranking", action="store_true",
+                        help="measure only AMEIR-A's child ranking (20 children, 2 repeats) in "
+                             "CPU-sized chunks of users against one batch and put it in the JSON "
+                             "(the rest of it is kept)")
     parser.add_argument("--valid-peak", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--compile-step", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--compiled", action="store_true", help=argparse.SUPPRESS)
@@ -878,6 +930,12 @@ def main() -> None:
     if args.validation:
         part = validation_chunks(data, args)
         print("\n".join(validation_rows(add_part(out, part, "validation_chunks", args))))
+        return
+    if args.next_item_ranking:
+        with tempfile.TemporaryDirectory() as tmp:
+            part = next_item_ranking(min(args.children, 20), Path(tmp), repeats=2)
+        print("\n".join(next_item_rows(add_part(out, {"next_item_ranking": part},
+                                                  "next_item_ranking", args))))
         return
     if args.scaling:
         part = {**scaling(args), **oneshot_vs_child(args)}

@@ -182,6 +182,13 @@ class NextItemObjective:
     def steps_per_epoch(self) -> int:
         return math.ceil(len(self.splits["train"]) / self.config.batch)
 
+    def forward_rows(self) -> int:
+        """Users per forward when ranking. On a CPU a sequence model's activations for a few
+        hundred users stay in cache: on Beauty (length 50, width 64) 128-512 rows scored the
+        2,000-user ranking subset 1.8x faster than one batch of 2,000. An accelerator wants
+        large batches."""
+        return 256 if self.device.type == "cpu" else 4096
+
     def batches(self, shuffle: torch.Generator):
         negatives = sample_negatives(self.train_items, self.config.negatives, self.num_items,
                                      self.negative_gen, users=self.train_users)
@@ -202,7 +209,7 @@ class NextItemObjective:
         model.eval()
         items = item_table(model)
         width = items.shape[0] if self.full else negatives.shape[1] + 1
-        size = max(1, min(4096, 2 ** 22 // width))
+        size = max(1, min(self.forward_rows(), 2 ** 22 // width))
         out = []
         try:
             for start, batch in zip(range(0, len(table), size), table.batches(size)):

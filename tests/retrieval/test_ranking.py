@@ -45,14 +45,20 @@ def test_a_constant_model_gets_the_worst_rank(tmp_path):
     assert full.ranks(model, "test").tolist() == unseen  # every unseen item ties above
 
 
+@pytest.mark.parametrize("rows_per_forward", [None, 1, 2])
 @pytest.mark.parametrize("negatives", [5, "full"])
-def test_ranks_match_brute_force(tmp_path, negatives):
+def test_ranks_match_brute_force(tmp_path, negatives, rows_per_forward):
+    """Ranks by hand, whatever the users per forward (the split scored in chunks: each chunk's
+    candidates must be its own rows')."""
     ds = _dataset(tmp_path)
     vocab = ds.schema.sequence[0].vocab_size
     torch.manual_seed(0)
     model = ToyModel(vocab, 4, torch.randn(3, 4))
     task = NextItemObjective(ds, TrainConfig(eval_negatives=negatives, seed=7),
                              torch.device("cpu"))
+    assert task.forward_rows() >= 3  # by default the three users are one forward
+    if rows_per_forward is not None:
+        task.forward_rows = lambda: rows_per_forward
     table = item_table(model).detach()
     for split in ("valid", "test"):
         cols = ds.splits()[split].columns

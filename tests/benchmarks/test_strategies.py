@@ -114,3 +114,19 @@ def test_retrains_still_improving_at_the_last_epoch_are_counted(bench):
     assert "| 2/3 |" in bench.markdown({"tables": [table], "rows": [row]})
     old = {**table, "runs": [run("random", 1, 0.7, 0.6, 1.0)]}  # recorded before the field
     assert bench.summary_rows([old])[0]["retrains_at_cap"] == "-"
+
+
+def test_under_the_c4_rule_the_one_shot_search_runs_once_per_seed(bench):
+    """The one-shot search sets the brute-force strategies' time (ten times its own) and is its
+    own row: the plan after it holds the C4 blocks with each seed's seconds and no second
+    one-shot run; without the rule every strategy keeps its block."""
+    names = ["random", bench.ONESHOT, "darts"]
+    budgets = {name: f"search {name} {{}}\n" for name in names}
+    c4 = bench.planned(names, budgets, [2021, 2022], {2021: 370.4, 2022: 450.0})
+    assert [(name, seed, tag) for name, _, seed, tag in c4] == [
+        ("random", 2021, "-c4"), ("darts", 2021, ""), ("random", 2022, "-c4"),
+        ("darts", 2022, "")]
+    assert "seconds 370\n" in c4[0][1] and "seconds 450\n" in c4[2][1]
+    assert c4[1][1] == budgets["darts"]
+    matched = bench.planned(names, budgets, [2021], None)
+    assert [(name, block) for name, block, _, _ in matched] == list(budgets.items())

@@ -53,7 +53,11 @@ model ameir_seq_sasrec {
 # instead (2 epochs, batch 256; at 74c426e), the ranking was nearly flat, never picked SASRec's
 # transformer block, and the fine-tuned models stopped near validation NDCG@10 0.356-0.361; with
 # this block seed 2021 kept a transformer and a causal attention layer and fine-tuned to 0.371
-# (SASRec's seeds: 0.372-0.375).
+# (SASRec's seeds: 0.372-0.375). The top 5's one-shot scores lie within 0.003 NDCG@10; adding
+# `finalist_epochs 10` (each fine-tuned 10 epochs before one is kept; at 99f5adf) made seed 2021
+# keep max_pool, gru, causal_attention, gru instead, which fine-tuned to validation 0.3755 and
+# test NDCG@10 0.3379 (this block: 0.3714 and 0.3371; SASRec's seed 2021: 0.3747 and 0.3381) for
+# 2.7x the search time (2,417 s against 893 s, loaded).
 search oneshot_random {
   batch 128
   epochs 20

@@ -274,6 +274,8 @@ class OneShot:
     def rank_children(self, si: int, stage: Stage) -> tuple[dict, dict]:
         """Rank ``children`` drawn paths on the validation subset, evaluate the top in full
         (and in the last stage, with ``finalist_epochs``, fine-tune each; see ``tune``)."""
+        self.say(f"ranking {stage.children} drawn children on {len(self.subset):,} validation "
+                 f"rows, then the best {stage.top} on all {len(self.valid):,}")
         ranked = self.ranked_children(si, stage)
         top = []
         for _, n, path, sub in ranked[: stage.top]:

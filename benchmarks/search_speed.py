@@ -2,6 +2,7 @@
 
     python benchmarks/search_speed.py [--threads 1] [--repeats 3] [--children 200]
     python benchmarks/search_speed.py --render   # rewrite the table from the JSON
+    python benchmarks/search_speed.py --step   # only the DARTS step against the reference
     python benchmarks/search_speed.py --memory-setting   # only the `memory` settings vs `keep`
     python benchmarks/search_speed.py --compile   # only torch.compile of the supernet vs eager
     python benchmarks/search_speed.py --scaling   # only fields/batch scaling, one-shot vs child
@@ -478,8 +479,9 @@ def next_item_rows(r: dict) -> list[str]:
 
 
 # -------------------------------------------------------------------------------------- main
-def measure(args) -> dict:
-    data = str(FRAPPE) if FRAPPE.exists() else "synthetic"
+def step_part(data: str, args) -> dict:
+    """One DARTS step of nasc against the plain reference on the same batches (interleaved, so
+    both see the same load), their FLOPs, the matmul roofline and what autograd saves."""
     result = {"date": time.strftime("%Y-%m-%d"), "device": "cpu", "threads": args.threads,
               "clock": "process CPU time (time.process_time), min of the repeats; the machine "
                        "is shared",
@@ -510,6 +512,12 @@ def measure(args) -> dict:
         darts.net.sample(generator(2021, 9))
         result["child_saved_for_backward_mb"] = saved_for_backward_mb(
             lambda: darts.loss(darts.net(w_batch), w_batch["label"]))
+    return result
+
+
+def measure(args) -> dict:
+    data = str(FRAPPE) if FRAPPE.exists() else "synthetic"
+    result = step_part(data, args)
     print({k: v for k, v in result.items() if "step" in k}, flush=True)
     for kind in ("supernet", "child"):
         peak = measure_peak(kind, data, args.threads)
@@ -808,6 +816,12 @@ def provenance(args) -> dict:
             "commit": head_commit()}
 
 
+def peaks_when(r: dict) -> str:
+    """Where a `--step` run kept the last full run's peaks and ranking: when that was."""
+    m = r.get("peaks_measured")
+    return "" if m is None else f" (measured {m['date']} at {m['commit']}, {m['threads']} thread(s))"
+
+
 def ranking_when(rank: dict) -> str:
     m = rank.get("measured")
     return f" (measured {m['date']} at {m['commit']})" if m else ""
@@ -834,8 +848,8 @@ def render(r: dict) -> str:
         f"{r['reference_step_flops'] / 1e9:.1f} |",
         f"| step GFLOP/s / large-matmul GFLOP/s | {r['step_gflops']:.1f} / "
         f"{r['roofline_gflops']:.1f} |",
-        f"| peak RSS of a step: supernet / discrete child, MB | {r['supernet_peak_mb']:.0f} / "
-        f"{r['child_peak_mb']:.0f} |",
+        f"| peak RSS of a step: supernet / discrete child{peaks_when(r)}, MB | "
+        f"{r['supernet_peak_mb']:.0f} / {r['child_peak_mb']:.0f} |",
         f"| saved for backward: supernet / child, MB | "
         f"{r['supernet_saved_for_backward_mb']:.0f} / {r['child_saved_for_backward_mb']:.0f} |",
         f"| rank {children} one-shot children (ameir_ctr, synthetic), batched scores, unchosen "
@@ -893,6 +907,9 @@ def main() -> None:
                         help="measure only AMEIR-A's child ranking (20 children, 2 repeats) in "
                              "CPU-sized chunks of users against one batch and put it in the JSON "
                              "(the rest of it is kept)")
+    parser.add_argument("--step", action="store_true",
+                        help="measure only the DARTS step against the reference (with FLOPs and "
+                             "the roofline) and put it in the JSON (the rest of it is kept)")
     parser.add_argument("--valid-peak", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--compile-step", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--compiled", action="store_true", help=argparse.SUPPRESS)
@@ -937,6 +954,16 @@ def main() -> None:
         print("\n".join(next_item_rows(add_part(out, {"next_item_ranking": part},
                                                   "next_item_ranking", args))))
         return
+    if args.step:
+        previous = json.loads(out.read_text())
+        part = step_part(data, args)
+        part["operators"] = operator_costs((10, 39), args.repeats + 2)
+        # the peak RSS rows stay from the last full run: say when that was
+        part["peaks_measured"] = previous.get("peaks_measured") or {
+            k: previous[k] for k in ("date", "threads", "load_average_before", "commit")}
+        write_result(out, {**previous, **part})
+        print({k: v for k, v in part.items() if "step" in k})
+        return
     if args.scaling:
         part = {**scaling(args), **oneshot_vs_child(args)}
         print("\n".join(scaling_rows(add_part(out, part, "scaling", args))))
@@ -966,6 +993,7 @@ def carried_over(previous: dict, result: dict) -> dict:
             merged[key] = value
     if merged.get("autopi_d_frappe_50_epochs_seconds") is not None:
         merged.pop("autopi_d_frappe_50_epochs_why_null", None)
+    merged.pop("peaks_measured", None)  # the full run measured the peaks itself
     return merged
 
 

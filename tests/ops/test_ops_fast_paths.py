@@ -127,3 +127,40 @@ def test_cpu_attention_matches_sdpa_the_accelerator_path(heads):
     torch.testing.assert_close(out_cpu, out_sdpa, rtol=1e-12, atol=1e-12)
     for g_cpu, g_sdpa in zip(grads_cpu, grads_sdpa, strict=True):
         torch.testing.assert_close(g_cpu, g_sdpa, rtol=1e-12, atol=1e-12)
+
+
+# ---- scoring with batch statistics: the field batch-norm's own statistics
+
+@pytest.mark.parametrize("momentum", [0.1, None])
+@pytest.mark.parametrize("affine", [False, True])
+def test_field_batch_norm_scoring_path_matches_batchnorm1d(momentum, affine):
+    """Without a graph in train mode (scoring with batch statistics, precise-BN refreshes) the
+    field batch-norm finds its statistics itself: the output, running averages and batch count
+    of nn.BatchNorm1d's, for two batches in a row (the second folds into the first's averages)."""
+    from nasc.runtime.ops import FieldBatchNorm
+    op = FieldBatchNorm(3, affine=affine).double()
+    ref = torch.nn.BatchNorm1d(3, affine=affine, momentum=momentum).double()
+    op.norm.momentum = momentum
+    if affine:
+        with torch.no_grad():
+            for m in (op.norm, ref):
+                m.weight.copy_(torch.tensor([0.5, -1.0, 2.0]))
+                m.bias.copy_(torch.tensor([0.1, 0.2, -0.3]))
+    op.train(), ref.train()
+    for seed in (5, 6):
+        x = 4.0 * rand(9, 3, 7, seed=seed) + torch.tensor([1.0, -2.0, 30.0])[:, None]
+        with torch.no_grad():
+            torch.testing.assert_close(op(x), ref(x), rtol=1e-12, atol=1e-12)
+        torch.testing.assert_close(op.norm.running_mean, ref.running_mean, rtol=1e-12, atol=1e-12)
+        torch.testing.assert_close(op.norm.running_var, ref.running_var, rtol=1e-12, atol=1e-12)
+        assert int(op.norm.num_batches_tracked) == int(ref.num_batches_tracked)
+
+
+def test_field_batch_norm_keeps_batchnorm1d_rules_outside_scoring():
+    from nasc.runtime.ops import FieldBatchNorm
+    op = FieldBatchNorm(3, affine=False).double().train()
+    with torch.no_grad(), pytest.raises(ValueError, match="more than 1 value per channel"):
+        op(rand(1, 3, 1))  # one value per field: BatchNorm1d's own error, not a zero variance
+    x = rand(5, 3, 4, seed=8)
+    ref = torch.nn.BatchNorm1d(3, affine=False).double().train()
+    assert torch.equal(op(x), ref(x))  # with a graph: BatchNorm1d's forward itself

@@ -170,6 +170,31 @@ class FieldConv1d(nn.Module):
         return F.relu(self.conv(x))  # (B, m, k): channels m, length k
 
 
+class _ScoringBatchNorm1d(nn.BatchNorm1d):
+    """BatchNorm1d over (B, m, k) whose forward with batch statistics and no graph (a supernet
+    scored on a whole split, precise-BN refreshes) finds the statistics with reductions over the
+    contiguous batch axis, then normalises with them as given. CPU BatchNorm's own kernel walks
+    each field's strided rows separately: on Frappe's 57,722 validation rows (m = k = 10, one
+    thread) 34 ms a call against 11 ms, and the AutoPI supernet's whole scoring 1.2x faster.
+    The same numbers to float rounding, running averages included; with a graph (training) it
+    is BatchNorm1d's own forward."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        rows = x.numel() // x.shape[1]
+        if not self.training or torch.is_grad_enabled() or x.dim() != 3 or rows < 2 \
+                or not self.track_running_stats:
+            return super().forward(x)  # (one value per field: BatchNorm1d's own error)
+        mean = x.sum(0).sum(-1) / rows  # (m,)
+        centred = x - mean[:, None]
+        var = (centred * centred).sum(0).sum(-1) / rows  # biased: what normalises
+        self.num_batches_tracked.add_(1)
+        factor = self.momentum if self.momentum is not None \
+            else 1.0 / float(self.num_batches_tracked)  # cumulative average, as BatchNorm
+        self.running_mean.mul_(1 - factor).add_(mean, alpha=factor)
+        self.running_var.mul_(1 - factor).add_(var * (rows / (rows - 1)), alpha=factor)
+        return F.batch_norm(x, mean, var, self.weight, self.bias, False, 0.0, self.eps)
+
+
 class FieldBatchNorm(nn.Module):
     """Batch norm per field, over the batch and the k axis (AutoPI §4.3.3, eq. 8).
 
@@ -178,7 +203,7 @@ class FieldBatchNorm(nn.Module):
 
     def __init__(self, num_fields: int, affine: bool = True):
         super().__init__()
-        self.norm = nn.BatchNorm1d(num_fields, affine=affine)
+        self.norm = _ScoringBatchNorm1d(num_fields, affine=affine)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.norm(x)  # (B, m, k)

@@ -618,7 +618,7 @@ def autopi_row(r: dict) -> str:
     if r.get("autopi_d_frappe_50_epochs_seconds") is None or not run:
         return f"| AutoPI-D, 50 epochs on Frappe_x1, s | {r['autopi_d_frappe_50_epochs_why_null']} |"
     return (f"| AutoPI-D, {run['epochs']} epochs on Frappe_x1 (a real `nasc search`), wall s | "
-            f"{run['seconds']:.0f} ({run['device']}, {run['threads']} thread, commit "
+            f"{run['seconds']:.0f} ({run['device']}, {run['threads']} thread(s), commit "
             f"{run['commit']}; {run['load']}); best epoch {run['best_epoch']}, valid AUC "
             f"{run['best_valid_auc']:.5f} |")
 

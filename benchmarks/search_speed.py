@@ -817,7 +817,7 @@ def provenance(args) -> dict:
 
 
 def peaks_when(r: dict) -> str:
-    """Where a `--step` run kept the last full run's peaks and ranking: when that was."""
+    """Where a `--step` run kept the last full run's peak RSS rows: when that was."""
     m = r.get("peaks_measured")
     return "" if m is None else f" (measured {m['date']} at {m['commit']}, {m['threads']} thread(s))"
 

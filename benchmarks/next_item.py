@@ -125,6 +125,8 @@ def row_of(args, program, summaries: list[dict]) -> dict:
     row["search_seconds"] = (args.search_seconds if args.search_seconds is not None
                              else mean_std(searched)[0] if searched else None)
     row["commit"] = args.commit or head_commit()
+    if args.load:
+        row["load"] = args.load
     return row
 
 
@@ -180,6 +182,8 @@ def main(argv=None) -> None:
                         help="train nothing: gather the seeds' finished runs under --runs")
     parser.add_argument("--commit", default=None,
                         help="with --collect: the commit the runs were made at (default: HEAD)")
+    parser.add_argument("--load", default=None,
+                        help="what else ran on the machine meanwhile (recorded in the row)")
     parser.add_argument("--runs", default="runs/next_item", help="run directories, per seed")
     parser.add_argument("--results", default=str(RESULTS), help="where next_item.json/.md go")
     args = parser.parse_args(argv)

@@ -90,3 +90,16 @@ def test_a_run_of_the_spec_before_a_comment_edit_is_collected(tmp_path, monkeypa
     assert "patience 11" in made.read_text()
     with pytest.raises(SystemExit, match="trained from another spec"):
         module.main(argv)
+
+
+def test_the_machine_load_is_recorded_when_given(tmp_path, monkeypatch):
+    module = next_item(monkeypatch)
+    spec = REPO / "specs" / "sasrec.nas"
+    fake_run(tmp_path / "runs" / "seed-1", spec, 0.3, epochs=5)
+    argv = [str(spec), "--data", "beauty_s3rec", "--seeds", "1", "--collect",
+            "--runs", str(tmp_path / "runs"), "--results", str(tmp_path / "out")]
+    module.main(argv)
+    assert "load" not in json.loads((tmp_path / "out" / "next_item.json").read_text())["rows"][0]
+    module.main(argv + ["--load", "beside one single-thread job"])
+    row = json.loads((tmp_path / "out" / "next_item.json").read_text())["rows"][0]
+    assert row["load"] == "beside one single-thread job"

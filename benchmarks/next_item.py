@@ -81,9 +81,27 @@ def train_seeds(args) -> list[dict]:
                              overwrite=True), flush=True)
         config = json.loads((out / "config.json").read_text())
         summary = json.loads((out / "summary.json").read_text())
-        summaries.append({**summary, "threads": config["cpu"]["threads"],
-                          "search_seconds": searched_seconds(out)})
+        summaries.append({**summary, "seed": seed, "threads": config["cpu"]["threads"],
+                          "search_seconds": searched_seconds(out), "choices": found_choices(out)})
     return summaries
+
+
+def found_choices(out: Path) -> dict | None:
+    """The architecture a search kept (its choices.json) when ``out`` is its retrain/."""
+    choices = out.parent / "choices.json"
+    if out.name != "retrain" or not choices.exists():
+        return None
+    return json.loads(choices.read_text())
+
+
+def per_seed(summary: dict) -> dict:
+    """One seed's validation and test NDCG@10 (the issue's metric) and, searched, what it kept:
+    the spread between seeds and which architectures won, which a mean hides."""
+    entry = {"seed": summary["seed"], "valid_ndcg10": summary.get("valid", {}).get("NDCG@10"),
+             "test_ndcg10": summary["test"]["NDCG@10"]}
+    if summary.get("choices") is not None:
+        entry["choices"] = summary["choices"]
+    return entry
 
 
 def searched_seconds(out: Path) -> float | None:
@@ -124,6 +142,7 @@ def row_of(args, program, summaries: list[dict]) -> dict:
     searched = [s["search_seconds"] for s in summaries if s.get("search_seconds") is not None]
     row["search_seconds"] = (args.search_seconds if args.search_seconds is not None
                              else mean_std(searched)[0] if searched else None)
+    row["per_seed"] = [per_seed(s) for s in summaries]
     row["commit"] = args.commit or head_commit()
     if args.load:
         row["load"] = args.load
@@ -153,6 +172,7 @@ def markdown(rows: list[dict]) -> str:
                                         *scores, cell(r["epochs"]), f"{r['train_seconds']:.0f}",
                                         cell(r.get("threads")), cell(r["search_seconds"]),
                                         r["commit"]]) + " |")
+    lines += per_seed_table(rows, cell)
     lines += ["", "## Anchors (published, same 5-core Beauty unless noted)", "",
               "| model | source | protocol | HR@1 | HR@5 | NDCG@5 | HR@10 | NDCG@10 |",
               "|" + "---|" * 8]
@@ -160,6 +180,34 @@ def markdown(rows: list[dict]) -> str:
         lines.append("| " + " | ".join([a["model"], a["source"], a["protocol"],
                                         *(cell(a[k]) for k in METRICS)]) + " |")
     return "\n".join(lines) + "\n"
+
+
+def per_seed_table(rows: list[dict], cell) -> list[str]:
+    """Each seed of each row: validation and test NDCG@10 and, for a search, what it kept."""
+    rows = [r for r in rows if r.get("per_seed")]
+    if not rows:
+        return []
+    lines = ["", "## Per seed", "", "| model | data | seed | valid NDCG@10 | test NDCG@10 | kept |",
+             "|" + "---|" * 6]
+    for r in rows:
+        for s in r["per_seed"]:
+            lines.append("| " + " | ".join([r["model"], r["data"], str(s["seed"]),
+                                            cell(s["valid_ndcg10"]), cell(s["test_ndcg10"]),
+                                            arch_text(s.get("choices"))]) + " |")
+    return lines
+
+
+def arch_text(choices: dict | None) -> str:
+    """{"behavior.block1.layer": "gru", "behavior.block1.act": "relu", ...} ->
+    "behavior.block1: gru relu; ..." (a choice's parts together, in the search's order)."""
+    if not choices:
+        return "—"
+    groups: dict[str, list[str]] = {}
+    for key, value in choices.items():
+        prefix, _, _ = key.rpartition(".")
+        text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+        groups.setdefault(prefix or key, []).append(text)
+    return "; ".join(f"{prefix}: {' '.join(values)}" for prefix, values in groups.items())
 
 
 def main(argv=None) -> None:

@@ -24,8 +24,9 @@ def fake_run(out: Path, spec: Path, hr5: float, epochs: int) -> None:
     (out / "config.json").write_text(json.dumps({"cpu": {"threads": 1}}))
     test = {"HR@1": hr5 / 2, "HR@5": hr5, "NDCG@5": hr5 * 0.8, "HR@10": hr5 + 0.1,
             "NDCG@10": hr5 * 0.9}
-    (out / "summary.json").write_text(json.dumps({"test": test, "epochs_run": epochs,
-                                                  "train_seconds": 100.0}))
+    valid = {**test, "NDCG@10": hr5 * 0.95}
+    (out / "summary.json").write_text(json.dumps({"valid": valid, "test": test,
+                                                  "epochs_run": epochs, "train_seconds": 100.0}))
 
 
 def test_hand_crafted_seeds_become_one_row(tmp_path, monkeypatch):
@@ -51,11 +52,21 @@ def test_searched_seeds_read_the_retrain_and_the_search_seconds(tmp_path, monkey
         fake_run(run / "retrain", REPO / "specs" / "sasrec.nas", 0.3, epochs=20)  # arch.nas
         (run / "spec.nas").write_text(spec.read_text())
         (run / "summary.json").write_text(json.dumps({"search_seconds": seconds}))
+        (run / "choices.json").write_text(json.dumps(
+            {"behavior.block1.norm": "layer_norm", "behavior.block1.layer": f"gru{seed}",
+             "behavior.block1.act": "relu", "cross.tuples": [["a", "b"]]}))
     module.main([str(spec), "--data", "beauty_s3rec", "--seeds", "1,2", "--collect",
                  "--runs", str(tmp_path / "runs"), "--results", str(tmp_path / "out")])
     row = json.loads((tmp_path / "out" / "next_item.json").read_text())["rows"][0]
     assert (row["model"], row["kind"]) == ("ameir_seq_sasrec", "searched")
     assert row["search_seconds"] == pytest.approx(700.0) and row["epochs"] == 20
+    # each seed's kept architecture and its validation/test NDCG@10, in the JSON and the table
+    assert [s["seed"] for s in row["per_seed"]] == [1, 2]
+    assert row["per_seed"][1]["choices"]["behavior.block1.layer"] == "gru2"
+    assert row["per_seed"][0]["valid_ndcg10"] == pytest.approx(0.3 * 0.95)
+    table = (tmp_path / "out" / "next_item.md").read_text()
+    assert ('| ameir_seq_sasrec | beauty_s3rec | 2 | 0.2850 | 0.2700 | '
+            'behavior.block1: layer_norm gru2 relu; cross: [["a","b"]] |') in table
 
 
 def test_a_run_of_another_spec_or_a_missing_seed_is_refused(tmp_path, monkeypatch):

@@ -127,6 +127,15 @@ NEXT_ITEM_MONITORS = ("ndcg5", "hr5", "hr1", "ndcg10", "hr10", "ndcg20", "hr20")
 # How a next-item model trains (nasc.runtime.retrieval / nasc.runtime.seq2seq).
 NEXT_ITEM_OBJECTIVES = ("last_state", "seq2seq", "cloze")
 
+# Whether training steps run through torch.compile (nasc.runtime.compiling); train blocks and
+# the differentiable strategies' search blocks share it.
+COMPILE = SettingSig(
+    "compile", "enum", default="auto", choices=("auto", "on", "off"),
+    doc="each training step's loss through `torch.compile`: `auto` on an accelerator only (on "
+        "a CPU the first step's compilation, minutes, outweighs a 1.1x faster step; "
+        "benchmarks/results/search_speed.md), `on`, `off`; the seconds it took are in the run's "
+        "summary")
+
 TRAIN: dict[str, SettingSig] = table(
     SettingSig("optimizer", "optimizer", default=("adam", {"lr": 1e-3}),
                value_doc="`sgd` \\| `adam` \\| `adagrad` \\| `rmsprop` (with parameters)"),
@@ -183,6 +192,7 @@ TRAIN: dict[str, SettingSig] = table(
     SettingSig("seed", "int", default=2021, min=0),
     SettingSig("threads", "int", min=1, max=1024, default_doc="the thread policy",
                doc="CPU threads while training; `--threads` wins (README, \"Threads\")"),
+    COMPILE,
 )
 
 # Settings that may appear more than once (everything else is reported as a duplicate).

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nasc.compiler.settings import SettingSig, table
+from nasc.compiler.settings import COMPILE, SettingSig, table
 
 # Constructs a choice can belong to (nasc.compiler.space.Choice.construct).
 EVERY_CONSTRUCT = ("node", "cell", "blocks", "interactions", "mlp")
@@ -116,6 +116,7 @@ ROWS: tuple[Strategy, ...] = (
                        doc="optimizer of alpha and beta (PC-DARTS: Adam)"),
             _KEPT_EPOCH,
             _MEMORY,
+            COMPILE,
         ),
         doc="differentiable search over cell edges, node-level choices (AutoPI), interaction "
             "sets (each kept product a slot mixing every candidate, as AutoFIS gates pairs) and "
@@ -215,6 +216,7 @@ ROWS: tuple[Strategy, ...] = (
                        doc="optimizer of alpha and beta"),
             _KEPT_EPOCH,
             _MEMORY,
+            COMPILE,
         ),
         doc="stochastic differentiable search (SNAS, Xie et al. 2019): each step samples every "
             "relaxed choice from a Gumbel-softmax of its logits and trains weights and logits "

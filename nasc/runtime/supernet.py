@@ -65,9 +65,15 @@ class Supernet(nn.Module):
                 m.recompute = on
 
     def set_temperature(self, tau: float) -> None:
+        """Each choice's tau becomes a 0-d tensor, then is updated in place: a compiled step
+        (nasc.runtime.compiling) reads a tensor's new value, where a new float would make it
+        compile again every epoch."""
         for m in self.modules():
             if isinstance(m, ChoiceModule):
-                m.tau = tau
+                if isinstance(m.tau, torch.Tensor):
+                    m.tau.fill_(tau)
+                else:
+                    m.tau = torch.tensor(float(tau))
 
     def set_skip_noise(self, lam: float, generator: torch.Generator | None = None) -> None:
         for m in self.modules():

@@ -22,6 +22,7 @@ from nasc.compiler.program import OpUse
 from nasc.compiler.settings import TRAIN
 from nasc.runtime import metrics
 from nasc.runtime.base_rate import start_at_base_rate
+from nasc.runtime.compiling import CompileClock, training_loss
 from nasc.runtime.progress import Progress
 from nasc.runtime.rundir import RunDir
 from nasc.runtime.split_norms import predict_with_split_norms
@@ -63,6 +64,7 @@ class TrainConfig:
     eval_sampling: str = _setting("eval_sampling")      # next-item: uniform or popularity
     seed: int = _setting("seed")
     threads: int | None = _setting("threads")  # applied by the command (nasc.runtime.threads)
+    compile: str = _setting("compile")  # nasc.runtime.compiling
     device: str = "cpu"
     # Next-item retrieval only (nasc.runtime.retrieval); not train-block settings.
     train_positions: int | str = 5      # training targets per user (the last k), or "all"
@@ -263,6 +265,7 @@ class TrainResult:
     train_seconds: float
     samples_per_second: float
     history: list[dict]
+    compile: dict  # nasc.runtime.compiling.CompileClock.record()
 
 
 class CTRObjective:
@@ -333,6 +336,8 @@ def fit(model: nn.Module, make_objective, config: TrainConfig, run: RunDir | Non
     best_state = None
     seen, train_seconds = 0, 0.0
     progress = Progress(config.epochs, steps, enabled=show_progress, monitor=task.monitor)
+    clock = CompileClock(config.compile, device)
+    step_loss = training_loss(lambda batch: task.loss(model, batch), config.compile, device)
 
     def snapshot(epoch: int) -> dict:
         """The model's state as the best so far, also written to RUN/best.pt with the metrics
@@ -354,7 +359,7 @@ def fit(model: nn.Module, make_objective, config: TrainConfig, run: RunDir | Non
         start = time.perf_counter()
         total, count = torch.zeros((), device=device), 0  # summed on the device: no per-step sync
         for step, batch in enumerate(task.batches(shuffle), 1):
-            loss, n = task.loss(model, batch)
+            loss, n = step_loss(batch)
             objective = loss + regularization(model, config.embedding_l2, config.net_l2)
             optimizer.zero_grad(set_to_none=True)
             objective.backward()
@@ -398,6 +403,7 @@ def fit(model: nn.Module, make_objective, config: TrainConfig, run: RunDir | Non
     model.load_state_dict(best_state)
     epochs_run = len(history) - score_initial  # epoch 0 trains nothing
     result = TrainResult(best_epoch, task.evaluate(model, "valid"), task.evaluate(model, "test"),
-                         epochs_run, train_seconds, seen / max(train_seconds, 1e-9), history)
+                         epochs_run, train_seconds, seen / max(train_seconds, 1e-9), history,
+                         clock.record())
     progress.close()
     return result

@@ -151,7 +151,7 @@ def test_darts_turns_noise_and_temperature_on_while_training_and_noise_off_to_ev
         return [m for m in net.modules() if isinstance(m, Skip)]
 
     def taus(net):
-        return {m.tau for m in net.modules() if isinstance(m, (OneOf, CellNode))}
+        return {float(m.tau) for m in net.modules() if isinstance(m, (OneOf, CellNode))}
 
     real_arch_step, real_evaluate = Darts.arch_step, darts.evaluate
 

@@ -99,7 +99,7 @@ def train_spec(spec_path: str, *, data: str = "synthetic", split: str = "auto",
         summary = {"best_epoch": result.best_epoch, "valid": result.valid, "test": result.test,
                    "epochs_run": result.epochs_run, "train_seconds": result.train_seconds,
                    "samples_per_second": result.samples_per_second, "device": device,
-                   "parameters": parameters, **protocol}
+                   "parameters": parameters, "compile": result.compile, **protocol}
         run.write_json("summary.json", summary)
         done = (f"best epoch {result.best_epoch} of {result.epochs_run}; "
                 f"{result.samples_per_second:,.0f} samples/s on {device}")

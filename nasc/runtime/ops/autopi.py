@@ -60,7 +60,8 @@ class Skip(nn.Module):
     ``noise`` (lambda) and ``generator`` are plain attributes the search strategy sets. The noise
     scale is detached: the noise is a perturbation, not something to learn through. The noise is
     drawn on the generator's device and moved to the input's, so a CPU generator also makes a
-    CUDA search reproducible.
+    CUDA search reproducible. In a compiled step (`compile on`) it is drawn from the global
+    generator, which the strategies seed every epoch: reproducible too, other draws than eager.
     """
 
     def __init__(self, num_fields: int | None = None, dim: int | None = None):
@@ -73,6 +74,8 @@ class Skip(nn.Module):
         if not (self.training and self.noise > 0):
             return x
         sigma = self.noise * x.detach().std()
+        if torch.compiler.is_compiling():  # a generator argument would break the graph here
+            return x + torch.randn_like(x) * sigma
         device = x.device if self.generator is None else self.generator.device
         eps = torch.randn(x.shape, generator=self.generator, dtype=x.dtype, device=device).to(x.device)
         return x + eps * sigma

@@ -25,6 +25,7 @@ from torch.func import functional_call
 from nasc.runtime.choices import (ChoiceModule, monotone_groups, softmax_weights,
                                   strongest_monotone)
 from nasc.errors import Diagnostic, UsageError
+from nasc.runtime.compiling import CompileClock, training_loss
 from nasc.runtime.memory import return_freed_memory
 from nasc.runtime.progress import Progress
 from nasc.runtime.rundir import SearchCheckpoint
@@ -128,6 +129,10 @@ class Darts:
         self.train = ctx.dataset.train.to(ctx.device)
         self.valid = ctx.dataset.valid.to(ctx.device)
         self.loss = nn.BCEWithLogitsLoss()
+        # The training steps' loss, compiled or not (nasc.runtime.compiling); scoring is eager.
+        self.clock = CompileClock(s["compile"], ctx.device)
+        self.batch_loss = training_loss(lambda batch: self.loss(self.net(batch), batch["label"]),
+                                        s["compile"], ctx.device)
         self.monitor = s["monitor"]
         self.better = sort_key(self.monitor)  # smaller is better
         self.best: tuple[float, int, dict] | None = None  # (key of the best scores, epoch, arch)
@@ -136,7 +141,7 @@ class Darts:
 
     # ---- one step of each level
     def weight_step(self, batch) -> torch.Tensor:
-        loss = self.loss(self.net(batch), batch["label"])
+        loss = self.batch_loss(batch)
         grads = torch.autograd.grad(loss, self.weight_params, allow_unused=True)
         for p, g in zip(self.weight_params, grads):
             p.grad = g
@@ -149,7 +154,7 @@ class Darts:
         if self.order == 2:
             grads, loss = self.unrolled_grads(arch_batch, train_batch)
         else:
-            loss = self.loss(self.net(arch_batch), arch_batch["label"])
+            loss = self.batch_loss(arch_batch)
             grads = torch.autograd.grad(loss, self.arch_params)
         for p, g in zip(self.arch_params, grads):
             p.grad = g
@@ -273,7 +278,7 @@ class Darts:
         self.ctx.record.update({"strategy": self.name, "order": self.order, "epochs": self.epochs,
                                 "monitor": self.monitor, "best_epoch": best_epoch,
                                 f"best_valid_{self.monitor}": round(best_row[f"valid_{self.monitor}"], 6),
-                                "arch": softmaxes(best_arch)})
+                                "arch": softmaxes(best_arch), "compile": self.clock.record()})
         return discretize(self.net)
 
 

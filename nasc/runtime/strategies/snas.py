@@ -27,11 +27,14 @@ from nasc.runtime.train import evaluate
 class GumbelSoftmax:
     """The SNAS relaxation: softmax((logits + Gumbel noise) / tau), noise from ``generator``."""
 
-    def __init__(self, generator: torch.Generator):
+    def __init__(self, generator: torch.Generator | None):
         self.generator = generator
 
     def __call__(self, logits: torch.Tensor, tau: float) -> torch.Tensor:
-        u = torch.rand(logits.shape, generator=self.generator, dtype=logits.dtype)
+        if torch.compiler.is_compiling():  # the global generator, seeded each epoch (as Skip's)
+            u = torch.rand_like(logits)
+        else:
+            u = torch.rand(logits.shape, generator=self.generator, dtype=logits.dtype)
         exponential = -torch.log(u.clamp_min(1e-20))  # Exp(1)
         gumbel = -torch.log(exponential.clamp_min(1e-20))  # Gumbel(0, 1)
         return torch.softmax((logits + gumbel.to(logits.device)) / tau, dim=-1)
@@ -65,18 +68,22 @@ class Snas(Darts):
         self.setup(ctx)
         self.order = 1
         self.train_w = self.train  # one level: both learn on the whole training split
+        # One sampler for the whole search, its generator seeded anew each epoch: a compiled
+        # step guards on the object it calls.
+        self.sampler = SAMPLERS[ctx.settings["sample"]](None)
 
     def run_epoch(self, epoch: int, progress: Progress) -> dict:
         s, seed = self.ctx.settings, self.ctx.seed
         torch.manual_seed(generator(seed, 5, epoch).initial_seed())  # dropout, as in DARTS
         tau = temperature(s["tau_start"], s["tau_end"], self.epochs, epoch)
         self.net.set_temperature(tau)
-        self.net.set_weighting(SAMPLERS[s["sample"]](generator(seed, 6, epoch)))
+        self.sampler.generator = generator(seed, 6, epoch)
+        self.net.set_weighting(self.sampler)
         self.net.train()
         params = self.weight_params + self.arch_params
         loss_sum, steps = torch.zeros((), device=self.ctx.device), 0
         for steps, batch in enumerate(self.train.batches(self.batch, True, generator(seed, 3, epoch)), 1):
-            loss = self.loss(self.net(batch), batch["label"])
+            loss = self.batch_loss(batch)
             grads = torch.autograd.grad(loss, params, allow_unused=True)
             for p, g in zip(params, grads):
                 p.grad = g

@@ -42,6 +42,20 @@ def one_thread():
     torch.set_num_threads(before)
 
 
+@pytest.fixture
+def traced_only(monkeypatch):
+    """`compile on` with the "aot_eager" backend: the same tracing, graph and autograd as
+    inductor without its C++ build (minutes on a 2-core machine); compile caches and counters
+    emptied."""
+    from nasc.runtime import compiling
+
+    monkeypatch.setattr(compiling, "BACKEND", "aot_eager")
+    torch._dynamo.reset()
+    torch._dynamo.utils.counters.clear()  # graph breaks counted by an earlier test
+    yield
+    torch._dynamo.reset()
+
+
 @pytest.fixture(autouse=True)
 def _private_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("NASC_CACHE", str(tmp_path / "nasc-cache"))

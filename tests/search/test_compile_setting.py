@@ -38,14 +38,6 @@ search %s {
 """
 
 
-@pytest.fixture
-def traced_only(monkeypatch):
-    monkeypatch.setattr(compiling, "BACKEND", "aot_eager")
-    torch._dynamo.reset()
-    yield
-    torch._dynamo.reset()
-
-
 def two_epochs(tmp_path, data, strategy: str, compile_setting: str, extra: str = ""):
     ctx = make_ctx(tmp_path / compile_setting, SPACE % (strategy, compile_setting, extra), data)
     search = (Darts if strategy == "darts" else Snas)(ctx)
@@ -89,6 +81,7 @@ def test_compiled_snas_and_noisy_darts_compile_once(tmp_path, tiny_data, traced_
     from the global generator, seeded per epoch: no graph breaks, no compile after epoch 1."""
     for strategy, extra in (("snas", ""), ("darts", "  noisy_skip 0.5\n")):
         torch._dynamo.reset()
+        torch._dynamo.utils.counters.clear()
         search, rows, seconds = two_epochs(tmp_path / strategy, tiny_data, strategy, "on", extra)
         assert seconds[0] > 0 and seconds[1] == seconds[0], strategy
         assert all(0 < r["train_logloss"] < 1 for r in rows), rows

@@ -9,9 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
 
-from nasc.runtime import compiling
 from nasc.runtime.commands.train import train_spec
 
 from kit.retrievalkit import SASREC_LIKE
@@ -29,14 +27,6 @@ train {
   compile %s
 }
 """
-
-
-@pytest.fixture
-def traced_only(monkeypatch):
-    monkeypatch.setattr(compiling, "BACKEND", "aot_eager")
-    torch._dynamo.reset()
-    yield
-    torch._dynamo.reset()
 
 
 def trained(tmp_path: Path, text: str, setting: str, data: str) -> dict:

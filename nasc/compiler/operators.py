@@ -174,6 +174,11 @@ _SIGNATURES: list[OpSig] = [
     _op("causal_attention", "layer", [S], params=[_int("heads", 2, 1, 16)],
         doc="multi-head self-attention from each position to itself and earlier ones",
         impl="sequence.CausalSelfAttention", build=("k",)),
+    _op("feed_forward", "layer", [S],
+        params=[_int("expand", 1, 1, 8, doc="inner width in multiples of d (SASRec 1, BERT 4)"),
+                _float("dropout", 0.0, 0.0, 0.99)],
+        doc="SASRec's point-wise feed-forward W2 ReLU(W1 x) at each position (a block adds the "
+            "residual)", impl="sequence.PositionFeedForward", build=("k",)),
     _op("target_attention", "layer", [S],
         doc="attention from the target item to each position (DIN's local activation unit)",
         impl="sequence.TargetAttentionLayer", build=("k",), needs_target=True),

@@ -14,7 +14,7 @@ from nasc.compiler.program import Apply, BlocksDef, HeadDef, InputDef, NameRef, 
 
 # Outputs at t read only position t (row-wise maps, normalisations, the embedding).
 POSITIONWISE = frozenset({"embed", "zero", "none", "layer_norm", "identity", "relu", "gelu",
-                          "swish", "sigmoid", "tanh"})
+                          "swish", "sigmoid", "tanh", "feed_forward"})
 # Read positions <= t only.
 CAUSAL = frozenset({"gru", "causal_attention"})
 # Windows centred on t (SAME padding): causal when they hold t alone or are written causal=true.

@@ -7,9 +7,9 @@ import math
 import pytest
 import torch
 
-from nasc.runtime.ops import (BiGRU, BiSelfAttention, DilatedSeqConv, NoNorm, SeqAvgPool,
-                              SeqConv, SeqLayerNorm, SeqMaxPool, TargetAttentionLayer,
-                              TransformerBlock, Zero)
+from nasc.runtime.ops import (BiGRU, BiSelfAttention, DilatedSeqConv, NoNorm,
+                              PositionFeedForward, SeqAvgPool, SeqConv, SeqLayerNorm, SeqMaxPool,
+                              TargetAttentionLayer, TransformerBlock, Zero)
 from kit.opskit import mixed_mask, rand
 
 MASK = torch.tensor([[False, False, True, True, True, True],    # left padded
@@ -207,6 +207,36 @@ def test_target_attention_scales_each_position_by_the_local_activation_unit():
                 a += w2[0, u].item() * (p * z + (1 - p) * 0.0 * z)  # alpha starts at 0
             for c in range(2):
                 assert out[b, t, c].item() == pytest.approx(h[c] * a, abs=1e-12)
+
+
+@pytest.mark.parametrize("expand", [1, 4])
+def test_feed_forward_is_sasrecs_two_position_wise_layers_without_the_residual(expand):
+    """out[b, t] = W2 relu(W1 x[b, t] + b1) + b2, written out unit by unit; 0 at padding; and
+    SASRec's block feed-forward (baselines.PointWiseFeedForward) is x + this."""
+    torch.manual_seed(1)
+    op = PositionFeedForward(2, expand=expand, dropout=0.5).double().eval()
+    first, second = op.net[0], op.net[3]
+    assert (first.in_features, first.out_features, second.out_features) == (2, 2 * expand, 2)
+    x, mask = rand(3, 6, 2), MASK
+    out = op(x, mask)
+    w1, b1, w2, b2 = (t.detach() for t in (first.weight, first.bias, second.weight, second.bias))
+    for b in range(3):
+        for t in range(6):
+            for o in range(2):
+                if not mask[b, t]:
+                    assert out[b, t, o].item() == 0.0
+                    continue
+                hidden = [max(0.0, sum(w1[u, i].item() * x[b, t, i].item() for i in range(2))
+                              + b1[u].item()) for u in range(2 * expand)]
+                want = sum(w2[o, u].item() * hidden[u] for u in range(2 * expand)) + b2[o].item()
+                assert out[b, t, o].item() == pytest.approx(want, abs=1e-12)
+    if expand == 1:
+        from nasc.runtime.ops import PointWiseFeedForward
+
+        sasrec = PointWiseFeedForward(2).double().eval()
+        sasrec.net[0].load_state_dict(first.state_dict())
+        sasrec.net[3].load_state_dict(second.state_dict())
+        torch.testing.assert_close(sasrec(x)[mask], x[mask] + out[mask])
 
 
 def test_norms_and_zero():

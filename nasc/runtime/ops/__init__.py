@@ -24,8 +24,8 @@ from .baselines import (CIN, MLP, Add, BiInteraction, BilinearInteraction, Conca
 from .interactions import HadamardInteractions, SEShortcut, SlicedLinear
 from .pooling import LastPool, MeanPool, SumPool, TargetAttentionPool
 from .sequence import (GRU, BiGRU, BiSelfAttention, CausalSelfAttention, DilatedSeqConv,
-                       LocalActivationUnit, NoNorm, SeqAvgPool, SeqConv, SeqLayerNorm, SeqMaxPool,
-                       TargetAttentionLayer, Zero)
+                       LocalActivationUnit, NoNorm, PositionFeedForward, SeqAvgPool, SeqConv,
+                       SeqLayerNorm, SeqMaxPool, TargetAttentionLayer, Zero)
 
 
 
@@ -46,7 +46,7 @@ __all__ = [
     "Skip", "SENetLayer", "SelfAttention", "FMAligned", "SingleLayerPerceptron", "FieldConv1d",
     "FieldBatchNorm",
     "SeqConv", "DilatedSeqConv", "SeqAvgPool", "SeqMaxPool", "BiGRU", "BiSelfAttention", "GRU",
-    "CausalSelfAttention",
+    "CausalSelfAttention", "PositionFeedForward",
     "LocalActivationUnit", "TargetAttentionLayer", "Zero", "SeqLayerNorm", "NoNorm",
     "SumPool", "MeanPool", "LastPool", "TargetAttentionPool",
     "HadamardInteractions", "SEShortcut", "SlicedLinear",

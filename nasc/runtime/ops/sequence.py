@@ -183,6 +183,21 @@ class CausalSelfAttention(BiSelfAttention):
         return zero_padded(out, mask)
 
 
+class PositionFeedForward(nn.Module):
+    """SASRec's point-wise feed-forward (two 1x1 convolutions) without its residual, which a
+    block adds: W2 Dropout(ReLU(W1 x + b1)) + b2 at each position, W1 of width ``expand`` d
+    (SASRec 1, BERT 4). AMEIR §2.2 reads a transformer as attention blocks stacked with 1x1
+    convolution blocks; one `conv(kernel=1)` block is half of this feed-forward."""
+
+    def __init__(self, dim: int, expand: int = 1, dropout: float = 0.0):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(dim, expand * dim), nn.ReLU(), nn.Dropout(dropout),
+                                 nn.Linear(expand * dim, dim))
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return zero_padded(self.net(x), mask)  # position-wise: padding reaches no real position
+
+
 class LocalActivationUnit(nn.Module):
     """DIN's local activation unit: a_i = MLP([h_i, t, h_i - t, h_i * t]) -> one score per position.
 

@@ -2,9 +2,10 @@
 `torch.compile` (fused kernels for a step instead of one launch per operator).
 
 ``auto`` compiles on an accelerator and not on a CPU. benchmarks/search_speed.py measured a
-DARTS step of the AutoPI supernet on this project's 2-core CPU 1.10-1.13x faster compiled, for
-114-544 s of compilation in the first step: longer than the 50-epoch Frappe search saves. On a
-GPU, where a step is a few milliseconds of many small kernels, fusing them is the larger share.
+DARTS step of the AutoPI supernet on this project's 2-core CPU at best 1.06x faster compiled
+(no skip noise; 1.10-1.13x before this module, with graph breaks), for 200-270 s of
+compilation, and slower than eager with AutoPI's noisy skip. On a GPU, where a step is
+milliseconds of many small kernels, fusing them is the larger share.
 
 Only the training steps' loss is compiled; scoring, the running-statistics refresh and DARTS'
 second-order step run eagerly (their shapes and grad modes differ: each would compile again).
@@ -40,7 +41,12 @@ def training_loss(loss: Callable, setting: str, device: torch.device) -> Callabl
     per-position outputs are in the graph too)."""
     if not wants_compile(setting, device):
         return loss
-    return torch.compile(loss, backend=BACKEND)
+    if BACKEND != "inductor":
+        return torch.compile(loss, backend=BACKEND)
+    # Random draws inside the step (the noisy skip, SNAS' Gumbel noise, dropout) through ATen's
+    # generators rather than inductor's own: on the CPU its generated draws made the AutoPI
+    # step 2x slower than eager (benchmarks/results/search_speed.json, compile).
+    return torch.compile(loss, backend=BACKEND, options={"fallback_random": True})
 
 
 def compile_seconds() -> float:

@@ -86,3 +86,12 @@ def test_compiled_snas_and_noisy_darts_compile_once(tmp_path, tiny_data, traced_
         assert seconds[0] > 0 and seconds[1] == seconds[0], strategy
         assert all(0 < r["train_logloss"] < 1 for r in rows), rows
         assert not torch._dynamo.utils.counters["graph_break"], strategy
+
+
+def test_inductor_draws_random_numbers_through_aten(monkeypatch):
+    """With inductor the step's random draws fall back to ATen's generators: inductor's own
+    made the noisy AutoPI step 2x slower than eager on the CPU (search_speed.json)."""
+    calls = []
+    monkeypatch.setattr(torch, "compile", lambda fn, **kw: calls.append(kw) or fn)
+    compiling.training_loss(lambda batch: batch, "on", torch.device("cpu"))
+    assert calls == [{"backend": "inductor", "options": {"fallback_random": True}}]

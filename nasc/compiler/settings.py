@@ -132,7 +132,7 @@ NEXT_ITEM_OBJECTIVES = ("last_state", "seq2seq", "cloze")
 COMPILE = SettingSig(
     "compile", "enum", default="auto", choices=("auto", "on", "off"),
     doc="each training step's loss through `torch.compile`: `auto` on an accelerator only (on "
-        "a CPU the first step's compilation, minutes, outweighs a 1.1x faster step; "
+        "a CPU, minutes of compilation bought at most a 1.06x faster AutoPI step; "
         "benchmarks/results/search_speed.md), `on`, `off`; the seconds it took are in the run's "
         "summary")
 

@@ -2,6 +2,7 @@
 positions alone (padding must change nothing)."""
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -32,18 +33,22 @@ def test_conv_matches_a_hand_written_convolution(kernel, dilation, causal):
     if dilation == 1:
         assert isinstance(SeqConv(2, kernel, causal=causal), DilatedSeqConv)
     w, bias = op.conv.weight.detach(), op.conv.bias.detach()  # (out, in, kernel)
-    out = op(x, mask)
-    for b in range(3):
-        for t in range(6):
-            for o in range(2):
-                if not mask[b, t]:
-                    assert out[b, t, o].item() == 0.0
-                    continue
-                s = bias[o].item()
-                for j, pos in enumerate(same_window(t, kernel, dilation, causal)):
-                    if 0 <= pos < 6 and mask[b, pos]:  # outside or padding reads 0
-                        s += sum(w[o, i, j].item() * x[b, pos, i].item() for i in range(2))
-                assert out[b, t, o].item() == pytest.approx(s, abs=1e-12)
+
+    def want(b, t, o):
+        s = bias[o].item()
+        for j, pos in enumerate(same_window(t, kernel, dilation, causal)):
+            if 0 <= pos < 6 and mask[b, pos]:  # outside or padding reads 0
+                s += sum(w[o, i, j].item() * x[b, pos, i].item() for i in range(2))
+        return s
+
+    assert_each_output(op(x, mask), mask, want)
+
+
+def assert_each_output(out, mask, want) -> None:
+    """out[b, t, o] is want(b, t, o) at every real position and 0 at every padded one."""
+    for b, t, o in itertools.product(*map(range, out.shape)):
+        expected = want(b, t, o) if mask[b, t] else 0.0
+        assert out[b, t, o].item() == pytest.approx(expected, abs=1e-12), (b, t, o)
 
 
 @pytest.mark.parametrize("causal", [False, True])
@@ -220,16 +225,13 @@ def test_feed_forward_is_sasrecs_two_position_wise_layers_without_the_residual(e
     x, mask = rand(3, 6, 2), MASK
     out = op(x, mask)
     w1, b1, w2, b2 = (t.detach() for t in (first.weight, first.bias, second.weight, second.bias))
-    for b in range(3):
-        for t in range(6):
-            for o in range(2):
-                if not mask[b, t]:
-                    assert out[b, t, o].item() == 0.0
-                    continue
-                hidden = [max(0.0, sum(w1[u, i].item() * x[b, t, i].item() for i in range(2))
-                              + b1[u].item()) for u in range(2 * expand)]
-                want = sum(w2[o, u].item() * hidden[u] for u in range(2 * expand)) + b2[o].item()
-                assert out[b, t, o].item() == pytest.approx(want, abs=1e-12)
+
+    def want(b, t, o):
+        hidden = [max(0.0, sum(w1[u, i].item() * x[b, t, i].item() for i in range(2))
+                      + b1[u].item()) for u in range(2 * expand)]
+        return sum(w2[o, u].item() * hidden[u] for u in range(2 * expand)) + b2[o].item()
+
+    assert_each_output(out, mask, want)
     if expand == 1:
         from nasc.runtime.ops import PointWiseFeedForward
 

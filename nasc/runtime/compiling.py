@@ -18,7 +18,9 @@ from typing import Callable
 
 import torch
 
-SETTINGS = ("auto", "on", "off")
+from nasc.compiler.settings import COMPILE
+
+SETTINGS = COMPILE.choices
 
 # The compiler torch.compile hands the traced graph to. Tests set "aot_eager" (the same tracing
 # and autograd graph, no C++ build) to keep the suite fast.
@@ -41,12 +43,11 @@ def training_loss(loss: Callable, setting: str, device: torch.device) -> Callabl
     per-position outputs are in the graph too)."""
     if not wants_compile(setting, device):
         return loss
-    if BACKEND != "inductor":
-        return torch.compile(loss, backend=BACKEND)
     # Random draws inside the step (the noisy skip, SNAS' Gumbel noise, dropout) through ATen's
     # generators rather than inductor's own: on the CPU its generated draws made the AutoPI
     # step 2x slower than eager (benchmarks/results/search_speed.json, compile).
-    return torch.compile(loss, backend=BACKEND, options={"fallback_random": True})
+    options = {"fallback_random": True} if BACKEND == "inductor" else None
+    return torch.compile(loss, backend=BACKEND, options=options)
 
 
 def compile_seconds() -> float:

@@ -130,11 +130,12 @@ NEXT_ITEM_OBJECTIVES = ("last_state", "seq2seq", "cloze")
 # Whether training steps run through torch.compile (nasc.runtime.compiling); train blocks and
 # the differentiable strategies' search blocks share it.
 COMPILE = SettingSig(
-    "compile", "enum", default="auto", choices=("auto", "on", "off"),
+    "compile", "enum", default="auto", choices=("auto", "on", "off", "graphs"),
     doc="each training step's loss through `torch.compile`: `auto` on an accelerator only (on "
         "a CPU, minutes of compilation bought at most a 1.06x faster AutoPI step; "
-        "benchmarks/results/search_speed.md), `on`, `off`; the seconds it took are in the run's "
-        "summary")
+        "benchmarks/results/search_speed.md), `on`, `off`, or `graphs`: `on`, and on CUDA each "
+        "compiled step replays as one CUDA graph (the ragged last batch records its own); the "
+        "seconds it took, and any step CUDA graphs skipped, are in the run's summary")
 
 TRAIN: dict[str, SettingSig] = table(
     SettingSig("optimizer", "optimizer", default=("adam", {"lr": 1e-3}),

@@ -359,9 +359,11 @@ def fit(model: nn.Module, make_objective, config: TrainConfig, run: RunDir | Non
         start = time.perf_counter()
         total, count = torch.zeros((), device=device), 0  # summed on the device: no per-step sync
         for step, batch in enumerate(task.batches(shuffle), 1):
+            # Gradients dropped before the forward: under `compile graphs` the last step's live
+            # in the CUDA graphs' memory, which this step's replay writes over.
+            optimizer.zero_grad(set_to_none=True)
             loss, n = step_loss(batch)
             objective = loss + regularization(model, config.embedding_l2, config.net_l2)
-            optimizer.zero_grad(set_to_none=True)
             objective.backward()
             if config.clip_grad:
                 nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad)

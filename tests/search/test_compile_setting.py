@@ -38,8 +38,10 @@ search %s {
 """
 
 
-def two_epochs(tmp_path, data, strategy: str, compile_setting: str, extra: str = ""):
+def two_epochs(tmp_path, data, strategy: str, compile_setting: str, extra: str = "",
+               device: str = "cpu"):
     ctx = make_ctx(tmp_path / compile_setting, SPACE % (strategy, compile_setting, extra), data)
+    ctx.device = torch.device(device)
     search = (Darts if strategy == "darts" else Snas)(ctx)
     rows, seconds = [], []
     for epoch in (1, 2):
@@ -52,6 +54,8 @@ def test_auto_compiles_on_an_accelerator_only():
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
     assert not compiling.wants_compile("auto", cpu) and compiling.wants_compile("auto", cuda)
     assert compiling.wants_compile("on", cpu) and not compiling.wants_compile("off", cuda)
+    # CUDA graphs only when asked for, and where there are some
+    assert not compiling.wants_graphs("auto", cuda) and compiling.wants_compile("graphs", cpu)
     loss = lambda batch: batch  # noqa: E731
     assert compiling.training_loss(loss, "auto", cpu) is loss
     assert compiling.training_loss(loss, "on", cpu) is not loss
@@ -94,4 +98,30 @@ def test_inductor_draws_random_numbers_through_aten(monkeypatch):
     calls = []
     monkeypatch.setattr(torch, "compile", lambda fn, **kw: calls.append(kw) or fn)
     compiling.training_loss(lambda batch: batch, "on", torch.device("cpu"))
-    assert calls == [{"backend": "inductor", "options": {"fallback_random": True}}]
+    compiling.training_loss(lambda batch: batch, "graphs", torch.device("cpu"))
+    compiling.training_loss(lambda batch: batch, "graphs", torch.device("cuda"))
+    off, on = ({"backend": "inductor", "options": {"fallback_random": True,
+                                                  "triton.cudagraphs": graphs}}
+               for graphs in (False, True))
+    assert calls == [off, off, on]  # graphs: what torch.compile's "reduce-overhead" sets
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_darts_steps_replay_as_cuda_graphs_and_train_as_eager(tmp_path, tiny_data):
+    """`compile graphs` on CUDA with inductor itself: both levels' steps of both batch shapes
+    replayed as CUDA graphs (none skipped), two epochs ending where eager steps end."""
+    torch._dynamo.reset()
+    eager, eager_rows, _ = two_epochs(tmp_path, tiny_data, "darts", "off", "  noisy_skip 0\n",
+                                      device="cuda")
+    graphed, rows, seconds = two_epochs(tmp_path, tiny_data, "darts", "graphs",
+                                        "  noisy_skip 0\n", device="cuda")
+    record = graphed.clock.record()
+    torch._dynamo.reset()
+    assert record["cuda_graphs"] and record["cuda_graph_skips"] == 0, record
+    assert seconds[1] == seconds[0] > 0  # nothing compiled again in epoch 2
+    a, b = eager.net.state_dict(), graphed.net.state_dict()
+    for name in a:
+        torch.testing.assert_close(b[name], a[name], rtol=1e-3, atol=1e-4, msg=name)
+    for row, eager_row in zip(rows, eager_rows):
+        assert row == pytest.approx(eager_row, abs=1e-4)

@@ -129,14 +129,13 @@ def compiled_step(darts, w_batch, a_batch, setting: str, device: torch.device,
     eager_loss = darts.batch_loss
     torch._dynamo.reset()
     try:
-        darts.batch_loss = compiling.training_loss(
-            lambda batch: darts.loss(darts.net(batch), batch["label"]), setting, device)
-        skips, compiled_before = compiling.cuda_graph_skips(), compiling.compile_seconds()
+        darts.batch_loss = compiling.training_loss(darts.eager_loss, setting, device)
+        skips, before = compiling.cuda_graph_skips(), compiling.compile_seconds()
         ours = lambda: search_speed.darts_step(darts, w_batch, a_batch)  # noqa: E731
         first = [seconds_of(ours, device) for _ in range(3)]
         timed = [seconds_of(ours, device) for _ in range(steps)]
         return {"first_steps_seconds": first, "step_seconds": statistics.median(timed),
-                "all_step_seconds": timed, "compile_seconds": compiling.compile_seconds() - compiled_before,
+                "all_step_seconds": timed, "compile_seconds": compiling.compile_seconds() - before,
                 "cuda_graph_skips": compiling.cuda_graph_skips() - skips}
     except Exception:  # one setting failing must not cost the other or the searches
         return {"error": traceback.format_exc()[-3000:]}
@@ -152,7 +151,7 @@ def spec_compiled(folder: Path, setting: str | None) -> Path:
         return spec
     text, block = spec.read_text(), "search darts {"
     if block not in text or "\n  compile " in text:
-        raise ValueError(f"{spec}: no `{block}` line to add `compile {setting}` to")
+        raise ValueError(f"{spec}: expected a `{block}` block without a `compile` line")
     copy = folder / "autopi.nas"
     copy.write_text(text.replace(block, f"{block}\n  compile {setting}", 1))
     return copy

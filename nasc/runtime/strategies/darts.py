@@ -131,13 +131,16 @@ class Darts:
         self.loss = nn.BCEWithLogitsLoss()
         # The training steps' loss, compiled or not (nasc.runtime.compiling); scoring is eager.
         self.clock = CompileClock(s["compile"], ctx.device)
-        self.batch_loss = training_loss(lambda batch: self.loss(self.net(batch), batch["label"]),
-                                        s["compile"], ctx.device)
+        self.batch_loss = training_loss(self.eager_loss, s["compile"], ctx.device)
         self.monitor = s["monitor"]
         self.better = sort_key(self.monitor)  # smaller is better
         self.best: tuple[float, int, dict] | None = None  # (key of the best scores, epoch, arch)
         self.history: list[dict] = []  # one row per epoch, alpha/beta included
         self.saved = SearchCheckpoint(ctx, views)
+
+    def eager_loss(self, batch) -> torch.Tensor:
+        """A batch's training loss, run eagerly (``batch_loss`` is it or its compiled form)."""
+        return self.loss(self.net(batch), batch["label"])
 
     # ---- one step of each level
     def weight_step(self, batch) -> torch.Tensor:

@@ -93,7 +93,10 @@ class CellMerge(nn.Module):
             return stacked.sum(1)
         if self.kind == "mean":
             return stacked.mean(1)
-        return self.conv(stacked).squeeze(1)  # (B, m, k)
+        # The 1x1 convolution written as the weighted sum it is: CPU convolution's backward for
+        # the weight took 121 ms a call on a (4096, 4, 10, 10) input, a tenth of a DARTS step.
+        weight = self.conv.weight[0, :, 0, 0]  # (N,)
+        return torch.einsum("bnmk,n->bmk", stacked, weight) + self.conv.bias  # (B, m, k)
 
 
 def cell_merge(kind: str, nodes: int, shape: Shape) -> CellMerge:

@@ -1,5 +1,6 @@
-"""The Gram-matrix inner products and the fused self-attention against the definitions they
-replaced (as at 8dc4490), forward and gradients, in float64 on random inputs."""
+"""The Gram-matrix inner products, the fused self-attention and the 1x1 convolutions written as
+products against the definitions they replaced, forward and gradients, in float64 on random
+inputs."""
 from __future__ import annotations
 
 import math
@@ -7,7 +8,9 @@ import math
 import pytest
 import torch
 
-from nasc.runtime.ops import FMAligned, InnerProduct, SelfAttention
+from nasc.runtime.constructs import CellMerge
+from nasc.runtime.ops import FieldConv1d, FMAligned, InnerProduct, SelfAttention
+from nasc.runtime.shapes import Shape
 from kit.opskit import rand
 
 
@@ -164,3 +167,24 @@ def test_field_batch_norm_keeps_batchnorm1d_rules_outside_scoring():
     x = rand(5, 3, 4, seed=8)
     ref = torch.nn.BatchNorm1d(3, affine=False).double().train()
     assert torch.equal(op(x), ref(x))  # with a graph: BatchNorm1d's forward itself
+
+
+# ---- the 1x1 convolutions written as products (a CPU convolution's weight gradient is slow)
+
+def test_field_conv1d_is_the_convolution():
+    op = FieldConv1d(5, 3).double()
+    x = rand(16, 5, 3)
+    assert_same(op, op, lambda t: torch.relu(op.conv(t)), x)
+
+
+def test_cell_merge_conv1x1_is_the_convolution():
+    merge = CellMerge("conv1x1", 3, Shape("matrix", 5, 4)).double()
+    nodes = [rand(16, 5, 4, seed=s) for s in range(3)]
+
+    def new(x):
+        return merge(*x.unbind(1))
+
+    def old(x):
+        return merge.conv(x).squeeze(1)
+
+    assert_same(merge, new, old, torch.stack(nodes, 1))

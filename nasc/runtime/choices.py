@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from nasc.compiler.sampling import draw_node, draw_option, draw_widths, sample_tuples
+from nasc.runtime.normed_mix import normed_mix, plain_batch_norms
 from nasc.runtime.recompute import recomputed
 
 
@@ -88,6 +89,10 @@ class OneOf(ChoiceModule):
         return self.mix(weights, *args)
 
     def mix(self, weights: torch.Tensor, *args):
+        norms = plain_batch_norms(self.candidates)
+        if norms is not None:  # operators that each end in batch norm: one fused node
+            return normed_mix(((w, cand.op(*args)) for w, cand in zip(weights, self.candidates)),
+                              norms)
         out = 0
         for w, cand in zip(weights, self.candidates):
             out = out + w * cand(*args)
@@ -148,10 +153,31 @@ class CellNode(ChoiceModule):
         hot = hot_index(self.weighting, weights)
         if hot is not None:
             return weights[hot] * self.edges[str(self.sources[hot])](inputs[hot])
+        fused = self.normed_mix(weights, inputs)
+        if fused is not None:
+            return fused
         out = 0
         for w, i, x in zip(weights, self.sources, inputs):
             out = out + w * self.edges[str(i)](x)
         return out
+
+    def normed_mix(self, weights: torch.Tensor, inputs) -> torch.Tensor | None:
+        """The relaxed node as one fused normalise-and-mix over every edge's operators
+        (nasc.runtime.normed_mix), weight softmax(beta)_i * softmax(alpha_i)_o, when each edge is
+        a soft mix of operators ending in plain batch norm; None otherwise."""
+        edges = [self.edges[str(i)] for i in self.sources]
+        norms = [plain_batch_norms(e.candidates) for e in edges]
+        if any(n is None or e.index is not None or e.recompute
+               or getattr(e.weighting, "one_hot", False) for n, e in zip(norms, edges)):
+            return None
+
+        def terms():  # in the modules' order: the same random draws
+            for w, edge, x in zip(weights, edges, inputs):
+                coeffs = w * edge.weighting(edge.alpha, edge.tau)
+                for c, cand in zip(coeffs, edge.candidates):
+                    yield c, cand.op(x)
+
+        return normed_mix(terms(), [bn for n in norms for bn in n])
 
     def fix(self, value) -> None:
         """``value``: ((input, op_text), ...) for a searched node."""

@@ -1,0 +1,109 @@
+"""A relaxed cell's normalise-and-mix in one autograd node: sum_n c_n * BN(x_n).
+
+Every operator on an AutoPI edge is followed by batch norm without scale or shift (§4.3.3), and the
+relaxed node weighs the normalised outputs by softmax(alpha) and softmax(beta) (eq. 6). Written
+as modules, each of the 144 operator outputs of a DARTS step's forward runs BatchNorm forward and
+backward, a multiply and an add, each a pass over a (B, m, k) tensor: about a third of the step
+on the CPU. Here each output is normalised with ATen's kernel as soon as it exists and added into
+the node's sum in place, and one backward finds every input's gradient in two passes from the
+per-channel sums batch norm's gradient needs anyway (the weight's gradient is one of them). The
+numbers are batch norm's (the tests compare with the modules in float64); the running averages
+are updated as BatchNorm1d updates them, from the statistics the forward found.
+
+Used only where it is the same function: a soft mix (no hard sample) of operators that each end
+in a FieldBatchNorm without affine parameters, training on batch statistics with a graph.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from nasc.runtime.ops.autopi import FieldBatchNorm
+
+
+def _channel_sums(t: torch.Tensor) -> torch.Tensor:
+    """Sums over every axis but the channel axis 1 of a (B, C) or (B, C, L) tensor; reducing the
+    contiguous batch axis first is the fast order on the CPU."""
+    t = t.sum(0)
+    return t.sum(-1) if t.dim() == 2 else t
+
+
+def _per_channel(v: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    return v[:, None] if like.dim() == 3 else v
+
+
+class _NormedMix(torch.autograd.Function):
+    """The autograd node of sum_n coeffs[n] * (x_n - mean_n) * invstd_n (batch statistics per
+    channel). Its value and the normalised y_n come in already computed (``normed_mix`` finds
+    each y_n while x_n, just written, is still in the cache: on a whole AutoPI supernet,
+    normalising the outputs after all of them exist made batch norm's forward 2x slower)."""
+
+    @staticmethod
+    def forward(ctx, coeffs: torch.Tensor, computed: tuple, *xs: torch.Tensor):
+        out, normed, invstds = computed
+        ctx.save_for_backward(coeffs, invstds, *normed)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out: torch.Tensor):
+        coeffs, invstds, *normed = ctx.saved_tensors
+        rows = grad_out.numel() // grad_out.shape[1]
+        # d(out)/d(coeff_n) = sum(grad * y_n); batch norm's gradient needs the same sums per
+        # channel: dx_n = c_n invstd_n (g - mean(g) - y_n mean(g y_n)).
+        dots = torch.stack([_channel_sums(y * grad_out) for y in normed])  # (n, C)
+        centred = grad_out - _per_channel(_channel_sums(grad_out) / rows, grad_out)
+        scale = coeffs[:, None] * invstds  # (n, C)
+        shift = scale * dots / rows
+        grads = [torch.addcmul(centred * _per_channel(scale[n], y), y,
+                               _per_channel(shift[n], y), value=-1)
+                 if ctx.needs_input_grad[n + 2] else None for n, y in enumerate(normed)]
+        return (dots.sum(1) if ctx.needs_input_grad[0] else None), None, *grads
+
+
+def plain_batch_norms(candidates) -> list[nn.BatchNorm1d] | None:
+    """The batch norms ending each candidate (an edge's operator + norm) when all of them are
+    FieldBatchNorms without affine parameters that train on batch statistics with a graph; None
+    otherwise (then the modules run as written)."""
+    if not torch.is_grad_enabled():
+        return None
+    norms = []
+    for cand in candidates:
+        norm = getattr(cand, "norm", None)
+        if not isinstance(norm, FieldBatchNorm) or not hasattr(cand, "op"):
+            return None
+        bn = norm.norm
+        if bn.affine or not bn.training or not bn.track_running_stats:
+            return None
+        norms.append(bn)
+    return norms
+
+
+def normed_mix(terms, norms: list[nn.BatchNorm1d]) -> torch.Tensor:
+    """sum_n c_n * norms[n](x_n) over ``terms``, (c_n, x_n) pairs made lazily (an operator runs
+    when its pair is asked for), with the norms' running averages updated as their own forward
+    would."""
+    coeffs, outputs, normed, invstds, out = [], [], [], [], None
+    for n, ((coeff, x), bn) in enumerate(zip(terms, norms)):
+        rows = x.numel() // x.shape[1]
+        if rows < 2:  # the modules' own error (one value per channel)
+            return bn(x)
+        if bn.eps != norms[0].eps:
+            raise ValueError("normed_mix: the batch norms differ in eps")
+        with torch.no_grad():
+            y, mean, invstd = torch.native_batch_norm(x, None, None, None, None, True, 0.0, bn.eps)
+            out = y * coeff if out is None else out.addcmul_(y, coeff)
+            _update_running(bn, mean, invstd.pow(-2) - bn.eps, rows)
+        coeffs.append(coeff)
+        outputs.append(x)
+        normed.append(y)
+        invstds.append(invstd)
+    return _NormedMix.apply(torch.stack(coeffs), (out, normed, torch.stack(invstds)), *outputs)
+
+
+def _update_running(bn: nn.BatchNorm1d, mean: torch.Tensor, var: torch.Tensor, rows: int) -> None:
+    """BatchNorm's running averages from a batch's mean and biased variance."""
+    bn.num_batches_tracked.add_(1)
+    factor = bn.momentum if bn.momentum is not None \
+        else 1.0 / float(bn.num_batches_tracked)  # cumulative average, as BatchNorm
+    bn.running_mean.mul_(1 - factor).add_(mean, alpha=factor)
+    bn.running_var.mul_(1 - factor).add_(var * (rows / (rows - 1)), alpha=factor)

@@ -93,8 +93,8 @@ class CellMerge(nn.Module):
             return stacked.sum(1)
         if self.kind == "mean":
             return stacked.mean(1)
-        # The 1x1 convolution written as the weighted sum it is: CPU convolution's backward for
-        # the weight took 121 ms a call on a (4096, 4, 10, 10) input, a tenth of a DARTS step.
+        # The 1x1 convolution written as the weighted sum it is: on the CPU, a Conv2d's forward
+        # + backward of four (4096, 10, 10) nodes took 90 ms (its weight gradient), this 5 ms.
         weight = self.conv.weight[0, :, 0, 0]  # (N,)
         return torch.einsum("bnmk,n->bmk", stacked, weight) + self.conv.bias  # (B, m, k)
 

@@ -11,7 +11,8 @@ numbers are batch norm's (the tests compare with the modules in float64); the ru
 are updated as BatchNorm1d updates them, from the statistics the forward found.
 
 Used only where it is the same function: a soft mix (no hard sample) of operators that each end
-in a FieldBatchNorm without affine parameters, training on batch statistics with a graph.
+in a FieldBatchNorm without affine parameters, training on batch statistics with a graph, and
+nothing hooked on the norms (a hook expects the module to run).
 """
 from __future__ import annotations
 
@@ -62,8 +63,8 @@ class _NormedMix(torch.autograd.Function):
 
 def plain_batch_norms(candidates) -> list[nn.BatchNorm1d] | None:
     """The batch norms ending each candidate (an edge's operator + norm) when all of them are
-    FieldBatchNorms without affine parameters that train on batch statistics with a graph; None
-    otherwise (then the modules run as written)."""
+    FieldBatchNorms without affine parameters that train on batch statistics with a graph and
+    no hook on them; None otherwise (then the modules run as written)."""
     if not torch.is_grad_enabled():
         return None
     norms = []
@@ -72,10 +73,16 @@ def plain_batch_norms(candidates) -> list[nn.BatchNorm1d] | None:
         if not isinstance(norm, FieldBatchNorm) or not hasattr(cand, "op"):
             return None
         bn = norm.norm
-        if bn.affine or not bn.training or not bn.track_running_stats:
+        if bn.affine or not bn.training or not bn.track_running_stats or _hooked(bn, norm):
             return None
         norms.append(bn)
     return norms
+
+
+def _hooked(*modules: nn.Module) -> bool:
+    """Whether a hook watches these modules run (nasc.runtime.split_norms finds batch norms'
+    levels so): then they must run as modules."""
+    return any(m._forward_hooks or m._forward_pre_hooks for m in modules)
 
 
 def normed_mix(terms, norms: list[nn.BatchNorm1d]) -> torch.Tensor:

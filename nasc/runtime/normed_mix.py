@@ -8,7 +8,7 @@ on the CPU. Here each output is normalised with ATen's kernel as soon as it exis
 the node's sum in place, and one backward finds every input's gradient in two passes from the
 per-channel sums batch norm's gradient needs anyway (the weight's gradient is one of them). The
 numbers are batch norm's (the tests compare with the modules in float64); the running averages
-are updated as BatchNorm1d updates them, from the statistics the forward found.
+are updated by the same kernel call, as BatchNorm1d's forward updates them.
 
 Used only where it is the same function: a soft mix (no hard sample) of operators that each end
 in a FieldBatchNorm without affine parameters, training on batch statistics with a graph, and
@@ -90,27 +90,18 @@ def normed_mix(terms, norms: list[nn.BatchNorm1d]) -> torch.Tensor:
     when its pair is asked for), with the norms' running averages updated as their own forward
     would."""
     coeffs, outputs, normed, invstds, out = [], [], [], [], None
-    for n, ((coeff, x), bn) in enumerate(zip(terms, norms)):
-        rows = x.numel() // x.shape[1]
-        if rows < 2:  # the modules' own error (one value per channel)
+    for (coeff, x), bn in zip(terms, norms):
+        if x.numel() // x.shape[1] < 2:  # the modules' own error (one value per channel)
             return bn(x)
-        if bn.eps != norms[0].eps:
-            raise ValueError("normed_mix: the batch norms differ in eps")
-        with torch.no_grad():
-            y, mean, invstd = torch.native_batch_norm(x, None, None, None, None, True, 0.0, bn.eps)
+        with torch.no_grad():  # the running averages updated in the kernel, as BatchNorm1d's
+            bn.num_batches_tracked.add_(1)
+            factor = bn.momentum if bn.momentum is not None \
+                else 1.0 / float(bn.num_batches_tracked)  # cumulative average, as BatchNorm
+            y, _, invstd = torch.native_batch_norm(x, None, None, bn.running_mean, bn.running_var,
+                                                   True, factor, bn.eps)
             out = y * coeff if out is None else out.addcmul_(y, coeff)
-            _update_running(bn, mean, invstd.pow(-2) - bn.eps, rows)
         coeffs.append(coeff)
         outputs.append(x)
         normed.append(y)
         invstds.append(invstd)
     return _NormedMix.apply(torch.stack(coeffs), (out, normed, torch.stack(invstds)), *outputs)
-
-
-def _update_running(bn: nn.BatchNorm1d, mean: torch.Tensor, var: torch.Tensor, rows: int) -> None:
-    """BatchNorm's running averages from a batch's mean and biased variance."""
-    bn.num_batches_tracked.add_(1)
-    factor = bn.momentum if bn.momentum is not None \
-        else 1.0 / float(bn.num_batches_tracked)  # cumulative average, as BatchNorm
-    bn.running_mean.mul_(1 - factor).add_(mean, alpha=factor)
-    bn.running_var.mul_(1 - factor).add_(var * (rows / (rows - 1)), alpha=factor)

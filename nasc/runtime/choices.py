@@ -91,12 +91,16 @@ class OneOf(ChoiceModule):
     def mix(self, weights: torch.Tensor, *args):
         norms = plain_batch_norms(self.candidates)
         if norms is not None:  # operators that each end in batch norm: one fused node
-            return normed_mix(((w, cand.op(*args)) for w, cand in zip(weights, self.candidates)),
-                              norms)
+            return normed_mix(self.normed_terms(weights, *args), norms)
         out = 0
         for w, cand in zip(weights, self.candidates):
             out = out + w * cand(*args)
         return out
+
+    def normed_terms(self, weights: torch.Tensor, *args):
+        """(weight, operator output before its norm) per candidate, each operator run when its
+        pair is asked for (nasc.runtime.normed_mix)."""
+        return ((w, cand.op(*args)) for w, cand in zip(weights, self.candidates))
 
     def fix(self, value) -> None:
         self.index = value if isinstance(value, int) else self.options.index(value)
@@ -173,9 +177,7 @@ class CellNode(ChoiceModule):
 
         def terms():  # in the modules' order: the same random draws
             for w, edge, x in zip(weights, edges, inputs):
-                coeffs = w * edge.weighting(edge.alpha, edge.tau)
-                for c, cand in zip(coeffs, edge.candidates):
-                    yield c, cand.op(x)
+                yield from edge.normed_terms(w * edge.weighting(edge.alpha, edge.tau), x)
 
         return normed_mix(terms(), [bn for n in norms for bn in n])
 

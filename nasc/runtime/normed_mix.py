@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from nasc.runtime.ops.autopi import FieldBatchNorm
+from nasc.runtime.ops.autopi import FieldBatchNorm, next_average_factor
 
 
 def _channel_sums(t: torch.Tensor) -> torch.Tensor:
@@ -94,11 +94,8 @@ def normed_mix(terms, norms: list[nn.BatchNorm1d]) -> torch.Tensor:
         if x.numel() // x.shape[1] < 2:  # the modules' own error (one value per channel)
             return bn(x)
         with torch.no_grad():  # the running averages updated in the kernel, as BatchNorm1d's
-            bn.num_batches_tracked.add_(1)
-            factor = bn.momentum if bn.momentum is not None \
-                else 1.0 / float(bn.num_batches_tracked)  # cumulative average, as BatchNorm
             y, _, invstd = torch.native_batch_norm(x, None, None, bn.running_mean, bn.running_var,
-                                                   True, factor, bn.eps)
+                                                   True, next_average_factor(bn), bn.eps)
             out = y * coeff if out is None else out.addcmul_(y, coeff)
         coeffs.append(coeff)
         outputs.append(x)

@@ -22,13 +22,21 @@ def plain(coeffs, xs, bns):
     return sum(c * bn(x) for c, bn, x in zip(coeffs, bns, xs))
 
 
+DEVICES = ["cpu", pytest.param("cuda", marks=[
+    pytest.mark.cuda, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")])]  # CPU: its own statistics;
+# elsewhere ATen's batch-norm kernel
+
+
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("shape", [(64, 5, 3), (64, 7)])  # (B, m, k) field matrices, (B, C)
 @pytest.mark.parametrize("momentum", [0.1, None])  # None: BatchNorm's cumulative average
-def test_fused_mix_is_the_sum_of_batch_norms(shape, momentum):
-    xs = [(rand(*shape, seed=s) * (s + 1) + s).requires_grad_() for s in range(4)]
-    logits = torch.tensor([0.3, -1.2, 0.8, 0.1], dtype=torch.float64, requires_grad=True)
-    cotangent = rand(*shape, seed=9)
-    fused_bns, plain_bns = norms(4, shape[1], momentum), norms(4, shape[1], momentum)
+def test_fused_mix_is_the_sum_of_batch_norms(shape, momentum, device):
+    xs = [(rand(*shape, seed=s) * (s + 1) + s).to(device).requires_grad_() for s in range(4)]
+    logits = torch.tensor([0.3, -1.2, 0.8, 0.1], dtype=torch.float64, device=device,
+                          requires_grad=True)
+    cotangent = rand(*shape, seed=9).to(device)
+    fused_bns = [bn.to(device) for bn in norms(4, shape[1], momentum)]
+    plain_bns = [bn.to(device) for bn in norms(4, shape[1], momentum)]
     for step in range(2):  # the running averages over two batches
         coeffs = torch.softmax(logits, 0)
         out_f = nm.normed_mix(zip(coeffs, xs), fused_bns)

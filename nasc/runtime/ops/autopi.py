@@ -178,6 +178,14 @@ class FieldConv1d(nn.Module):
         return F.relu(torch.einsum("oi,bik->bok", weight, x) + self.conv.bias[:, None])
 
 
+def per_channel(v: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """(C,) values laid out to broadcast over the channel axis 1 of ``like``, (B, C) or
+    (B, C, L): for (B, C, L) a contiguous (C, L) copy, because a (C, 1) view broadcasts with a
+    zero inner stride, which the CPU's elementwise kernels do not vectorise (a (4096, 10, 10)
+    subtraction 0.60 ms against 0.08 ms, one thread)."""
+    return v[:, None].expand(like.shape[1:]).contiguous() if like.dim() == 3 else v
+
+
 def next_average_factor(bn: nn.BatchNorm1d) -> float:
     """Counts one more batch and returns the weight it gets in the running averages, as
     BatchNorm's forward does (momentum, or the cumulative average when momentum is None)."""
@@ -200,12 +208,16 @@ class _ScoringBatchNorm1d(nn.BatchNorm1d):
                 or not self.track_running_stats:
             return super().forward(x)  # (one value per field: BatchNorm1d's own error)
         mean = x.sum(0).sum(-1) / rows  # (m,)
-        centred = x - mean[:, None]
+        centred = x - per_channel(mean, x)
         var = (centred * centred).sum(0).sum(-1) / rows  # biased: what normalises
         factor = next_average_factor(self)
         self.running_mean.mul_(1 - factor).add_(mean, alpha=factor)
         self.running_var.mul_(1 - factor).add_(var * (rows / (rows - 1)), alpha=factor)
-        return F.batch_norm(x, mean, var, self.weight, self.bias, False, 0.0, self.eps)
+        scale = (var + self.eps).rsqrt()
+        if self.affine:
+            return torch.addcmul(per_channel(self.bias, x), centred,
+                                 per_channel(scale * self.weight, x))
+        return centred.mul_(per_channel(scale, x))
 
 
 class FieldBatchNorm(nn.Module):

@@ -83,6 +83,24 @@ def test_self_attention_matches_the_unfused_definition(heads, m):
     assert_same(op, op, lambda x: old_attention(op, x), 3.0 * rand(7, m, 4, seed=heads))
 
 
+@pytest.mark.parametrize("wanted", ["both", "x", "weight"])
+def test_few_input_linear_is_f_linear(wanted):
+    """The attention's projections with their own backward: value and both gradients of
+    F.linear, also when only one input wants a gradient."""
+    from nasc.runtime.ops.autopi import few_input_linear
+    x = rand(6, 5, 4, seed=1).requires_grad_(wanted in ("both", "x"))
+    weight = rand(16, 4, seed=2).requires_grad_(wanted in ("both", "weight"))
+    inputs = [t for t in (x, weight) if t.requires_grad]
+    cotangent = rand(6, 5, 16, seed=3)
+    new = few_input_linear(x, weight)
+    old = torch.nn.functional.linear(x, weight)
+    torch.testing.assert_close(new, old, rtol=1e-12, atol=1e-12)
+    for g_new, g_old in zip(torch.autograd.grad(new, inputs, cotangent),
+                            torch.autograd.grad(old, inputs, cotangent), strict=True):
+        assert g_new.shape == g_old.shape
+        torch.testing.assert_close(g_new, g_old, rtol=1e-12, atol=1e-12)
+
+
 def test_self_attention_keeps_its_four_linear_parameters():
     """Same names, shapes and seeded initial values as before: checkpoints and seeds stay valid."""
     torch.manual_seed(5)

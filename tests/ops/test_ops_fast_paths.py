@@ -113,26 +113,34 @@ def test_self_attention_keeps_its_four_linear_parameters():
         torch.testing.assert_close(op.state_dict()[name], weight.detach())
 
 
-def test_softmax_last_matches_torch_softmax_on_extreme_scores():
-    from nasc.runtime.ops.autopi import softmax_last
-    # rows far from zero in both directions (exp would overflow without the shift) and a tie
-    scores = torch.tensor([[[1e4, 1e4 - 1.0, -1e4], [-3e3, -3e3, -3e3]]], dtype=torch.float64)
-    scores = torch.cat([scores, 5.0 * rand(1, 2, 3, seed=3)], 0)
-    weights = rand(*scores.shape, seed=4)
-    new = scores.clone().requires_grad_()
-    old = scores.clone().requires_grad_()
-    out_new, out_old = softmax_last(new), torch.softmax(old, -1)
-    (out_new * weights).sum().backward()
-    (out_old * weights).sum().backward()
+def test_cpu_attention_matches_its_definition_on_extreme_scores():
+    """attend() on a CPU against softmax(q k^T / sqrt(d)) v with torch.softmax, on scores far
+    from zero in both directions (exp would overflow without the shift) and a tied row:
+    the value and the gradients of q, k and v."""
+    from nasc.runtime.ops.autopi import attend
+    q = torch.tensor([[[[100.0, 0.0], [-60.0, 0.0], [0.0, 0.0]]]], dtype=torch.float64)
+    k = torch.tensor([[[[100.0, 1.0], [99.9, -1.0], [-100.0, 0.0]]]], dtype=torch.float64)
+    v = rand(1, 1, 3, 2, seed=5)
+    weights = rand(1, 1, 3, 2, seed=6)
+
+    def definition(q, k, v):
+        return torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1]), -1) @ v
+    results = []
+    for fn in (attend, definition):
+        leaves = [t.clone().requires_grad_() for t in (q, k, v)]
+        out = fn(*leaves)
+        results.append((out.detach(), torch.autograd.grad((out * weights).sum(), leaves)))
+    (out_new, grads_new), (out_old, grads_old) = results
     assert torch.isfinite(out_new).all()
     torch.testing.assert_close(out_new, out_old, rtol=1e-12, atol=1e-12)
-    torch.testing.assert_close(new.grad, old.grad, rtol=1e-12, atol=1e-12)
+    for g_new, g_old in zip(grads_new, grads_old, strict=True):
+        torch.testing.assert_close(g_new, g_old, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("heads", [1, 2])
 def test_cpu_attention_matches_sdpa_the_accelerator_path(heads):
-    """attend() on a CPU (two matmuls around softmax_last) against SDPA, which it runs on an
-    accelerator: forward and the gradients of q, k and v."""
+    """attend() on a CPU (two matmuls around a written-out softmax) against SDPA, which it runs on
+    an accelerator: forward and the gradients of q, k and v."""
     from nasc.runtime.ops.autopi import attend
     q, k, v = (3.0 * rand(5, heads, 6, 4, seed=s) for s in (10, 11, 12))
     weights = rand(5, heads, 6, 4, seed=13)

@@ -54,26 +54,6 @@ def pair_inner_products(x: torch.Tensor, gram_index: torch.Tensor) -> torch.Tens
     return _PairInnerProducts.apply(x, gram_index)
 
 
-def softmax_last(scores: torch.Tensor) -> torch.Tensor:
-    """softmax over the last axis, written out: for the short rows of field attention (m = 10)
-    the CPU kernel of torch.softmax is 5.6x slower than these three elementwise passes (batch
-    4096; benchmarks/search_speed.py). The row maximum is a constant shift, so it is detached:
-    the gradient is softmax's own."""
-    e = (scores - scores.detach().amax(-1, keepdim=True)).exp()
-    return e / e.sum(-1, keepdim=True)
-
-
-def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    """softmax(q k^T / sqrt(d)) v over (B, h, m, d). On an accelerator SDPA's fused kernels; on a
-    CPU its flash kernel is built for long sequences and over 10 fields takes 1.8x the time of
-    two batched matmuls around ``softmax_last`` (batch 4096, forward + backward; same numbers to
-    float rounding)."""
-    if q.device.type != "cpu":
-        return F.scaled_dot_product_attention(q, k, v)  # default scale 1 / sqrt(d)
-    scores = torch.matmul(q, k.transpose(-1, -2)) * q.shape[-1] ** -0.5
-    return torch.matmul(softmax_last(scores), v)
-
-
 class _FewInputLinear(torch.autograd.Function):
     """x W^T for many rows of few features, with a backward in the orientation the CPU's GEMM
     is fast at. Autograd's own backward of F.linear computes g W and g^T x, whose output has
@@ -105,6 +85,43 @@ def few_input_linear(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     if x.device.type != "cpu":
         return F.linear(x, weight)
     return _FewInputLinear.apply(x, weight)
+
+
+class _Attention(torch.autograd.Function):
+    """softmax(q k^T / sqrt(d)) v over (B, h, m, d) on the CPU: two batched matmuls around a
+    softmax written out, and softmax's backward written out too, dS = P (dP - rowsum(dP P)).
+    For the short rows of field attention (m = 10) the CPU kernel of torch.softmax is 5.6x
+    slower than the elementwise passes, and autograd's backward of them (the division's two
+    broadcasts) costs more than this one; SelfAttention forward + backward at batch 4096,
+    m = k = 10, one thread: 13.4-15.0 ms against 15.6-17.0 ms. The row maximum is a constant
+    shift (subtracted before scaling: scale > 0, so the same softmax)."""
+
+    @staticmethod
+    def forward(ctx, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        scores = torch.matmul(q, k.transpose(-1, -2))
+        scores -= scores.amax(-1, keepdim=True)
+        probs = scores.mul_(q.shape[-1] ** -0.5).exp_()
+        probs *= probs.sum(-1, keepdim=True).reciprocal_()
+        ctx.save_for_backward(q, k, v, probs)
+        return torch.matmul(probs, v)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        q, k, v, probs = ctx.saved_tensors
+        dprobs = torch.matmul(grad, v.transpose(-1, -2))
+        dv = torch.matmul(probs.transpose(-1, -2), grad)
+        dprobs -= (dprobs * probs).sum(-1, keepdim=True)
+        dscores = dprobs.mul_(probs).mul_(q.shape[-1] ** -0.5)
+        return torch.matmul(dscores, k), torch.matmul(dscores.transpose(-1, -2), q), dv
+
+
+def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """softmax(q k^T / sqrt(d)) v over (B, h, m, d). On an accelerator SDPA's fused kernels; on a
+    CPU its flash kernel is built for long sequences and over 10 fields takes 1.8x the time of
+    two batched matmuls around a softmax (``_Attention``; same numbers to float rounding)."""
+    if q.device.type != "cpu":
+        return F.scaled_dot_product_attention(q, k, v)  # default scale 1 / sqrt(d)
+    return _Attention.apply(q, k, v)
 
 
 class Skip(nn.Module):

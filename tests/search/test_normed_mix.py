@@ -53,6 +53,26 @@ def test_fused_mix_is_the_sum_of_batch_norms(shape, momentum, device):
         assert int(f.num_batches_tracked) == int(p.num_batches_tracked) == 2
 
 
+def test_fused_mix_in_bfloat16_takes_the_kernel_path():
+    """Reduced-precision floats are normalised by ATen's kernel (as on an accelerator), which
+    also updates the running averages: the modules' numbers at bfloat16's precision."""
+    xs = [(rand(64, 5, 3, seed=s) * (s + 1) + s).bfloat16().requires_grad_() for s in range(3)]
+    coeffs = torch.softmax(torch.tensor([0.3, -1.2, 0.8]), 0).bfloat16()
+    fused_bns = [bn.float().bfloat16() for bn in norms(3, 5)]
+    plain_bns = [bn.float().bfloat16() for bn in norms(3, 5)]
+    out_f = nm.normed_mix(zip(coeffs, xs), fused_bns)
+    out_p = plain(coeffs, xs, plain_bns)
+    torch.testing.assert_close(out_f, out_p, rtol=2e-2, atol=2e-2)
+    cotangent = rand(64, 5, 3, seed=9).float()
+    g_f = torch.autograd.grad((out_f.float() * cotangent).sum(), xs)
+    g_p = torch.autograd.grad((out_p.float() * cotangent).sum(), xs)
+    for a, b in zip(g_f, g_p, strict=True):
+        torch.testing.assert_close(a, b, rtol=2e-2, atol=2e-2)
+    for f, p in zip(fused_bns, plain_bns):
+        torch.testing.assert_close(f.running_mean, p.running_mean, rtol=1e-2, atol=1e-2)
+        assert int(f.num_batches_tracked) == int(p.num_batches_tracked) == 1
+
+
 def test_fused_mix_of_one_row_gives_batch_norms_own_error():
     with pytest.raises(ValueError, match="more than 1 value per channel"):
         nm.normed_mix([(torch.tensor(1.0), rand(1, 4).requires_grad_())], norms(1, 4))

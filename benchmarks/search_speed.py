@@ -8,7 +8,7 @@
     python benchmarks/search_speed.py --scaling   # only fields/batch scaling, one-shot vs child
     python benchmarks/search_speed.py --validation   # only exact chunked validation vs one batch
     python benchmarks/search_speed.py --next-item-ranking   # only AMEIR-A's ranking, chunked vs not
-    python benchmarks/search_speed.py --record-autopi RUN [--load "..."]
+    python benchmarks/search_speed.py --record-autopi RUN [--load "..."] [--commit C]
                                      # record a finished `nasc search specs/autopi.nas
                                      # --data ../shared/data/frappe_x1` run's wall time
 
@@ -617,10 +617,18 @@ def autopi_row(r: dict) -> str:
     run = r.get("autopi_d_frappe_50_epochs")
     if r.get("autopi_d_frappe_50_epochs_seconds") is None or not run:
         return f"| AutoPI-D, 50 epochs on Frappe_x1, s | {r['autopi_d_frappe_50_epochs_why_null']} |"
-    return (f"| AutoPI-D, {run['epochs']} epochs on Frappe_x1 (a real `nasc search`), wall s | "
-            f"{run['seconds']:.0f} ({run['device']}, {run['threads']} thread(s), commit "
+    rows = [autopi_run(run)]
+    rows += [autopi_run(e, "earlier: ") for e in r.get("autopi_d_frappe_50_epochs_earlier", [])]
+    return "\n".join(rows)
+
+
+def autopi_run(run: dict, prefix: str = "") -> str:
+    logloss = run.get("best_valid_logloss")
+    logloss = "" if logloss is None else f", valid logloss {logloss:.5f}"
+    return (f"| {prefix}AutoPI-D, {run['epochs']} epochs on Frappe_x1 (a real `nasc search`), "
+            f"wall s | {run['seconds']:.0f} ({run['device']}, {run['threads']} thread(s), commit "
             f"{run['commit']}; {run['load']}); best epoch {run['best_epoch']}, valid AUC "
-            f"{run['best_valid_auc']:.5f} |")
+            f"{run['best_valid_auc']:.5f}{logloss} |")
 
 
 def gpu_rows(r: dict) -> list[str]:
@@ -650,20 +658,24 @@ def gpu_rows(r: dict) -> list[str]:
     return rows
 
 
-def record_autopi(out: Path, run: Path, load: str) -> None:
+def record_autopi(out: Path, run: Path, load: str, commit: str | None = None) -> None:
     """A finished AutoPI-D search's wall time into the JSON (issue 17 asks for a real run)."""
     summary = json.loads((run / "summary.json").read_text())
     history = json.loads((run / "history.json").read_text())
     best = next(h for h in history if h["epoch"] == summary["best_epoch"])
     result = json.loads(out.read_text())
+    if result.get("autopi_d_frappe_50_epochs"):  # earlier runs stay, as a list beside it
+        result.setdefault("autopi_d_frappe_50_epochs_earlier", []).insert(
+            0, result["autopi_d_frappe_50_epochs"])
     result["autopi_d_frappe_50_epochs_seconds"] = summary["search_seconds"]
     result.pop("autopi_d_frappe_50_epochs_why_null", None)
     result["autopi_d_frappe_50_epochs"] = {
         "seconds": summary["search_seconds"], "epochs": summary["epochs"],
         "device": summary["device"], "threads": summary["cpu"]["threads"],
-        "commit": head_commit(),
+        "commit": commit or head_commit(),
         "load": load, "best_epoch": summary["best_epoch"],
-        "best_valid_auc": best["valid_auc"], "choices": summary["choices"]}
+        "best_valid_auc": best["valid_auc"], "best_valid_logloss": best["valid_logloss"],
+        "choices": summary["choices"]}
     out.write_text(json.dumps(result, indent=2) + "\n")
     out.with_suffix(".md").write_text(render(result))
 
@@ -891,6 +903,8 @@ def main() -> None:
     parser.add_argument("--record-autopi", metavar="RUN", help="record a finished AutoPI-D run")
     parser.add_argument("--load", default="machine load not recorded",
                         help="with --record-autopi: what else ran meanwhile")
+    parser.add_argument("--commit", default=None,
+                        help="with --record-autopi: the commit the run was made at (default: HEAD)")
     parser.add_argument("--out", default=str(RESULTS / "search_speed.json"))
     parser.add_argument("--memory-setting", action="store_true",
                         help="measure only the `memory` settings against `keep` and add them to the "
@@ -935,7 +949,7 @@ def main() -> None:
         out.with_suffix(".md").write_text(render(json.loads(out.read_text())))
         return
     if args.record_autopi:
-        record_autopi(out, Path(args.record_autopi), args.load)
+        record_autopi(out, Path(args.record_autopi), args.load, args.commit)
         return
     data = str(FRAPPE) if FRAPPE.exists() else "synthetic"
     if args.memory_setting:

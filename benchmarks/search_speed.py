@@ -7,6 +7,7 @@
     python benchmarks/search_speed.py --compile   # only torch.compile of the supernet vs eager
     python benchmarks/search_speed.py --scaling   # only fields/batch scaling, one-shot vs child
     python benchmarks/search_speed.py --validation   # only exact chunked validation vs one batch
+    python benchmarks/search_speed.py --partial-channels   # only PC-DARTS' partial_channels 1/2/5
     python benchmarks/search_speed.py --next-item-ranking   # only AMEIR-A's ranking, chunked vs not
     python benchmarks/search_speed.py --record-autopi RUN [--load "..."] [--commit C]
                                      # record a finished `nasc search specs/autopi.nas
@@ -96,21 +97,22 @@ def cpu_seconds(fn, repeats: int) -> list[float]:
 
 # ----------------------------------------------------------------------------------- the setup
 def context(spec: str, data: str, work: Path, dataset=None,
-            device: str = "cpu") -> SearchContext:
+            device: str = "cpu", overrides: dict | None = None) -> SearchContext:
     """What `nasc search` hands a strategy (without the CLI), in the scratch folder ``work``
-    (``dataset``: already loaded rows instead of ``data``'s)."""
+    (``dataset``: already loaded rows instead of ``data``'s; ``overrides``: search settings)."""
     text, parsed, program = load(ROOT / spec)
-    settings = dict(program.strategy.settings)
+    settings = {**program.strategy.settings, **(overrides or {})}
     settings["stages"] = program.strategy.stages
     dataset = dataset if dataset is not None else open_dataset(program, data)
     return SearchContext(program, parsed, text, spec, dataset, data, RunDir(work / "run"),
                          torch.device(device), 2021, settings, show_progress=False)
 
 
-def darts_setup(data: str, work: Path, batch: int = BATCH, dataset=None, device: str = "cpu"):
+def darts_setup(data: str, work: Path, batch: int = BATCH, dataset=None, device: str = "cpu",
+                overrides: dict | None = None):
     """nasc's Darts on specs/autopi.nas as at epoch 2 (tau < 1, noisy skip on), one weight batch
     and one architecture batch of ``batch`` rows, on ``device``."""
-    darts = Darts(context("specs/autopi.nas", data, work, dataset, device))
+    darts = Darts(context("specs/autopi.nas", data, work, dataset, device, overrides))
     darts.net.train()
     darts.net.set_temperature(temperature(darts.epochs, 2, darts.ctx.settings["temperature"]))
     darts.net.set_skip_noise(darts.ctx.settings["noisy_skip"],
@@ -571,6 +573,41 @@ def memory_setting(data: str, args) -> dict:
                                    "lowest": peaks["lowest"]["peak_mb"]}}
 
 
+def partial_channels(data: str, args, groups=(1, 2, 5)) -> dict:
+    """PC-DARTS' `partial_channels K` (a different method, not the same numbers faster): CPU
+    seconds of a DARTS step on the same batches (interleaved across K), the bytes saved for
+    backward, and the supernet's weight count, for each K."""
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = {k: darts_setup(data, Path(tmp) / str(k), overrides={"partial_channels": k})
+                for k in groups}
+        times = {k: [] for k in groups}
+        for k, (darts, w_batch, a_batch) in runs.items():
+            darts_step(darts, w_batch, a_batch)  # warm-up
+        for _ in range(args.repeats):
+            for k, (darts, w_batch, a_batch) in runs.items():
+                times[k].append(timed(lambda: darts_step(darts, w_batch, a_batch)))
+        rows = {str(k): {"step_seconds": min(times[k]), "step_seconds_all": times[k],
+                         "saved_for_backward_mb": saved_for_backward_mb(
+                             lambda: darts.eager_loss(w_batch)),
+                         "weights": sum(p.numel() for p in darts.weight_params)}
+                for k, (darts, w_batch, a_batch) in runs.items()}
+    return {"partial_channels": rows}
+
+
+def partial_rows(r: dict) -> list[str]:
+    part = r.get("partial_channels")
+    if not part:
+        return []
+    when = r.get("partial_channels_measured", {})
+    base = part["1"]
+    return [f"| `partial_channels {k}` (PC-DARTS; measured {when.get('date', '?')} at "
+            f"{when.get('commit', '?')}, load {when.get('load_average_before', '?')}): DARTS step "
+            f"s / saved for backward MB / weights | {v['step_seconds']:.2f} "
+            f"({base['step_seconds'] / v['step_seconds']:.2f}x of K = 1) / "
+            f"{v['saved_for_backward_mb']:.0f} / {v['weights']:,} |"
+            for k, v in part.items()]
+
+
 def trimmed_rows(m: dict) -> list[str]:
     t = m.get("trimmed_peaks")
     if not t:
@@ -876,6 +913,7 @@ def render(r: dict) -> str:
         f"{rank['per_child_sklearn_seconds']:.2f} "
         f"({1e3 * rank['per_child_sklearn_seconds_per_child']:.1f} ms a child) |",
         *memory_rows(r),
+        *partial_rows(r),
         *compile_rows(r),
         *scaling_rows(r),
         *validation_rows(r),
@@ -919,6 +957,9 @@ def main() -> None:
                         help="measure only the step's scaling with fields and batch (against "
                              "the reference) and a one-shot step against its fixed child, and "
                              "put them in the JSON (the rest of it is kept)")
+    parser.add_argument("--partial-channels", action="store_true",
+                        help="measure only PC-DARTS' partial_channels K = 1, 2, 5 (step seconds, "
+                             "saved for backward, weights) and put it in the JSON")
     parser.add_argument("--validation", action="store_true",
                         help="measure only exact chunked validation against one whole-split batch "
                              "and put it in the JSON (the rest of it is kept)")
@@ -962,6 +1003,10 @@ def main() -> None:
     if args.compile:
         part = {"compile": compile_measure(data, args)}
         print("\n".join(compile_rows(add_part(out, part, "compile", args))))
+        return
+    if args.partial_channels:
+        part = partial_channels(data, args)
+        print("\n".join(partial_rows(add_part(out, part, "partial_channels", args))))
         return
     if args.validation:
         part = validation_chunks(data, args)

@@ -35,6 +35,14 @@ _MEMORY = SettingSig("memory", "enum", default="keep", choices=("keep", "recompu
                          "gradients, less memory, more time); lowest: recompute, and on the CPU "
                          "(glibc) every freed block goes back to the system at once, so the "
                          "resident peak is what a step holds (slower still)")
+# PC-DARTS' partial channel connections (nasc.runtime.partial_channels).
+_PARTIAL = SettingSig("partial_channels", "int", default=1, min=1, max=1024,
+                      doc="PC-DARTS (Xu et al. 2020): each cell edge sends 1/K of its "
+                          "embedding width through the candidate operators (built that narrow) "
+                          "and lets the rest bypass them, then shuffles the channels: a faster "
+                          "step that holds less (benchmarks/results/search_speed.md), and a "
+                          "different method (the operators search on a slice, with fewer "
+                          "weights). 1: off. K must divide every cell input's width")
 # Which epoch's alpha/beta a differentiable strategy keeps.
 _KEPT_EPOCH = SettingSig("monitor", "enum", default="logloss", choices=("logloss", "auc"),
                          doc="the epoch whose alpha and beta are kept: best validation logloss "
@@ -116,6 +124,7 @@ ROWS: tuple[Strategy, ...] = (
                        doc="optimizer of alpha and beta (PC-DARTS: Adam)"),
             _KEPT_EPOCH,
             _MEMORY,
+            _PARTIAL,
             COMPILE,
         ),
         doc="differentiable search over cell edges, node-level choices (AutoPI), interaction "
@@ -216,6 +225,7 @@ ROWS: tuple[Strategy, ...] = (
                        doc="optimizer of alpha and beta"),
             _KEPT_EPOCH,
             _MEMORY,
+            _PARTIAL,
             COMPILE,
         ),
         doc="stochastic differentiable search (SNAS, Xie et al. 2019): each step samples every "

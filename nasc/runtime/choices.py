@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from nasc.compiler.sampling import draw_node, draw_option, draw_widths, sample_tuples
+from nasc.runtime import partial_channels
 from nasc.runtime.normed_mix import normed_mix, plain_batch_norms
 from nasc.runtime.recompute import recomputed
 
@@ -76,8 +77,16 @@ class OneOf(ChoiceModule):
         self.exposed = len(candidates) > 1
         self.out_shape = getattr(candidates[0], "out_shape", None)
         self.recompute = False  # `memory recompute`: the mix recomputed in backward
+        self.partial = 1  # PC-DARTS: the candidates see 1/partial of the channels
 
     def forward(self, *args):
+        if self.partial == 1:
+            return self.choose(*args)
+        inner, bypass = partial_channels.split(args[0], self.partial)
+        return partial_channels.join(self.choose(inner), bypass, self.partial)
+
+    def choose(self, *args):
+        """The fixed option, or the relaxed mix, on what the candidates see."""
         if self.index is not None:
             return self.candidates[self.index](*args)
         weights = self.weighting(self.alpha, self.tau)
@@ -168,18 +177,27 @@ class CellNode(ChoiceModule):
     def normed_mix(self, weights: torch.Tensor, inputs) -> torch.Tensor | None:
         """The relaxed node as one fused normalise-and-mix over every edge's operators
         (nasc.runtime.normed_mix), weight softmax(beta)_i * softmax(alpha_i)_o, when each edge is
-        a soft mix of operators ending in plain batch norm; None otherwise."""
+        a soft mix of operators ending in plain batch norm; None otherwise. Partial-channel
+        edges (PC-DARTS) are fused on their slices, and the node joins the fused sum with the
+        weighted sum of their bypassed channels: shuffle and concatenation are linear."""
         edges = [self.edges[str(i)] for i in self.sources]
         norms = [plain_batch_norms(e.candidates) for e in edges]
-        if any(n is None or e.index is not None or e.recompute
+        if any(n is None or e.index is not None or e.recompute or e.partial != edges[0].partial
                or getattr(e.weighting, "one_hot", False) for n, e in zip(norms, edges)):
             return None
+        groups = edges[0].partial
+        parts = [partial_channels.split(x, groups) for x in inputs] if groups > 1 else None
+        seen = [p[0] for p in parts] if parts else inputs
 
         def terms():  # in the modules' order: the same random draws
-            for w, edge, x in zip(weights, edges, inputs):
+            for w, edge, x in zip(weights, edges, seen):
                 yield from edge.normed_terms(w * edge.weighting(edge.alpha, edge.tau), x)
 
-        return normed_mix(terms(), [bn for n in norms for bn in n])
+        mixed = normed_mix(terms(), [bn for n in norms for bn in n])
+        if parts is None:
+            return mixed
+        bypass = sum(w * bypassed for w, (_, bypassed) in zip(weights, parts))
+        return partial_channels.join(mixed, bypass, groups)
 
     def fix(self, value) -> None:
         """``value``: ((input, op_text), ...) for a searched node."""

@@ -2,7 +2,7 @@
 Hadamard interactions, MLP layers (fixed or with a width choice), the SE shortcut and the heads."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
@@ -10,6 +10,7 @@ from torch import nn
 from nasc.runtime import ops
 from nasc.runtime.builders import act, layer, norm, op, seq_norm
 from nasc.runtime.choices import CellNode, OneOf, TupleChoice, WidthChoice
+from nasc.runtime.partial_channels import edge_groups
 from nasc.runtime.shapes import Shape, _shaped, _spec, spec_text
 
 
@@ -50,7 +51,13 @@ def mixed_op(label: str, table, shapes: list[Shape], *extra, factory: str = "op"
 
 
 def mixed_edge(label: str, table, shape: Shape, norm_spec) -> OneOf:
-    return one_of(label, table, [shape], norm_spec, factory="edge_op", relaxable=True)
+    """A cell edge's one-of; under PC-DARTS' partial channels (nasc.runtime.partial_channels)
+    its candidates are built for 1/K of the width and the edge joins their mix with the rest."""
+    groups = edge_groups(label, shape.dim)
+    inner = replace(shape, dim=shape.dim // groups)
+    edge = one_of(label, table, [inner], norm_spec, factory="edge_op", relaxable=True)
+    edge.partial, edge.out_shape = groups, shape
+    return edge
 
 
 def cell_node(label: str, edges: dict, keep: int, searched: bool) -> CellNode:

@@ -16,7 +16,9 @@ from nasc.compiler.printer import print_spec
 from nasc.compiler.program import Program
 from nasc.compiler.lower import lower
 from nasc.runtime.base_rate import start_at_base_rate
+from nasc.errors import Diagnostic, UsageError
 from nasc.runtime.model import build_fixed, building, compile_supernet
+from nasc.runtime.partial_channels import PartialChannelsError, narrowed_edges
 from nasc.runtime.sizing import check_model_fits
 from nasc.runtime.rundir import RunDir
 from nasc.runtime.train import train_model
@@ -59,9 +61,16 @@ def build_supernet(ctx: SearchContext) -> torch.nn.Module:
     """Generate the supernet module into the run directory, import it from there, build it."""
     cls = compile_supernet(ctx.program, ctx.spec_text, ctx.spec_path, ctx.run.file("supernet.py"))
     torch.manual_seed(ctx.seed)
-    with building(ctx.program, ctx.dataset.schema):
-        check_model_fits(ctx.program, lower(ctx.program, "supernet"), ctx.dataset.schema)
-        net = cls(ctx.dataset.schema)
+    groups = ctx.settings.get("partial_channels", 1)
+    try:
+        with building(ctx.program, ctx.dataset.schema), narrowed_edges(groups):
+            check_model_fits(ctx.program, lower(ctx.program, "supernet"), ctx.dataset.schema)
+            net = cls(ctx.dataset.schema)
+    except PartialChannelsError as err:
+        where = ctx.program.strategy.span
+        raise UsageError([Diagnostic(ctx.spec_path, where.line, where.column, str(err),
+                                     "set `partial_channels` in the search block to a divisor "
+                                     "of the width")]) from None
     if ctx.dataset.schema.task == "ctr":
         start_at_base_rate(net, ctx.dataset.train.columns["label"], ctx.program.train.get("init_bias"))
     return net.to(ctx.device)

@@ -5,8 +5,8 @@ bypass them: f(x) = shuffle_K(concat(sum_o w_o o(x[..., :d/K]), x[..., d/K:])), 
 reference code does it (a fixed slice, then a channel shuffle with K groups, so a later edge
 slices other channels). On AutoPI's field matrices (B, m, d) the channels are the embedding
 width d: the candidates are built for (m, d/K), so a step computes and keeps less (AutoPI on
-Frappe, batch 4096, one thread: K = 2 a 1.4x faster step holding 0.59x the activations, K = 5
-1.8x and 0.32x; benchmarks/search_speed.py --partial-channels). It changes the method (the
+Frappe, batch 4096, one thread: K = 2 a 1.4x faster step saving 0.59x the activations, K = 5
+1.7x and 0.32x; benchmarks/search_speed.py --partial-channels). It changes the method (the
 operators search on a slice of the embedding, with fewer weights), so it is a setting
 (`partial_channels K`, default 1: off), not a speed-up with the same numbers. PC-DARTS' other half, edge normalisation (weights
 over a node's input edges), is what AutoPI's beta already is.

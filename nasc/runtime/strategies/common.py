@@ -15,8 +15,8 @@ from nasc.compiler.frontend import compile_text
 from nasc.compiler.printer import print_spec
 from nasc.compiler.program import Program
 from nasc.compiler.lower import lower
-from nasc.runtime.base_rate import start_at_base_rate
 from nasc.errors import Diagnostic, UsageError
+from nasc.runtime.base_rate import start_at_base_rate
 from nasc.runtime.model import build_fixed, building, compile_supernet
 from nasc.runtime.partial_channels import PartialChannelsError, narrowed_edges
 from nasc.runtime.sizing import check_model_fits

@@ -198,6 +198,12 @@ train {
 def search_planted(directory: Path, monkeypatch, search_block: str):
     """``nasc search`` of PLANTED_PAIRS with ``search_block`` on 20,000 rows with the planted
     pair (0, 1) (seed 3): the run directory and the choices it found."""
+    return search_on_planted(directory, monkeypatch, PLANTED_PAIRS % search_block)
+
+
+def search_on_planted(directory: Path, monkeypatch, spec_text: str):
+    """``nasc search`` of ``spec_text`` on 20,000 rows of 6 fields whose label hangs on the
+    product of fields 0 and 1 (seed 3): the run directory and the choices it found."""
     import json
 
     import nasc.runtime.commands.search as search_command
@@ -206,7 +212,7 @@ def search_planted(directory: Path, monkeypatch, search_block: str):
     data = make_synthetic(seed=11, n=20000, num_fields=6, vocab=10, planted=((0, 1),),
                           noise=0.1, first_order=0.1)
     monkeypatch.setattr(search_command, "open_dataset", lambda program, name, **kw: data)
-    spec = write_spec(directory, PLANTED_PAIRS % search_block)
+    spec = write_spec(directory, spec_text)
     _, run = search_command.search_spec(str(spec), out=str(Path(directory) / "search"), seed=3,
                                         quiet=True)
     return run, json.loads(run.file("choices.json").read_text())

@@ -4,21 +4,17 @@ code's slice + channel shuffle), the operators built narrow, the fused node agai
 the refusal of a K that does not divide the width, and a search that finds a planted pair."""
 from __future__ import annotations
 
-import json
-
 import pytest
 import torch
 
-import nasc.runtime.commands.search as search_command
 from nasc.errors import UsageError
 from nasc.runtime import choices, constructs
 from nasc.runtime import partial_channels as pc
-from nasc.runtime.data.synthetic import make_synthetic
 from nasc.runtime.shapes import Shape
 from nasc.runtime.strategies.darts import Darts
 
 from kit.opskit import rand
-from kit.searchkit import BN_CELL, auc_against_lr, make_ctx, write_spec
+from kit.searchkit import BN_CELL, auc_against_lr, make_ctx, search_on_planted
 
 
 def test_channel_shuffle_interleaves_the_groups():
@@ -111,47 +107,14 @@ def test_a_k_that_does_not_divide_the_width_is_refused_at_the_search_block(tmp_p
     assert "2, 4, 8" in d.message
 
 
-PLANTED_PARTIAL = """model planted {
-  input fields: categorical
-  emb = embed(fields, dim=4)
-  opset ops = { skip, fm, slp }
-  cell c(emb) {
-    nodes 2
-    edges ops
-    keep 1
-    norm batchnorm(affine=false)
-    merge sum
-  }
-  linear = lr(fields)
-  head ctr(flatten(c), linear)
-}
-
-search darts {
-  epochs 4
-  batch 512
-  partial_channels 2
-}
-
-train {
-  optimizer adam(lr=0.01)
-  batch 512
-  epochs 16
-  monitor auc
-  patience 2
-}
-"""
-
-
 def test_a_partial_channel_search_finds_a_planted_interaction(tmp_path, monkeypatch):
     """The known-answer check of DARTS (tests/search/test_search_end_to_end.py) with half the
     width through the operators: it keeps fm or slp, and the architecture, retrained at the full
     width, beats LR by 0.10 test AUC."""
-    data = make_synthetic(seed=11, n=20000, num_fields=6, vocab=10, planted=((0, 1),),
-                          noise=0.1, first_order=0.1)
-    monkeypatch.setattr(search_command, "open_dataset", lambda program, name, **kw: data)
-    spec = write_spec(tmp_path, PLANTED_PARTIAL)
-    _, run = search_command.search_spec(str(spec), out=str(tmp_path / "search"), seed=3, quiet=True)
-    found_choices = json.loads(run.file("choices.json").read_text())
+    from test_search_end_to_end import PLANTED_SPACE
+
+    spec = PLANTED_SPACE.replace("search darts {", "search darts {\n  partial_channels 2")
+    run, found_choices = search_on_planted(tmp_path, monkeypatch, spec)
     assert {op for picks in found_choices.values() for _, op in picks} & {"fm", "slp"}, found_choices
     found, lr = auc_against_lr(run, tmp_path)
     print(f"planted (0,1): PC-DARTS K=2 {found_choices} test AUC {found:.4f}; LR {lr:.4f}")

@@ -21,14 +21,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from nasc.runtime.ops.autopi import FieldBatchNorm, next_average_factor, per_channel
-
-
-def _channel_sums(t: torch.Tensor) -> torch.Tensor:
-    """Sums over every axis but the channel axis 1 of a (B, C) or (B, C, L) tensor; reducing the
-    contiguous batch axis first is the fast order on the CPU."""
-    t = t.sum(0)
-    return t.sum(-1) if t.dim() == 2 else t
+from nasc.runtime.ops.autopi import (FieldBatchNorm, batch_statistics, channel_sums,
+                                     next_average_factor, per_channel)
 
 
 def _normalise(x: torch.Tensor, bn: nn.BatchNorm1d):
@@ -41,10 +35,7 @@ def _normalise(x: torch.Tensor, bn: nn.BatchNorm1d):
         y, _, invstd = torch.native_batch_norm(x, None, None, bn.running_mean, bn.running_var,
                                                True, next_average_factor(bn), bn.eps)
         return y, invstd, None
-    rows = x.numel() // x.shape[1]
-    mean = _channel_sums(x) / rows
-    centred = x - per_channel(mean, x)
-    var = _channel_sums(centred * centred) / rows
+    centred, mean, var = batch_statistics(x)
     invstd = (var + bn.eps).rsqrt()
     return centred.mul_(per_channel(invstd, x)), invstd, (mean, var)
 
@@ -81,8 +72,8 @@ class _NormedMix(torch.autograd.Function):
         rows = grad_out.numel() // grad_out.shape[1]
         # d(out)/d(coeff_n) = sum(grad * y_n); batch norm's gradient needs the same sums per
         # channel: dx_n = c_n invstd_n (g - mean(g) - y_n mean(g y_n)).
-        dots = torch.stack([_channel_sums(y * grad_out) for y in normed])  # (n, C)
-        centred = grad_out - per_channel(_channel_sums(grad_out) / rows, grad_out)
+        dots = torch.stack([channel_sums(y * grad_out) for y in normed])  # (n, C)
+        centred = grad_out - per_channel(channel_sums(grad_out) / rows, grad_out)
         scale = coeffs[:, None] * invstds  # (n, C)
         shift = scale * dots / rows
         grads = [torch.addcmul(centred * per_channel(scale[n], y), y,

@@ -256,6 +256,23 @@ def per_channel(v: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     return v[:, None].expand(like.shape[1:]).contiguous() if like.dim() == 3 else v
 
 
+def channel_sums(t: torch.Tensor) -> torch.Tensor:
+    """Sums over every axis but the channel axis 1 of a (B, C) or (B, C, L) tensor; reducing the
+    contiguous batch axis first is the fast order on the CPU."""
+    t = t.sum(0)
+    return t.sum(-1) if t.dim() == 2 else t
+
+
+def batch_statistics(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(x - mean, mean, biased variance) per channel of a (B, C) or (B, C, L) batch, from
+    contiguous reductions and ``per_channel`` layouts (ATen's batch-norm kernel walks each
+    channel's strided rows instead)."""
+    rows = x.numel() // x.shape[1]
+    mean = channel_sums(x) / rows
+    centred = x - per_channel(mean, x)
+    return centred, mean, channel_sums(centred * centred) / rows
+
+
 def next_average_factor(bn: nn.BatchNorm1d) -> float:
     """Counts one more batch and returns the weight it gets in the running averages, as
     BatchNorm's forward does (momentum, or the cumulative average when momentum is None)."""
@@ -277,9 +294,7 @@ class _ScoringBatchNorm1d(nn.BatchNorm1d):
         if not self.training or torch.is_grad_enabled() or x.dim() != 3 or rows < 2 \
                 or not self.track_running_stats:
             return super().forward(x)  # (one value per field: BatchNorm1d's own error)
-        mean = x.sum(0).sum(-1) / rows  # (m,)
-        centred = x - per_channel(mean, x)
-        var = (centred * centred).sum(0).sum(-1) / rows  # biased: what normalises
+        centred, mean, var = batch_statistics(x)  # var biased: what normalises
         factor = next_average_factor(self)
         self.running_mean.mul_(1 - factor).add_(mean, alpha=factor)
         self.running_var.mul_(1 - factor).add_(var * (rows / (rows - 1)), alpha=factor)
